@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// cloe: the executable. Binds the command line to the library; the one place
+// that catches core::Error and turns it into an exit code. `@CLUSTER` as the
+// first word (the seed's syntax) means --cluster CLUSTER.
+
+#include "cloe/tool.hpp"
+#include "commands.hpp"
+#include "core/cli.hpp"
+
+int main(int argc, char** argv) {
+  core::cli::Frame frame("cloe", "cloe: cluster resources: nodes, vservers, IPs, web vhosts, firewall, backups",
+                         cloe::config_schema(), cloe::legacy_table(), core::legacy::AtCluster::yes);
+  try {
+    std::string cluster;
+    frame.app().add_option("--cluster", cluster, "The cluster to act on (the seed's @CLUSTER)");
+    core::cli::add_config_commands(frame);
+    cloe::cli::add_doctor(frame);
+    return frame.run(argc, argv);
+  } catch (const core::Error& error) {
+    return frame.report(error);
+  } catch (const std::exception& error) {
+    return frame.report(core::Error(core::ErrorKind::internal, error.what()));
+  }
+}

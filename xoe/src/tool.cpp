@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/tool.hpp"
+
+namespace xoe {
+
+const core::Schema& config_schema() {
+  static const core::Schema schema = {
+      {"database.backend", core::ValueType::string, std::string{"postgresql"},
+       "Default database backend of new services", core::check_one_of({"postgresql", "sqlite"})},
+      {"database.host", core::ValueType::string, std::string{},
+       "PostgreSQL server (host or socket folder); empty: a cluster xoe runs under its root"},
+      {"database.port", core::ValueType::integer, std::int64_t{5432}, "PostgreSQL port",
+       core::check_range(1, 65535)},
+      {"database.user", core::ValueType::string, std::string{"postgres"}, "PostgreSQL role xoe connects as"},
+      {"services.port_min", core::ValueType::integer, std::int64_t{8000}, "Lowest port given to a service",
+       core::check_range(1024, 65535)},
+      {"services.port_max", core::ValueType::integer, std::int64_t{8999}, "Highest port given to a service",
+       core::check_range(1024, 65535)},
+      {"supervisor.kind", core::ValueType::string, std::string{"auto"},
+       "runit, systemd, or auto (systemd when it is PID 1)", core::check_one_of({"auto", "runit", "systemd"})},
+      {"backup.keep_daily", core::ValueType::integer, std::int64_t{7}, "Daily backups kept",
+       core::check_range(0, 3650)},
+      {"backup.keep_weekly", core::ValueType::integer, std::int64_t{4}, "Weekly backups kept",
+       core::check_range(0, 520)},
+      {"backup.keep_monthly", core::ValueType::integer, std::int64_t{3}, "Monthly backups kept",
+       core::check_range(0, 240)},
+      {"mail.catcher", core::ValueType::string, std::string{},
+       "SMTP URL neutralised copies send mail to; empty: an outbox folder"},
+  };
+  return schema;
+}
+
+// The verbs of the seed's xoe, as options.
+const core::legacy::Table& legacy_table() {
+  static const core::legacy::Table table = {
+      {{"--self-install"}, {"self-install"}},
+      {{"--self-update"}, {"self-update"}},
+      {{"--install"}, {"service", "create"}},
+      {{"--start"}, {"service", "start"}},
+      {{"--stop"}, {"service", "stop"}},
+      {{"--restart"}, {"service", "restart"}},
+      {{"--status"}, {"service", "status"}},
+      {{"--backup"}, {"backup"}},
+      {{"--restore"}, {"restore"}},
+      {{"--update"}, {"service", "update"}},
+      {{"--monitor"}, {"monitor"}},
+      {{"--remove"}, {"service", "remove"}},
+      {{"--list"}, {"service", "list"}},
+  };
+  return table;
+}
+
+}  // namespace xoe
