@@ -3,12 +3,14 @@
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -66,6 +68,48 @@ Check check_libvirtd(const std::string& uri) {
           {}};
 }
 
+// The pid of the running libvirtd, from its pid file.
+std::optional<long> libvirtd_pid() {
+  std::ifstream in("/var/run/libvirtd.pid");
+  long pid = 0;
+  if (in >> pid && pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0) return pid;
+  return std::nullopt;
+}
+
+bool has_unified_mount(const std::string& mountinfo) {
+  std::ifstream in(mountinfo);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.find(" /sys/fs/cgroup/unified ") != std::string::npos) return true;
+  return false;
+}
+
+struct DomainDeleter {
+  void operator()(virDomainPtr d) const noexcept { virDomainFree(d); }
+};
+
+// Starts and destroys a transient container sharing the host's root: the
+// only check that proves the cgroup set-up, the driver and virtlogd work.
+Check check_lxc_start(const std::string& uri) {
+  virSetErrorFunc(nullptr, silent_libvirt_errors);
+  Connection conn(virConnectOpen(uri.c_str()));
+  if (!conn) return {"LXC container start", CheckStatus::fail, "libvirtd does not answer", "see libvirtd above"};
+  std::string name = fmt::format("oe-doctor-{}", ::getpid());
+  std::string xml = fmt::format(
+      "<domain type='lxc'><name>{}</name><memory unit='MiB'>32</memory>"
+      "<os><type>exe</type><init>/bin/sleep</init><initarg>30</initarg></os>"
+      "<devices><console type='pty'/></devices></domain>",
+      name);
+  std::unique_ptr<virDomain, DomainDeleter> dom(virDomainCreateXML(conn.get(), xml.c_str(), 0));
+  if (!dom) {
+    const char* msg = virGetLastErrorMessage();
+    return {"LXC container start", CheckStatus::fail, msg ? msg : "cannot start a container",
+            "see the cgroups line; docs/operations.md"};
+  }
+  virDomainDestroy(dom.get());
+  return {"LXC container start", CheckStatus::ok, "a transient container started and was destroyed", {}};
+}
+
 Check check_cgroups() {
   std::ifstream mounts("/proc/self/mountinfo");
   std::set<std::string> v1;
@@ -88,6 +132,10 @@ Check check_cgroups() {
   }
   if (unified_root) return {"cgroups", CheckStatus::ok, "cgroup v2 (unified)", {}};
   if (v1.count("cpu") && v1.count("memory")) {
+    auto pid = libvirtd_pid();
+    if (unified_sub && pid && !has_unified_mount(fmt::format("/proc/{}/mountinfo", *pid)))
+      return {"cgroups", CheckStatus::ok,
+              "hybrid (v1 controllers plus a v2 mount); libvirtd runs in a mount namespace without the v2 mount", {}};
     if (unified_sub)
       return {"cgroups", CheckStatus::warn, "hybrid: cgroup v1 controllers plus a v2 mount",
               "libvirtd must run in a mount namespace without /sys/fs/cgroup/unified, or LXC domains "
@@ -148,8 +196,11 @@ DoctorReport doctor(const DoctorRequest& request) {
   DoctorReport report;
   report.checks.push_back(check_root());
   report.checks.push_back(check_lxc_driver());
-  report.checks.push_back(check_libvirtd(request.libvirt_uri));
+  Check libvirtd = check_libvirtd(request.libvirt_uri);
+  bool libvirtd_answers = libvirtd.status == CheckStatus::ok;
+  report.checks.push_back(std::move(libvirtd));
   report.checks.push_back(check_cgroups());
+  if (libvirtd_answers) report.checks.push_back(check_lxc_start(request.libvirt_uri));
   report.checks.push_back(check_overlay());
   report.checks.push_back(check_bridge(request.bridge));
   report.checks.push_back(found_program("iproute2", "ip", "iproute2"));
