@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// A temporary folder for one test, removed afterwards.
+// What the unit tests share: a temporary folder removed afterwards, the
+// core::Error an action throws, a whole file as a string.
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <gtest/gtest.h>
+
+#include <sstream>
 #include <string>
+
+#include "core/error.hpp"
 
 namespace test {
 
@@ -33,5 +39,24 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The core::Error `action` throws; a test failure when it throws none.
+template <typename Action>
+core::Error error_of(Action&& action) {
+  try {
+    action();
+  } catch (const core::Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "expected a core::Error";
+  return core::Error(core::ErrorKind::internal, "<none thrown>");
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 }  // namespace test

@@ -31,16 +31,7 @@ using core::JobStatus;
 using core::StepStatus;
 using core::sqlite::Database;
 
-template <typename Action>
-core::Error error_of(Action&& action) {
-  try {
-    action();
-  } catch (const core::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a core::Error";
-  return core::Error(ErrorKind::internal, "<none thrown>");
-}
+using test::error_of;
 
 void append_line(const fs::path& path, const std::string& line) {
   std::ofstream out(path, std::ios::app);

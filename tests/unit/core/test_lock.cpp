@@ -26,23 +26,9 @@ using test::TempDir;
 using core::FileLock;
 using namespace std::chrono_literals;
 
-template <typename Action>
-core::Error error_of(Action&& action) {
-  try {
-    action();
-  } catch (const core::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a core::Error";
-  return core::Error(ErrorKind::internal, "<none thrown>");
-}
+using test::error_of;
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::read_file;
 
 std::string own_comm() {
   std::ifstream in("/proc/self/comm");

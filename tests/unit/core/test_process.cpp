@@ -26,30 +26,15 @@
 #include <thread>
 #include <vector>
 
+#include "tempdir.hpp"
+
 namespace {
 
 using namespace std::chrono_literals;
 using core::ErrorKind;
 using core::RunOptions;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "oe-process-XXXXXX").native();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 // Captures what the "core" logger writes, at debug level, for the lifetime
 // of the object.

@@ -30,17 +30,7 @@ using core::sqlite::Statement;
 using core::sqlite::Transaction;
 using namespace std::chrono_literals;
 
-// The core::Error `action` throws; a test failure when it throws none.
-template <typename Action>
-core::Error error_of(Action&& action) {
-  try {
-    action();
-  } catch (const core::Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "expected a core::Error";
-  return core::Error(ErrorKind::internal, "<none thrown>");
-}
+using test::error_of;
 
 std::string query_text(Database& db, std::string_view sql) {
   auto statement = db.query(sql);

@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tempdir.hpp"
+
 namespace {
 
 using namespace std::string_view_literals;
@@ -67,24 +69,7 @@ std::string message_of(auto body) {
   return "(no error)";
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "oe-validate-XXXXXX").native();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 TEST(ValidateDisplay, EscapesAndTruncates) {
   EXPECT_EQ(core::escape_for_display("plain"), "plain");
