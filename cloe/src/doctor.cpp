@@ -27,7 +27,10 @@ struct ConnectDeleter {
 };
 using Connection = std::unique_ptr<virConnect, ConnectDeleter>;
 
-void silent_libvirt_errors(void*, virErrorPtr) {}
+// libvirt prints its errors on stderr by default; route them to the log.
+void log_libvirt_error(void*, virErrorPtr error) {
+  if (error && error->message) core::logger("cloe")->debug("libvirt: {}", error->message);
+}
 
 Check found_program(const std::string& name, const std::string& program, const std::string& package,
                     CheckStatus missing = CheckStatus::fail) {
@@ -51,7 +54,7 @@ Check check_lxc_driver() {
 }
 
 Check check_libvirtd(const std::string& uri) {
-  virSetErrorFunc(nullptr, silent_libvirt_errors);
+  virSetErrorFunc(nullptr, log_libvirt_error);
   Connection conn(virConnectOpen(uri.c_str()));
   if (!conn) {
     const char* msg = virGetLastErrorMessage();
@@ -91,7 +94,7 @@ struct DomainDeleter {
 // Starts and destroys a transient container sharing the host's root: the
 // only check that proves the cgroup set-up, the driver and virtlogd work.
 Check check_lxc_start(const std::string& uri) {
-  virSetErrorFunc(nullptr, silent_libvirt_errors);
+  virSetErrorFunc(nullptr, log_libvirt_error);
   Connection conn(virConnectOpen(uri.c_str()));
   if (!conn) return {"LXC container start", CheckStatus::fail, "libvirtd does not answer", "see libvirtd above"};
   std::string name = fmt::format("oe-doctor-{}", ::getpid());

@@ -7,6 +7,7 @@
 
 #include <fmt/chrono.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,8 @@ void audit(const Paths& paths, const AuditRecord& record) noexcept {
         {"exit", record.exit_code},
     };
     if (!record.error.empty()) line["error"] = record.error;
+    // The person behind sudo, when there is one.
+    if (const char* sudo_user = std::getenv("SUDO_USER")) line["sudo_user"] = sudo_user;
     std::string text = line.dump() + "\n";
     auto file = paths.log() / "audit.jsonl";
     int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);

@@ -2,6 +2,7 @@
 #include "core/process.hpp"
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/validate.hpp"
 
 #include <fcntl.h>
@@ -34,10 +35,7 @@ using std::chrono::milliseconds;
 constexpr milliseconds kill_grace{2000};
 constexpr std::size_t chunk_size = 64 * 1024;
 
-std::shared_ptr<spdlog::logger> core_logger() {
-  auto logger = spdlog::get("core");
-  return logger ? logger : spdlog::default_logger();
-}
+std::shared_ptr<spdlog::logger> core_logger() { return logger("core"); }
 
 // Owns a file descriptor (ccache's util/fd.hpp).
 class Fd {
