@@ -2,13 +2,44 @@
 // xoe: the executable. Binds the command line to the library; the one place
 // that catches core::Error and turns it into an exit code.
 
+#include "commands.hpp"
 #include "core/cli.hpp"
 #include "xoe/tool.hpp"
+
+namespace xoe::cli {
+
+Settings settings(core::cli::Frame& frame) { return make_settings(frame.paths(), frame.config()); }
+
+nlohmann::json service_json(const ServiceInfo& s, bool detailed) {
+  nlohmann::json j = {{"name", s.name},       {"software", s.software}, {"version", s.version},
+                      {"role", s.role},       {"state", s.state},       {"url", s.url}};
+  if (detailed) {
+    j["database"] = s.database;
+    j["port"] = s.port;
+    j["backend"] = s.backend;
+    j["user"] = s.user;
+    j["admin_login"] = s.admin_login;
+    j["modules"] = s.modules;
+    j["pid"] = s.pid ? nlohmann::json(*s.pid) : nlohmann::json(nullptr);
+    j["seconds"] = s.seconds;
+  }
+  return j;
+}
+
+}  // namespace xoe::cli
 
 int main(int argc, char** argv) {
   core::cli::Frame frame("xoe", "xoe: the Tryton and Odoo services of one host", xoe::config_schema(), xoe::legacy_table());
   try {
     core::cli::add_config_commands(frame);
+    xoe::cli::add_software(frame);
+    CLI::App* service = frame.group(frame.app(), "service", "Create, run, show and remove services");
+    xoe::cli::add_service_create(frame, *service);
+    xoe::cli::add_service_list(frame, *service);
+    xoe::cli::add_service_show(frame, *service);
+    xoe::cli::add_service_control(frame, *service);
+    xoe::cli::add_service_remove(frame, *service);
+    xoe::cli::add_supervisor(frame);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {
     return frame.report(error);

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# xoe on the real thing: Tryton 6.0 and 7.0 fetched from Debian's packages
+# (.debs cached outside the repository), side by side, 7.0 on SQLite and 6.0
+# on the bed's PostgreSQL, each under runit as its own user; logins through
+# JSON-RPC with the generated passwords; a kill -9 restarted by runit;
+# stop/start; crashes in the middle of create rolled back or resumed; remove
+# leaves nothing; supervisor stop leaves no process.
+source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
+bed_init
+source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
+bed_postgres
+xoe_setup
+ok() { bed_log "ok: $*"; }
+
+X software deps --check tryton/7.0 >/dev/null || bed_fail "the Tryton packages of this host are missing (.ci/packages.txt)"
+t0=$SECONDS
+X software fetch tryton/7.0 >/dev/null
+X software fetch tryton/6.0 >/dev/null
+ok "fetch tryton/6.0 and 7.0 in $((SECONDS - t0)) s"
+bed_assert_eq "tryton/6.0 tryton/7.0" \
+  "$(X software list --json | xoe_json '" ".join(s["software"]+"/"+s["version"] for s in d["software"] if s["fetched"])')" "software list"
+bed_assert_eq "True" "$(X software fetch tryton/7.0 --json | xoe_json 'd["software"]["already"]')" "fetch twice"
+
+s7=t7-$XID s6=t6-$XID
+t0=$SECONDS
+out7=$(X service create "$s7" --software tryton --version 7.0 --db-backend sqlite --role training --json)
+ok "create $s7 (7.0, SQLite, template built) in $((SECONDS - t0)) s"
+t0=$SECONDS
+out6=$(X service create "$s6" --software tryton --version 6.0 --db-backend postgresql --json)
+ok "create $s6 (6.0, PostgreSQL, template built) in $((SECONDS - t0)) s"
+pw7=$(xoe_json 'd["service"]["admin_password"]' <<<"$out7")
+pw6=$(xoe_json 'd["service"]["admin_password"]' <<<"$out6")
+[[ ${#pw7} -ge 20 && $pw7 != "$pw6" ]] || bed_fail "generated passwords"
+bed_assert_eq "1 $s7 training $s7 admin" \
+  "$(xoe_json '" ".join(str(x) for x in (d["version"], d["service"]["name"], d["service"]["role"], d["service"]["database"], d["service"]["admin_login"]))' <<<"$out7")" "create --json"
+bed_assert_eq "admin_login,admin_password,database,name,role,software,url,version" "$(xoe_json '",".join(sorted(d["service"]))' <<<"$out7")" "create --json fields"
+port7=$(X service show "$s7" --json | xoe_json 'd["service"]["port"]')
+port6=$(X service show "$s6" --json | xoe_json 'd["service"]["port"]')
+[[ $port7 != "$port6" ]] || bed_fail "two services on one port"
+
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login 7.0"
+bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$pw6")" "login 6.0"
+xoe_login "$port7" "$s7" admin wrong-password >/dev/null 2>&1 && bed_fail "a wrong password logs in"
+ok "logins with the generated passwords (7.0 on SQLite, 6.0 on PostgreSQL); a wrong one is refused"
+
+# The password is kept 0600 and never lands in a log or the audit trail.
+pwfile=$XROOT/var/lib/oe/xoe/services/$s7/admin-password
+bed_assert_eq "600 root" "$(stat -c '%a %U' "$pwfile")" "password file"
+! grep -rqF -e "$pw7" -e "$pw6" "$XROOT/var/log" || bed_fail "a password is in a log"
+ok "password file 0600, no password in logs"
+
+list=$(X service list --json)
+bed_assert_eq "$s6 run,$s7 run" "$(xoe_json '",".join(s["name"]+" "+s["state"] for s in d["services"])' <<<"$list")" "service list"
+bed_assert_eq "name,role,software,state,url,version" "$(xoe_json '",".join(sorted(d["services"][0]))' <<<"$list")" "list fields"
+show=$(X service show "$s6" --json)
+bed_assert_eq "$s6 $port6 postgresql xoe-$s6" "$(xoe_json '" ".join(str(d["service"][k]) for k in ("database","port","backend","user"))' <<<"$show")" "show"
+[[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$s6'") == 1 ]] || bed_fail "no database $s6"
+ok "list and show"
+
+# runit restarts a server that dies.
+pid=$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')
+[[ $(stat -c %U "/proc/$pid") == "xoe-$s7" ]] || bed_fail "server not running as its own user"
+kill -9 "$pid"
+bed_wait 30 "runit restarting $s7" bash -c "[[ \$(xoe --root '$XROOT' service status '$s7' --json | $py -c 'import json,sys; s=json.load(sys.stdin)[\"service\"]; print(s[\"state\"], s[\"pid\"])') == 'run '* && \$(xoe --root '$XROOT' service status '$s7' --json | $py -c 'import json,sys; print(json.load(sys.stdin)[\"service\"][\"pid\"])') != $pid ]]"
+bed_wait 60 "$s7 answering again" xoe_login "$port7" "$s7" admin "$pw7"
+ok "kill -9: runit restarted the server, login works"
+
+X service stop "$s7" >/dev/null
+bed_assert_eq down "$(X service status "$s7" --json | xoe_json 'd["service"]["state"]')" "stopped"
+xoe_login "$port7" "$s7" admin "$pw7" >/dev/null 2>&1 && bed_fail "a stopped service answers"
+X service start "$s7" >/dev/null
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after start"
+X service restart "$s6" >/dev/null
+bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$pw6")" "login after restart"
+ok "stop, start, restart"
+
+# A crash in the middle of create: remove rolls it back and leaves nothing.
+c1=c1-$XID
+rc=0; OE_CRASH_AT=service.create:password X service create "$c1" --software tryton --version 6.0 --db-backend postgresql >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed create"
+[[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 1 ]] || bed_fail "the killed create had copied no database"
+bed_assert_eq True "$(X service remove "$c1" --json | xoe_json 'd["rolled_back"]')" "rollback"
+[[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 0 ]] || bed_fail "database left after rollback"
+! id "xoe-$c1" >/dev/null 2>&1 || bed_fail "user left after rollback"
+[[ ! -e $XROOT/var/lib/oe/xoe/services/$c1 && ! -e $XROOT/var/lib/oe/xoe/sv/$c1 ]] || bed_fail "files left after rollback"
+rc=0; X service show "$c1" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 3 "$rc" "show after rollback"
+ok "crash in create, then remove: rolled back, nothing left"
+
+# A crash in the middle of create: the next create resumes it.
+c2=c2-$XID
+rc=0; OE_CRASH_AT=service.create:start X service create "$c2" --software tryton --version 7.0 --db-backend sqlite >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed create"
+out=$(X service create "$c2" --software tryton --version 7.0 --db-backend sqlite --json)
+pwc=$(xoe_json 'd["service"]["admin_password"]' <<<"$out")
+portc=$(X service show "$c2" --json | xoe_json 'd["service"]["port"]')
+bed_assert_eq 1 "$(xoe_login "$portc" "$c2" admin "$pwc")" "login after resumed create"
+ok "crash in create, then create again: resumed, login works"
+
+# Remove: nothing left of code, database, user, config, supervisor entry, port.
+rc=0; X software remove tryton/6.0 >/dev/null 2>&1 || rc=$?
+bed_assert_eq 4 "$rc" "software remove while used"
+for s in "$s7" "$s6" "$c2"; do
+  port=$(X service show "$s" --json | xoe_json 'd["service"]["port"]')
+  X service remove "$s" >/dev/null
+  ! id "xoe-$s" >/dev/null 2>&1 || bed_fail "user xoe-$s left"
+  [[ ! -e $XROOT/var/lib/oe/xoe/services/$s ]] || bed_fail "service folder of $s left"
+  [[ ! -e $XROOT/var/lib/oe/xoe/sv/$s ]] || bed_fail "supervisor entry of $s left"
+  [[ ! -e $XROOT/var/log/oe/xoe/$s ]] || bed_fail "log of $s left"
+  [[ -z $(ss -Htln "sport = :$port") ]] || bed_fail "port $port of $s still listened on"
+  ! pgrep -u "xoe-$s" >/dev/null 2>&1 || bed_fail "processes of $s left"
+done
+[[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$s6'") == 0 ]] || bed_fail "database $s6 left"
+bed_assert_eq 0 "$(X service list --json | xoe_json 'len(d["services"])')" "empty list"
+ok "remove: no user, folder, supervisor entry, log, port, process or database left"
+
+X software remove tryton/6.0 >/dev/null
+bed_assert_eq False "$(X software list --json | xoe_json '[s for s in d["software"] if s["version"] == "6.0"][0]["fetched"]')" "software remove"
+X supervisor stop >/dev/null
+bed_assert_eq False "$(X supervisor status --json | xoe_json 'd["supervisor"]["running"]')" "supervisor stopped"
+ok "software remove, supervisor stop"

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "host.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+using namespace std::chrono_literals;
+
+TEST(Host, RandomPasswordsAreLongAlphanumericAndDifferent) {
+  std::set<std::string> seen;
+  for (int i = 0; i < 50; ++i) {
+    auto p = xoe::host::random_password();
+    EXPECT_EQ(p.size(), 24U);
+    for (char c : p) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c))) << p;
+    seen.insert(p);
+  }
+  EXPECT_EQ(seen.size(), 50U);
+  EXPECT_EQ(xoe::host::random_password(40).size(), 40U);
+}
+
+TEST(Host, ShortHashIsStable) {
+  EXPECT_EQ(xoe::host::short_hash(""), "cbf29ce484222325");
+  EXPECT_EQ(xoe::host::short_hash("sale,stock"), xoe::host::short_hash("sale,stock"));
+  EXPECT_NE(xoe::host::short_hash("sale"), xoe::host::short_hash("stock"));
+}
+
+TEST(Host, ShellQuote) {
+  EXPECT_EQ(xoe::host::shell_quote("a b"), "'a b'");
+  EXPECT_EQ(xoe::host::shell_quote("it's"), "'it'\\''s'");
+}
+
+TEST(Host, PortInUseAndHttpToAClosedPort) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(s, 1), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len);
+  auto port = ntohs(sa.sin_port);
+  EXPECT_FALSE(xoe::host::port_free("127.0.0.1", port));
+  ::close(s);
+  EXPECT_TRUE(xoe::host::port_free("127.0.0.1", port));
+  EXPECT_FALSE(xoe::host::http_post("127.0.0.1", port, "/", "{}", 500ms));
+}

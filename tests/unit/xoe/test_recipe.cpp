@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/recipe.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "core/error.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The recipes shipped in the source tree (etc/oe/recipes).
+fs::path shipped() { return fs::path(__FILE__).parent_path() / "../../../etc/oe/recipes"; }
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/xoe-recipe-test.XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+xoe::TemplateVars service_vars() {
+  xoe::TemplateVars v;
+  v.vars = {{"name", "acme"},        {"software", "odoo"},      {"version", "17.0"},
+            {"python", "/usr/bin/python3"}, {"code", "/srv/code"}, {"site", "/srv/code"},
+            {"config", "/srv/acme/odoo.conf"}, {"database", "acme"}, {"data", "/srv/acme/data"},
+            {"port", "8069"},        {"listen", "127.0.0.1"},   {"db_uri", ""},
+            {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "postgres"},
+            {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"}};
+  v.modules = {"sale", "stock"};
+  return v;
+}
+
+}  // namespace
+
+TEST(Recipe, EveryShippedRecipeLoads) {
+  auto all = xoe::load_recipes({shipped()});
+  std::vector<std::string> names;
+  for (const auto& r : all) names.push_back(r.software + "/" + r.version);
+  EXPECT_EQ(names, (std::vector<std::string>{"odoo/16.0", "odoo/17.0", "odoo/18.0", "tryton/5.0", "tryton/6.0",
+                                             "tryton/7.0"}));
+  for (const auto& r : all) {
+    EXPECT_FALSE(r.probe_body.empty()) << r.file;
+    EXPECT_FALSE(r.neutralise_sql.empty()) << r.file;
+    EXPECT_FALSE(r.init.empty()) << r.file;
+  }
+}
+
+TEST(Recipe, TrytonComesFromTheMatchingDebianSuite) {
+  auto dirs = std::vector<fs::path>{shipped()};
+  EXPECT_EQ(xoe::find_recipe(dirs, "tryton", "5.0").suite, "bullseye");
+  EXPECT_EQ(xoe::find_recipe(dirs, "tryton", "6.0").suite, "bookworm");
+  auto r7 = xoe::find_recipe(dirs, "tryton", "7.0");
+  EXPECT_EQ(r7.suite, "trixie");
+  EXPECT_EQ(r7.source, xoe::SourceKind::debian);
+  EXPECT_TRUE(r7.supports("sqlite"));
+  EXPECT_TRUE(r7.supports("postgresql"));
+  EXPECT_EQ(r7.password_env, "TRYTONPASSFILE");
+  EXPECT_EQ(r7.packages.front(), "tryton-server");
+}
+
+TEST(Recipe, UnknownRecipeIsNotFound) {
+  try {
+    (void)xoe::find_recipe({shipped()}, "tryton", "9.9");
+    FAIL();
+  } catch (const core::Error& e) {
+    EXPECT_EQ(e.kind(), core::ErrorKind::not_found);
+    EXPECT_NE(std::string(e.what()).find("no recipe for tryton/9.9"), std::string::npos);
+  }
+}
+
+TEST(Recipe, UnknownKeyIsRejectedWithFileAndLine) {
+  TempDir t;
+  std::string text = read(shipped() / "tryton-7.0.toml");
+  text.replace(text.find("[probe]\n"), 8, "[probe]\ntimeout = 3\n");
+  auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(text.find("timeout = 3")), '\n');
+  write(t.path / "tryton-7.0.toml", text);
+  try {
+    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    FAIL();
+  } catch (const core::Error& e) {
+    EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
+    EXPECT_EQ(std::string(e.what()),
+              fmt::format("{}:{}: unknown key 'probe.timeout'", (t.path / "tryton-7.0.toml").string(), line));
+  }
+}
+
+TEST(Recipe, BadRecipesAreRejected) {
+  TempDir t;
+  std::string good = read(shipped() / "tryton-7.0.toml");
+  auto expect_invalid = [&](std::string text, const std::string& part, const std::string& file = "tryton-7.0.toml") {
+    write(t.path / file, text);
+    try {
+      (void)xoe::load_recipe(t.path / file);
+      ADD_FAILURE() << "accepted: " << part;
+    } catch (const core::Error& e) {
+      EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+    fs::remove(t.path / file);
+  };
+  std::string s = good;
+  s.replace(s.find("{site}"), 6, "{sight}");
+  expect_invalid(s, "unknown placeholder {sight}");
+  s = good;
+  s.replace(s.find("kind = \"debian\""), 15, "kind = \"pypi\"");
+  expect_invalid(s, "neither 'debian' nor 'tree'");
+  s = good;
+  s.replace(s.find("[\"postgresql\", \"sqlite\"]"), 24, "[\"mysql\"]");
+  expect_invalid(s, "unknown backend 'mysql'");
+  expect_invalid(good, "must be named tryton-7.0.toml", "tryton-7.1.toml");
+  expect_invalid("[software\nname=", "tryton-7.0.toml:1");
+  s = good;
+  s.replace(s.find("password_env = \"TRYTONPASSFILE\""), 31, "");
+  expect_invalid(s, "exactly one of database.password_env and database.password_stdin");
+}
+
+TEST(Recipe, RenderReplacesPlaceholdersAndKeepsDoubledBraces) {
+  xoe::TemplateVars v;
+  v.vars = {{"port", "8000"}, {"database", "acme"}};
+  EXPECT_EQ(xoe::render("listen = 127.0.0.1:{port} {{x}} /{database}/", v), "listen = 127.0.0.1:8000 {x} /acme/");
+  EXPECT_THROW(xoe::render("{nope}", v), core::Error);
+  EXPECT_THROW(xoe::render("a } b", v), core::Error);
+  v.modules = {"sale", "stock"};
+  EXPECT_EQ(xoe::render_argv({"-d", "{database}", "-u", "{modules...}", "--x"}, v),
+            (std::vector<std::string>{"-d", "acme", "-u", "sale", "stock", "--x"}));
+}
+
+// Odoo cannot run on the test machines: its recipes are tested on what they generate.
+TEST(Recipe, OdooConfigurationAndCommands) {
+  auto r = xoe::find_recipe({shipped()}, "odoo", "17.0");
+  EXPECT_EQ(r.source, xoe::SourceKind::tree);
+  EXPECT_FALSE(r.supports("sqlite"));
+  auto v = service_vars();
+  std::string config = xoe::render(r.config, v);
+  EXPECT_NE(config.find("[options]\n"), std::string::npos);
+  EXPECT_NE(config.find("db_host = 127.0.0.1\n"), std::string::npos);
+  EXPECT_NE(config.find("dbfilter = ^acme$\n"), std::string::npos);
+  EXPECT_NE(config.find("http_port = 8069\n"), std::string::npos);
+  EXPECT_NE(config.find("data_dir = /srv/acme/data\n"), std::string::npos);
+  EXPECT_EQ(xoe::render_argv(r.server_argv, v),
+            (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf"}));
+  EXPECT_EQ(xoe::render_argv(r.activate, v),
+            (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf", "-d",
+                                      "acme", "-i", "sale,stock", "--stop-after-init", "--no-http"}));
+  // The password goes on stdin, inside the shell script, never in argv.
+  EXPECT_TRUE(r.password_env.empty());
+  auto with = v;
+  with.vars["password"] = "s3cret";
+  std::string script = xoe::render(r.password_stdin, with);
+  EXPECT_NE(script.find("write({'password': 's3cret'})"), std::string::npos);
+  for (const auto& a : xoe::render_argv(r.set_password, v)) EXPECT_EQ(a.find("s3cret"), std::string::npos);
+  EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"jsonrpc": "2.0", "method": "call", "params": {}})");
+  EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = smtp://127.0.0.1:2525"), std::string::npos);
+}
+
+TEST(Recipe, TrytonConfigurationForBothBackends) {
+  auto r = xoe::find_recipe({shipped()}, "tryton", "6.0");
+  auto v = service_vars();
+  EXPECT_EQ(xoe::render(r.uri_postgresql, v), "postgresql://postgres@127.0.0.1:5432/");
+  v.vars["db_uri"] = xoe::render(r.uri_sqlite, v);
+  std::string config = xoe::render(r.config, v);
+  EXPECT_NE(config.find("uri = sqlite://\npath = /srv/acme/data\n"), std::string::npos);
+  EXPECT_NE(config.find("listen = 127.0.0.1:8069\n"), std::string::npos);
+  EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"id": 0, "method": "common.server.version", "params": []})");
+}
+
+TEST(Recipe, SearchOrderPutsTheExtraFolderFirst) {
+  auto dirs = xoe::recipe_dirs("/r/etc/oe", "/src/recipes");
+  ASSERT_EQ(dirs.size(), 3U);
+  EXPECT_EQ(dirs[0], "/src/recipes");
+  EXPECT_EQ(dirs[1], "/r/etc/oe/recipes");
+  EXPECT_EQ(xoe::recipe_dirs("/r/etc/oe", "").size(), 2U);
+}

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Shared set-up of the xoe scenario tests: a root under the bed, the recipes
+# of the source tree, the persistent .deb cache, a port range from the bed,
+# and cleanups that leave no process, user or database behind.
+#   xoe_setup      [XROOT XID XOE_PORT_MIN]   after bed_init (and bed_postgres if wanted)
+#   X ARGS...      xoe --root $XROOT ARGS...
+#   xoe_login PORT DB LOGIN PASSWORD   JSON-RPC common.db.login; prints the user id
+#   xoe_json EXPR  reads JSON on stdin, prints the Python expression EXPR of it (d)
+py=/usr/bin/python3
+
+xoe_setup() {
+  XROOT=$BED_DIR/root
+  mkdir -p "$XROOT"
+  XID=${BED_ID,,}
+  XID=${XID//[^a-z0-9]/x}
+  export OE_XOE_SOFTWARE_RECIPES=$OE_SOURCE_DIR/etc/oe/recipes
+  export OE_XOE_SOFTWARE_DEB_CACHE=${OE_TEST_CACHE:-/var/cache/oe-test}/debs
+  XOE_PORT_MIN=$(bed_free_port)
+  export OE_XOE_SERVICES_PORT_MIN=$XOE_PORT_MIN OE_XOE_SERVICES_PORT_MAX=$((XOE_PORT_MIN + 40))
+  if [[ -n ${PGPORT:-} ]]; then
+    export OE_XOE_DATABASE_HOST=127.0.0.1 OE_XOE_DATABASE_PORT=$PGPORT OE_XOE_DATABASE_USER=postgres
+  fi
+  export XROOT XID
+  bed_on_exit _xoe_cleanup
+}
+
+_xoe_cleanup() {
+  xoe --root "$XROOT" supervisor stop >/dev/null 2>&1
+  local u
+  for u in $(getent passwd | cut -d: -f1 | grep -E "^xoe-.*$XID\$"); do userdel "$u" 2>/dev/null; done
+  return 0
+}
+
+X() { xoe --root "$XROOT" "$@"; }
+
+xoe_json() { $py -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+xoe_login() {
+  $py - "$@" <<'PY'
+import json, sys, urllib.request
+port, db, login, pw = sys.argv[1:5]
+req = urllib.request.Request(f"http://127.0.0.1:{port}/{db}/", method="POST",
+    data=json.dumps({"id": 1, "method": "common.db.login", "params": [login, {"password": pw}]}).encode(),
+    headers={"Content-Type": "application/json"})
+try:
+    answer = json.load(urllib.request.urlopen(req, timeout=30))
+except Exception as e:
+    sys.exit(f"login failed: {e}")
+if not isinstance(answer.get("result"), list):
+    sys.exit(f"login refused: {answer}")
+print(answer["result"][0])
+PY
+}

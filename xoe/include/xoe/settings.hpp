@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// What every xoe operation needs to know about its host: the root's folders
+// and the configuration values, typed. Built once by the executable.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/config.hpp"
+#include "core/paths.hpp"
+
+namespace xoe {
+
+struct Settings {
+  std::filesystem::path root;                      // the suite's root ("/" in production)
+  std::filesystem::path state;                     // ROOT/var/lib/oe/xoe
+  std::filesystem::path logs;                      // ROOT/var/log/oe/xoe
+  std::filesystem::path run;                       // ROOT/run/oe/xoe
+  std::filesystem::path locks;                     // ROOT/run/oe/locks
+  std::vector<std::filesystem::path> recipe_dirs;  // searched in order
+  std::filesystem::path deb_cache;                 // downloaded .deb files and apt lists
+  std::filesystem::path apt_etc = "/etc/apt";      // where the mirror is read from
+
+  std::string default_backend;  // "postgresql" or "sqlite"
+  std::string db_host;          // empty: none configured
+  std::int64_t db_port = 5432;
+  std::string db_user;
+  std::int64_t port_min = 8000;
+  std::int64_t port_max = 8999;
+  std::string listen;  // address services listen on
+  std::string mail_catcher;
+
+  std::filesystem::path database() const { return state / "xoe.db"; }
+  std::filesystem::path software_dir() const { return state / "software"; }
+  std::filesystem::path services_dir() const { return state / "services"; }
+  std::filesystem::path templates_dir() const { return state / "templates"; }
+  std::filesystem::path scan_dir() const { return state / "sv"; }
+};
+
+Settings make_settings(const core::Paths& paths, const core::Config& config);
+
+}  // namespace xoe

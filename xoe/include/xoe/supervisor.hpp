@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// The supervisor of this root's services: runit. xoe starts one
+// `runsvdir -P ROOT/var/lib/oe/xoe/sv` per root (through start-stop-daemon,
+// which detaches it) when it is not running; each service is a runit
+// service folder linked into that scan folder, whose `run` script xoe
+// writes. runsv restarts a service that dies; `sv` starts, stops and reads
+// its state. (systemd units, for hosts where systemd is PID 1, come later.)
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "xoe/settings.hpp"
+
+namespace xoe {
+
+struct SupervisorStatus {
+  bool running = false;
+  std::optional<pid_t> pid;
+  std::filesystem::path scan_dir;
+};
+
+SupervisorStatus supervisor_status(const Settings& settings);
+
+// Starts runsvdir for this root unless it runs. Idempotent.
+void supervisor_start(const Settings& settings);
+
+// Stops every service of the scan folder, tells each runsv to exit, stops
+// runsvdir, and waits until none of them is left.
+void supervisor_stop(const Settings& settings);
+
+// The state of one runit service folder, as `sv status` reports it.
+struct ProcessState {
+  std::string state;  // "run", "down", "finish", or "unsupervised" (no runsv for it)
+  std::optional<pid_t> pid;
+  std::int64_t seconds = 0;  // in that state for
+};
+
+namespace runit {
+
+ProcessState status(const std::filesystem::path& service_dir);
+// True while a runsv supervises the folder (its supervise/ok pipe has a reader).
+bool supervised(const std::filesystem::path& service_dir);
+// Waits until a runsv supervises the folder; throws external after `timeout`.
+// runsvdir notices a new service when the scan folder's mtime changes, in
+// whole seconds: a link made in the second of its last scan would be missed,
+// so the folder's mtime is moved on while waiting.
+void wait_supervised(const std::filesystem::path& service_dir, const std::filesystem::path& scan_dir,
+                     std::chrono::milliseconds timeout);
+void up(const std::filesystem::path& service_dir);
+void down(const std::filesystem::path& service_dir);
+// Stops the service and tells its runsv to exit; waits for both.
+void release(const std::filesystem::path& service_dir);
+
+}  // namespace runit
+
+}  // namespace xoe

@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "host.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/process.hpp"
+
+namespace fs = std::filesystem;
+
+namespace xoe::host {
+
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::string random_password(std::size_t length) {
+  static constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  while (out.size() < length) {
+    unsigned char buf[64];
+    ssize_t n = ::getrandom(buf, sizeof buf, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      core::fail_errno(ErrorKind::failed, "getrandom", errno);
+    }
+    for (ssize_t i = 0; i < n && out.size() < length; ++i) {
+      // 248 = 4 * 62: bytes above it are dropped, so every character is equally likely
+      if (buf[i] < 248) out.push_back(alphabet[buf[i] % alphabet.size()]);
+    }
+  }
+  return out;
+}
+
+std::string short_hash(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+std::string now_iso() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_file(const fs::path& path, std::string_view content, fs::perms mode) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) core::fail_errno(ErrorKind::io, "open " + tmp.string(), errno);
+    Fd owner(fd);
+    std::size_t done = 0;
+    while (done < content.size()) {
+      ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        core::fail_errno(ErrorKind::io, "write " + tmp.string(), errno);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    if (::fchmod(fd, static_cast<mode_t>(mode)) != 0) core::fail_errno(ErrorKind::io, "chmod " + tmp.string(), errno);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) fail(ErrorKind::io, "rename {}: {}", path.string(), ec.message());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(ErrorKind::io, "cannot read {}", path.string());
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void make_dir(const fs::path& dir, fs::perms mode) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) fail(ErrorKind::io, "cannot create {}: {}", dir.string(), ec.message());
+  fs::permissions(dir, mode, fs::perm_options::replace, ec);
+  if (ec) fail(ErrorKind::io, "chmod {}: {}", dir.string(), ec.message());
+}
+
+void remove_tree(const fs::path& path) {
+  std::error_code ec;
+  fs::remove_all(path, ec);
+  if (ec) fail(ErrorKind::io, "cannot remove {}: {}", path.string(), ec.message());
+}
+
+bool port_free(const std::string& address, std::uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
+    fail(ErrorKind::invalid, "services.listen '{}': not an IPv4 address", address);
+  Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (s.fd < 0) core::fail_errno(ErrorKind::failed, "socket", errno);
+  int one = 1;
+  ::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  return ::bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+}
+
+std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t port, const std::string& path,
+                                    const std::string& body, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto left = [&] {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<std::int64_t>(0, ms.count()));
+  };
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return std::nullopt;
+  Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (s.fd < 0) return std::nullopt;
+  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    if (errno != EINPROGRESS) return std::nullopt;
+    pollfd p{s.fd, POLLOUT, 0};
+    if (::poll(&p, 1, left()) <= 0) return std::nullopt;
+    int err = 0;
+    socklen_t len = sizeof err;
+    ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err != 0) return std::nullopt;
+  }
+  std::string request = fmt::format(
+      "POST {} HTTP/1.0\r\nHost: {}:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n"
+      "Connection: close\r\n\r\n{}",
+      path, address, port, body.size(), body);
+  std::size_t sent = 0;
+  while (sent < request.size()) {
+    ssize_t n = ::send(s.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) {
+        pollfd p{s.fd, POLLOUT, 0};
+        if (::poll(&p, 1, left()) <= 0) return std::nullopt;
+        continue;
+      }
+      return std::nullopt;
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string answer;
+  for (;;) {
+    char buf[8192];
+    ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
+    if (n > 0) {
+      answer.append(buf, static_cast<std::size_t>(n));
+      if (answer.size() > (std::size_t{16} << 20)) return std::nullopt;
+      continue;
+    }
+    if (n == 0) break;
+    if (errno == EAGAIN || errno == EINTR) {
+      pollfd p{s.fd, POLLIN, 0};
+      if (::poll(&p, 1, left()) <= 0) return std::nullopt;
+      continue;
+    }
+    return std::nullopt;
+  }
+  // "HTTP/1.x NNN ..."
+  if (answer.size() < 12 || answer.compare(0, 5, "HTTP/") != 0) return std::nullopt;
+  HttpAnswer out;
+  out.status = std::atoi(answer.c_str() + 9);
+  auto head_end = answer.find("\r\n\r\n");
+  if (head_end != std::string::npos) out.body = answer.substr(head_end + 4);
+  return out;
+}
+
+std::optional<Account> find_user(const std::string& name) {
+  passwd pw{};
+  passwd* result = nullptr;
+  std::string buf(16384, '\0');
+  if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &result) != 0 || result == nullptr)
+    return std::nullopt;
+  return Account{pw.pw_uid, pw.pw_gid};
+}
+
+std::optional<gid_t> find_group(const std::string& name) {
+  group gr{};
+  group* result = nullptr;
+  std::string buf(65536, '\0');
+  if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &result) != 0 || result == nullptr)
+    return std::nullopt;
+  return gr.gr_gid;
+}
+
+void ensure_group(const std::string& name) {
+  if (find_group(name)) return;
+  auto r = core::run({"groupadd", "--system", name}, {.check = false});
+  // a concurrent xoe may have created it in the meantime
+  if (r.exit_code != 0 && !find_group(name))
+    fail(ErrorKind::external, "groupadd {} failed: {}", name, r.err);
+}
+
+void create_user(const std::string& name, const std::string& extra_group, const fs::path& home) {
+  core::run({"useradd", "--system", "--user-group", "--no-create-home", "--home-dir", home.string(), "--shell",
+             "/usr/sbin/nologin", "--groups", extra_group, "--comment", "xoe service", name});
+}
+
+void delete_user(const std::string& name) {
+  if (!find_user(name)) return;
+  core::run({"userdel", name});
+  if (find_group(name)) core::run({"groupdel", name}, {.check = false});
+}
+
+void chown_path(const fs::path& path, uid_t uid, gid_t gid) {
+  if (::lchown(path.c_str(), uid, gid) != 0) core::fail_errno(ErrorKind::io, "chown " + path.string(), errno);
+}
+
+void chown_tree(const fs::path& path, uid_t uid, gid_t gid) {
+  chown_path(path, uid, gid);
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(path, ec))) return;
+  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::none, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+    chown_path(it->path(), uid, gid);
+  if (ec) fail(ErrorKind::io, "chown -R {}: {}", path.string(), ec.message());
+}
+
+std::string shell_quote(std::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out.push_back(c);
+    }
+  }
+  out += "'";
+  return out;
+}
+
+}  // namespace xoe::host

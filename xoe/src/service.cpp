@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/service.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/jobs.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/validate.hpp"
+#include "host.hpp"
+#include "registry.hpp"
+#include "xoe/recipe.hpp"
+#include "xoe/software.hpp"
+#include "xoe/supervisor.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace xoe {
+
+using core::ErrorKind;
+using core::fail;
+
+const std::vector<std::string>& roles() {
+  static const std::vector<std::string> r = {"production", "training", "test", "student"};
+  return r;
+}
+
+namespace {
+
+// Members of this group may traverse xoe's state folders to reach their own.
+constexpr std::string_view services_group = "oe-xoe";
+constexpr auto probe_timeout = 180s;
+
+// ---------------------------------------------------------------- names
+
+std::string user_for(const std::string& name) {
+  std::string u = "xoe-" + name;
+  if (u.size() <= 32) return u;
+  return "xoe-" + name.substr(0, 19) + "-" + host::short_hash(name).substr(0, 8);
+}
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : std::string(1, sep)) + s;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in(s);
+  for (std::string part; std::getline(in, part, sep);)
+    if (!part.empty()) out.push_back(part);
+  return out;
+}
+
+std::string template_name(const std::string& software, const std::string& version, const std::string& backend,
+                          const std::vector<std::string>& modules) {
+  std::string v = version;
+  std::replace(v.begin(), v.end(), '.', '-');
+  return "xoe-tpl-" + software + "-" + v + "-" + backend + "-" + host::short_hash(join(modules, ',')).substr(0, 8);
+}
+
+std::string probe_address(const Settings& s) { return s.listen == "0.0.0.0" ? "127.0.0.1" : s.listen; }
+
+// ---------------------------------------------------------------- layout
+
+struct Layout {
+  fs::path dir, config, password, data, runit, link, logs;
+};
+
+Layout layout(const Settings& s, const std::string& name, const Recipe& recipe) {
+  fs::path dir = s.services_dir() / name;
+  return {dir,         dir / recipe.config_name, dir / "admin-password", dir / "data",
+          dir / "runit", s.scan_dir() / name,   s.logs / name};
+}
+
+// ---------------------------------------------------------------- PostgreSQL
+
+std::string quote_ident(const std::string& id) {
+  std::string out = "\"";
+  for (char c : id) out += (c == '"') ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string psql(const Settings& s, const std::string& sql) {
+  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
+                      std::to_string(s.db_port), "-U", s.db_user, "-d", "postgres", "-c", sql},
+                     {.timeout = 300s, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+  return r.out;
+}
+
+bool pg_database_exists(const Settings& s, const std::string& name) {
+  std::string lit = "'";
+  for (char c : name) lit += (c == '\'') ? std::string("''") : std::string(1, c);
+  lit += "'";
+  return psql(s, "SELECT 1 FROM pg_database WHERE datname = " + lit).find('1') != std::string::npos;
+}
+
+void pg_drop(const Settings& s, const std::string& name) {
+  psql(s, "DROP DATABASE IF EXISTS " + quote_ident(name) + " WITH (FORCE)");
+}
+
+// ---------------------------------------------------------------- recipe commands
+
+TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code, const std::string& name,
+                      const std::string& database, const fs::path& data, const fs::path& config,
+                      std::uint16_t port, const std::string& backend, const std::vector<std::string>& modules) {
+  TemplateVars v;
+  v.modules = modules;
+  v.vars = {{"name", name},
+            {"software", recipe.software},
+            {"version", recipe.version},
+            {"python", recipe.python},
+            {"code", code.code.string()},
+            {"site", code.site.string()},
+            {"config", config.string()},
+            {"database", database},
+            {"data", data.string()},
+            {"port", std::to_string(port)},
+            {"listen", s.listen},
+            {"db_host", s.db_host},
+            {"db_port", std::to_string(s.db_port)},
+            {"db_user", s.db_user},
+            {"admin_login", recipe.admin_login},
+            {"modules_csv", join(modules, ',')},
+            {"mail_catcher", s.mail_catcher}};
+  v.vars["db_uri"] = render(backend == "sqlite" ? recipe.uri_sqlite : recipe.uri_postgresql, v);
+  return v;
+}
+
+std::map<std::string, std::string> server_env(const Recipe& recipe, const TemplateVars& v) {
+  std::map<std::string, std::string> env;
+  for (const auto& [k, t] : recipe.server_env) env[k] = render(t, v);
+  return env;
+}
+
+// Runs one of the recipe's database commands as root with the admin
+// password from `password_file` (first line), as the recipe says.
+void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_template, const TemplateVars& v,
+               const fs::path& password_file, const fs::path& cwd) {
+  auto argv = render_argv(argv_template, v);
+  core::RunOptions opt;
+  opt.timeout = 30min;
+  opt.env_extra = server_env(recipe, v);
+  opt.cwd = cwd;
+  if (!recipe.password_env.empty()) {
+    opt.env_extra[recipe.password_env] = password_file.string();
+  } else {
+    TemplateVars with = v;
+    std::string pw = host::read_file(password_file);
+    if (!pw.empty() && pw.back() == '\n') pw.pop_back();
+    with.vars["password"] = pw;
+    opt.stdin_data = render(recipe.password_stdin, with);
+  }
+  core::run(argv, opt);
+}
+
+void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
+                const fs::path& logs, const fs::path& runit_dir) {
+  auto deadline = std::chrono::steady_clock::now() + probe_timeout;
+  std::set<pid_t> pids;  // a server that keeps dying is reported at once, not after the timeout
+  TemplateVars none;
+  std::string path = render(recipe.probe_path, none), body = render(recipe.probe_body, none);
+  for (;;) {
+    auto a = host::http_post(probe_address(s), port, path, body, 2s);
+    if (a && a->status == 200 && a->body.find(recipe.probe_expect) != std::string::npos) return;
+    if (auto st = runit::status(runit_dir); st.pid) pids.insert(*st.pid);
+    if (pids.size() > 3)
+      fail(ErrorKind::external, "service {} keeps dying on start (log: {}/current)", name, logs.string());
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "service {} did not answer on port {} within {} s (log: {}/current)", name, port,
+           probe_timeout.count(), logs.string());
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+// ---------------------------------------------------------------- templates
+
+// The template database of (software, version, backend, modules), built
+// once with the recipe's init (and activate) commands and kept. Built under
+// a temporary name/folder and recorded last, so a failed build leaves
+// nothing; the lock serialises builders.
+void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, const std::string& backend,
+                     const std::vector<std::string>& modules, const std::string& tpl) {
+  auto lock = core::FileLock::acquire(s.locks, "xoe.template." + tpl);
+  {
+    auto db = registry::open(s);
+    if (registry::find_template(db, tpl)) return;
+  }
+  auto log = core::logger("xoe");
+  log->info("building template database {} (once)", tpl);
+  auto dmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
+  host::make_dir(s.templates_dir(), dmode);
+  fs::path work = s.templates_dir() / ("." + tpl + ".partial");
+  host::remove_tree(work);
+  host::make_dir(work, fs::perms::owner_all);
+  fs::path config = work / recipe.config_name;
+  auto v = vars_for(s, recipe, code, tpl, tpl, work, config, 0, backend, modules);
+  try {
+    host::write_file(config, render(recipe.config, v), fs::perms::owner_read | fs::perms::owner_write);
+    // Its admin password is thrown away: each service sets its own.
+    host::write_file(work / ".password", host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+    if (backend == "sqlite") {
+      host::write_file(work / (tpl + ".sqlite"), "", fs::perms::owner_read | fs::perms::owner_write);
+    } else {
+      pg_drop(s, tpl);
+      psql(s, "CREATE DATABASE " + quote_ident(tpl) + " ENCODING 'UTF8' TEMPLATE template0");
+    }
+    run_admin(recipe, recipe.init, v, work / ".password", work);
+    if (!modules.empty()) {
+      if (recipe.activate.empty()) fail(ErrorKind::invalid, "{} has no database.activate command", recipe.file.string());
+      run_admin(recipe, recipe.activate, v, work / ".password", work);
+    }
+    fs::remove(work / ".password");
+    fs::remove(config);
+    std::string location;
+    if (backend == "sqlite") {
+      fs::path final_dir = s.templates_dir() / tpl;
+      host::remove_tree(final_dir);
+      fs::rename(work, final_dir);
+      location = final_dir.string();
+    } else {
+      host::remove_tree(work);
+      location = "postgresql:" + tpl;
+    }
+    auto db = registry::open(s);
+    db.execute("INSERT OR REPLACE INTO templates (name, software, version, backend, modules, location, created) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+               tpl, recipe.software, recipe.version, backend, join(modules, ','), location, host::now_iso());
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(work, ec);
+    if (backend == "postgresql") {
+      try {
+        pg_drop(s, tpl);
+      } catch (const core::Error& e) {
+        log->warn("cannot drop the partial template {}: {}", tpl, e.what());
+      }
+    }
+    throw;
+  }
+}
+
+// ---------------------------------------------------------------- the create job
+
+struct Plan {
+  std::string name, software, version, role, backend, database, user;
+  std::uint16_t port = 0;
+  std::vector<std::string> modules;
+};
+
+void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v,
+                 const std::string& user) {
+  auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+               fs::perms::others_exec;
+  host::make_dir(l.runit / "log", xmode);
+  std::string run = "#!/bin/sh\n# Written by xoe for service " + v.vars.at("name") +
+                    "; runsv runs it. Do not edit: xoe rewrites it.\nexec 2>&1\nexec chpst -u " +
+                    host::shell_quote(user + ":" + user + ":" + std::string(services_group)) +
+                    " /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 LANG=C.UTF-8";
+  for (const auto& [k, val] : server_env(recipe, v)) run += " " + host::shell_quote(k + "=" + val);
+  for (const auto& a : render_argv(recipe.server_argv, v)) run += " " + host::shell_quote(a);
+  run += "\n";
+  host::write_file(l.runit / "run", run, xmode);
+  host::write_file(l.runit / "log" / "run",
+                   "#!/bin/sh\n# Written by xoe: the service's log, rotated by svlogd.\nexec svlogd -tt " +
+                       host::shell_quote(l.logs.string()) + "\n",
+                   xmode);
+}
+
+core::Job create_job(const Settings& s, const Plan& p) {
+  core::Job job{"service.create", "service:" + p.name, {}};
+  auto registry_delete = [&s, p] {
+    auto db = registry::open(s);
+    db.execute("DELETE FROM services WHERE name = ?1 AND state = 'creating'", p.name);
+  };
+  job.steps.push_back({"register", [&s, p] {
+    auto db = registry::open(s);
+    if (registry::find_service(db, p.name)) return;  // resumed
+    db.execute("INSERT INTO services (name, software, version, role, backend, database, port, user, modules, state, "
+               "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'creating', ?10)",
+               p.name, p.software, p.version, p.role, p.backend, p.database, p.port, p.user, join(p.modules, ','),
+               host::now_iso());
+  }, registry_delete});
+
+  // The plan is complete only once registered: the undos below work from it
+  // and tolerate steps that did not run.
+  job.steps.push_back({"user", [&s, p] {
+    host::ensure_group(std::string(services_group));
+    if (!host::find_user(p.user)) host::create_user(p.user, std::string(services_group), s.services_dir() / p.name / "data");
+  }, [p] { host::delete_user(p.user); }});
+
+  job.steps.push_back({"files", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Code code = fetched_code(s, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    auto account = host::find_user(p.user);
+    auto group = host::find_group(std::string(services_group));
+    if (!account || !group) fail(ErrorKind::internal, "user {} vanished", p.user);
+    // The service's user reaches its folder through the state folders, by group.
+    auto gmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
+    for (const auto& d : {s.state.parent_path(), s.state, s.services_dir()}) {
+      host::make_dir(d, gmode);
+      host::chown_path(d, 0, *group);
+    }
+    host::make_dir(l.dir, gmode);
+    host::chown_path(l.dir, 0, account->gid);
+    host::make_dir(l.data, fs::perms::owner_all);
+    host::chown_path(l.data, account->uid, account->gid);
+    if (!fs::exists(l.password))  // kept on resume: it is printed at the end
+      host::write_file(l.password, host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+    auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
+    host::write_file(l.config, render(recipe.config, v), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    host::chown_path(l.config, 0, account->gid);
+  }, [&s, p] { host::remove_tree(s.services_dir() / p.name); }});
+
+  job.steps.push_back({"supervise", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Code code = fetched_code(s, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
+    host::make_dir(l.logs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    write_runit(l, recipe, v, p.user);
+    // Taken up by runsv now, started later: the `down` file keeps it down.
+    host::write_file(l.runit / "down", "", fs::perms::owner_read | fs::perms::owner_write);
+    supervisor_start(s);
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(l.link, ec))) fs::create_symlink(l.runit, l.link);
+  }, [&s, p] {
+    fs::path dir = s.services_dir() / p.name / "runit";
+    std::error_code ec;
+    fs::remove(s.scan_dir() / p.name, ec);
+    runit::release(dir);
+    host::remove_tree(s.logs / p.name);
+  }});
+
+  job.steps.push_back({"template", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Code code = fetched_code(s, p.software, p.version);
+    ensure_template(s, recipe, code, p.backend, p.modules, template_name(p.software, p.version, p.backend, p.modules));
+  }, {}});
+
+  job.steps.push_back({"database", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    std::string tpl = template_name(p.software, p.version, p.backend, p.modules);
+    auto account = host::find_user(p.user);
+    if (!account) fail(ErrorKind::internal, "user {} vanished", p.user);
+    if (p.backend == "sqlite") {
+      fs::path to = l.data / (p.database + ".sqlite"), tmp = l.data / (p.database + ".sqlite.tmp");
+      fs::copy_file(s.templates_dir() / tpl / (tpl + ".sqlite"), tmp, fs::copy_options::overwrite_existing);
+      fs::rename(tmp, to);
+      host::chown_path(to, account->uid, account->gid);
+    } else {
+      pg_drop(s, p.database);  // a copy a killed run left
+      psql(s, "CREATE DATABASE " + quote_ident(p.database) + " TEMPLATE " + quote_ident(tpl));
+    }
+  }, [&s, p] {
+    if (p.backend == "postgresql") pg_drop(s, p.database);
+    std::error_code ec;
+    fs::remove(s.services_dir() / p.name / "data" / (p.database + ".sqlite"), ec);
+  }});
+
+  job.steps.push_back({"password", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Code code = fetched_code(s, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
+    run_admin(recipe, recipe.set_password, v, l.password, l.dir);
+    auto account = host::find_user(p.user);
+    if (account) host::chown_tree(l.data, account->uid, account->gid);  // files the admin run made
+  }, {}});
+
+  job.steps.push_back({"start", [&s, p] {
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    runit::wait_supervised(l.runit, s.scan_dir(), 15s);
+    runit::up(l.runit);
+    wait_probe(s, recipe, p.name, p.port, l.logs, l.runit);
+  }, [&s, p] {
+    fs::path dir = s.services_dir() / p.name / "runit";
+    std::error_code ec;
+    if (fs::exists(dir, ec)) runit::down(dir);
+  }});
+
+  job.steps.push_back({"ready", [&s, p] {
+    auto db = registry::open(s);
+    db.execute("UPDATE services SET state = 'ready' WHERE name = ?1", p.name);
+  }, {}});
+  return job;
+}
+
+Plan plan_from_row(const registry::ServiceRow& r) {
+  return {r.name, r.software, r.version, r.role, r.backend, r.database, r.user,
+          static_cast<std::uint16_t>(r.port), split(r.modules, ',')};
+}
+
+ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool with_state) {
+  ServiceInfo i;
+  i.name = r.name;
+  i.software = r.software;
+  i.version = r.version;
+  i.role = r.role;
+  i.backend = r.backend;
+  i.database = r.database;
+  i.port = static_cast<std::uint16_t>(r.port);
+  i.url = fmt::format("http://{}:{}/", probe_address(s), r.port);
+  i.user = r.user;
+  i.modules = split(r.modules, ',');
+  i.state = r.state;
+  try {
+    i.admin_login = find_recipe(s.recipe_dirs, r.software, r.version).admin_login;
+  } catch (const core::Error&) {
+    i.admin_login = "admin";
+  }
+  if (with_state && r.state == "ready") {
+    auto st = runit::status(s.services_dir() / r.name / "runit");
+    i.state = st.state;
+    i.pid = st.pid;
+    i.seconds = st.seconds;
+  }
+  return i;
+}
+
+registry::ServiceRow need_service(const Settings& s, const std::string& name) {
+  core::validate_label(name, "service name");
+  auto db = registry::open_existing(s);
+  std::optional<registry::ServiceRow> row;
+  if (db) row = registry::find_service(*db, name);
+  if (!row) fail(ErrorKind::not_found, "no service {}", name);
+  return *row;
+}
+
+void validate_module(const std::string& m) {
+  bool ok = !m.empty() && m.size() <= 64;
+  for (char c : m) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  if (!ok) fail(ErrorKind::invalid, "module name '{}': only a-z, 0-9 and '_'", core::escape_for_display(m));
+}
+
+}  // namespace
+
+CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
+  core::validate_label(rq.name, "service name");
+  if (!core::is_label(rq.software)) fail(ErrorKind::invalid, "--software '{}': not a software name", core::escape_for_display(rq.software));
+  core::validate_version(rq.version, "--version");
+  if (std::find(roles().begin(), roles().end(), rq.role) == roles().end())
+    fail(ErrorKind::invalid, "--role '{}': one of production, training, test, student", core::escape_for_display(rq.role));
+  std::vector<std::string> modules = rq.modules;
+  for (const auto& m : modules) validate_module(m);
+  std::sort(modules.begin(), modules.end());
+  modules.erase(std::unique(modules.begin(), modules.end()), modules.end());
+  Recipe recipe = find_recipe(s.recipe_dirs, rq.software, rq.version);
+  std::string backend = rq.backend.empty() ? s.default_backend : rq.backend;
+  if (backend != "sqlite" && backend != "postgresql")
+    fail(ErrorKind::invalid, "--db-backend '{}': postgresql or sqlite", core::escape_for_display(backend));
+  if (!recipe.supports(backend))
+    fail(ErrorKind::invalid, "{}/{} does not run on {}", recipe.software, recipe.version, backend);
+  (void)fetched_code(s, rq.software, rq.version);
+  if (backend == "postgresql" && s.db_host.empty())
+    fail(ErrorKind::precondition, "no PostgreSQL server configured: set database.host (a cluster under the root "
+                                  "is not implemented yet)");
+
+  CreatePlan plan;
+  auto db = registry::open_existing(s);
+  std::optional<registry::ServiceRow> row;
+  if (db) row = registry::find_service(*db, rq.name);
+  if (row) {
+    if (row->state != "creating") fail(ErrorKind::conflict, "service {} exists", rq.name);
+    bool same = row->software == rq.software && row->version == rq.version && row->role == rq.role &&
+                row->backend == backend && row->modules == join(modules, ',') &&
+                (!rq.port || *rq.port == row->port);
+    if (!same)
+      fail(ErrorKind::conflict, "an unfinished creation of {} with other settings exists: xoe service remove {} rolls "
+                                "it back", rq.name, rq.name);
+    plan.resume = true;
+    plan.service = info_from_row(s, *row, false);
+  } else {
+    std::string user = user_for(rq.name);
+    if (host::find_user(user)) fail(ErrorKind::conflict, "system user {} exists already", user);
+    std::vector<std::int64_t> taken;
+    if (db) {
+      auto q = db->query("SELECT port FROM services");
+      while (q.step()) taken.push_back(q.column_int64(0));
+    }
+    auto is_taken = [&](std::int64_t p) { return std::find(taken.begin(), taken.end(), p) != taken.end(); };
+    std::uint16_t port = 0;
+    if (rq.port) {
+      if (*rq.port < 1024) fail(ErrorKind::invalid, "--port {}: below 1024", *rq.port);
+      if (is_taken(*rq.port)) fail(ErrorKind::conflict, "port {} is given to another service", *rq.port);
+      if (!host::port_free(s.listen, *rq.port)) fail(ErrorKind::conflict, "port {} is in use", *rq.port);
+      port = *rq.port;
+    } else {
+      for (std::int64_t p = s.port_min; p <= s.port_max && port == 0; ++p)
+        if (!is_taken(p) && host::port_free(s.listen, static_cast<std::uint16_t>(p))) port = static_cast<std::uint16_t>(p);
+      if (port == 0) fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
+    }
+    if (backend == "postgresql" && pg_database_exists(s, rq.name))
+      fail(ErrorKind::conflict, "PostgreSQL database {} exists already", rq.name);
+    registry::ServiceRow r{rq.name, rq.software, rq.version, rq.role, backend, rq.name, user,
+                           join(modules, ','), "planned", {}, port};
+    plan.service = info_from_row(s, r, false);
+  }
+  plan.template_name = template_name(rq.software, rq.version, backend, modules);
+  if (db) plan.template_exists = registry::find_template(*db, plan.template_name).has_value();
+  return plan;
+}
+
+Created create_service(const Settings& s, const CreateRequest& rq) {
+  core::validate_label(rq.name, "service name");
+  host::make_dir(s.state, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + rq.name);
+  CreatePlan cp = plan_create(s, rq);
+  const ServiceInfo& i = cp.service;
+  Plan p{i.name, i.software, i.version, i.role, i.backend, i.database, i.user, i.port, i.modules};
+  auto db = registry::open(s);
+  core::JobRunner jobs(db);
+  auto result = jobs.run(create_job(s, p), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+  Created c;
+  c.resumed = result.resumed;
+  c.service = show_service(s, rq.name);
+  std::string pw = host::read_file(s.services_dir() / rq.name / "admin-password");
+  if (!pw.empty() && pw.back() == '\n') pw.pop_back();
+  c.admin_password = pw;
+  return c;
+}
+
+std::vector<ServiceInfo> list_services(const Settings& s) {
+  auto db = registry::open_existing(s);
+  std::vector<ServiceInfo> out;
+  if (!db) return out;
+  for (const auto& r : registry::all_services(*db)) out.push_back(info_from_row(s, r, true));
+  return out;
+}
+
+ServiceInfo show_service(const Settings& s, const std::string& name) {
+  return info_from_row(s, need_service(s, name), true);
+}
+
+ServiceInfo start_service(const Settings& s, const std::string& name) {
+  auto row = need_service(s, name);
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + name);
+  if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
+  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+  Layout l = layout(s, name, recipe);
+  supervisor_start(s);
+  runit::wait_supervised(l.runit, s.scan_dir(), 15s);
+  runit::up(l.runit);
+  wait_probe(s, recipe, name, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+  return show_service(s, name);
+}
+
+ServiceInfo stop_service(const Settings& s, const std::string& name) {
+  auto row = need_service(s, name);
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + name);
+  if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
+  runit::down(s.services_dir() / name / "runit");
+  return show_service(s, name);
+}
+
+ServiceInfo restart_service(const Settings& s, const std::string& name) {
+  stop_service(s, name);
+  return start_service(s, name);
+}
+
+Removed remove_service(const Settings& s, const std::string& name) {
+  core::validate_label(name, "service name");
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + name);
+  auto existing = registry::open_existing(s);
+  if (!existing) fail(ErrorKind::not_found, "no service {}", name);
+  existing.reset();
+  auto db = registry::open(s);
+  core::JobRunner jobs(db);
+  auto row = registry::find_service(db, name);
+  auto create = jobs.find("service.create", "service:" + name);
+  if (create && create->unfinished()) {
+    // A creation that was killed: roll it back with its own compensations.
+    Plan p = row ? plan_from_row(*row) : Plan{name, "", "", "", "", name, user_for(name), 0, {}};
+    jobs.rollback(create_job(s, p));
+    return {name, true};
+  }
+  if (!row) fail(ErrorKind::not_found, "no service {}", name);
+  Plan p = plan_from_row(*row);
+  db.execute("UPDATE services SET state = 'removing' WHERE name = ?1", name);
+  core::Job job{"service.remove", "service:" + name, {}};
+  job.steps.push_back({"supervisor", [&s, p] {
+    std::error_code ec;
+    fs::remove(s.scan_dir() / p.name, ec);
+    runit::release(s.services_dir() / p.name / "runit");
+  }, {}});
+  job.steps.push_back({"database", [&s, p] {
+    if (p.backend == "postgresql") pg_drop(s, p.database);
+  }, {}});
+  job.steps.push_back({"files", [&s, p] {
+    host::remove_tree(s.services_dir() / p.name);
+    host::remove_tree(s.logs / p.name);
+  }, {}});
+  job.steps.push_back({"user", [p] { host::delete_user(p.user); }, {}});
+  job.steps.push_back({"unregister", [&s, p] {
+    auto d = registry::open(s);
+    d.execute("DELETE FROM services WHERE name = ?1", p.name);
+  }, {}});
+  jobs.run(job, core::JobPolicy::resume);
+  return {name, false};
+}
+
+}  // namespace xoe

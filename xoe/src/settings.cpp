@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/settings.hpp"
+
+#include "xoe/recipe.hpp"
+
+namespace xoe {
+
+Settings make_settings(const core::Paths& paths, const core::Config& config) {
+  Settings s;
+  s.root = paths.root();
+  s.state = paths.data("xoe");
+  s.logs = paths.log() / "xoe";
+  s.run = paths.run() / "xoe";
+  s.locks = paths.locks();
+  s.recipe_dirs = recipe_dirs(paths.etc(), config.get_string("software.recipes"));
+  const auto& cache = config.get_string("software.deb_cache");
+  s.deb_cache = cache.empty() ? paths.root() / "var/cache/oe/debs" : std::filesystem::path(cache);
+  s.default_backend = config.get_string("database.backend");
+  s.db_host = config.get_string("database.host");
+  s.db_port = config.get_int("database.port");
+  s.db_user = config.get_string("database.user");
+  s.port_min = config.get_int("services.port_min");
+  s.port_max = config.get_int("services.port_max");
+  s.listen = config.get_string("services.listen");
+  s.mail_catcher = config.get_string("mail.catcher");
+  return s;
+}
+
+}  // namespace xoe

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/supervisor.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "host.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace xoe {
+
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+constexpr std::string_view runsvdir_bin = "/usr/bin/runsvdir";
+
+fs::path pid_file(const Settings& s) { return s.run / "runsvdir.pid"; }
+
+// The runsvdir of this root: the pid in the pid file, alive, running
+// runsvdir on our scan folder (a recycled pid is not taken for it).
+std::optional<pid_t> running_pid(const Settings& s) {
+  std::ifstream in(pid_file(s));
+  long pid = 0;
+  if (!(in >> pid) || pid <= 1) return std::nullopt;
+  std::error_code ec;
+  auto exe = fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec);
+  if (ec || exe != runsvdir_bin) return std::nullopt;
+  std::ifstream cmd(fmt::format("/proc/{}/cmdline", pid));
+  std::string args((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+  if (args.find(s.scan_dir().string() + '\0') == std::string::npos) return std::nullopt;
+  return static_cast<pid_t>(pid);
+}
+
+core::RunResult sv(const std::vector<std::string>& args, bool check = true) {
+  std::vector<std::string> argv = {"sv"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return core::run(argv, {.timeout = 90s, .check = check});
+}
+
+}  // namespace
+
+SupervisorStatus supervisor_status(const Settings& s) {
+  auto pid = running_pid(s);
+  return {pid.has_value(), pid, s.scan_dir()};
+}
+
+void supervisor_start(const Settings& s) {
+  auto mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
+  host::make_dir(s.scan_dir(), mode);
+  host::make_dir(s.run, mode);
+  auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
+  if (running_pid(s)) return;
+  if (!core::which("runsvdir", core::clean_path))
+    fail(ErrorKind::precondition, "runsvdir not found: install Debian's runit package");
+  core::run({"start-stop-daemon", "--start", "--background", "--make-pidfile", "--pidfile", pid_file(s).string(),
+             "--exec", std::string(runsvdir_bin), "--", "-P", s.scan_dir().string()},
+            {.timeout = 30s});
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!running_pid(s)) {
+    if (std::chrono::steady_clock::now() > deadline) fail(ErrorKind::external, "runsvdir did not start");
+    std::this_thread::sleep_for(20ms);
+  }
+  core::logger("xoe")->info("started runsvdir on {}", s.scan_dir().string());
+}
+
+void supervisor_stop(const Settings& s) {
+  auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
+  std::vector<fs::path> services;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(s.scan_dir(), ec)) services.push_back(e.path());
+  // Stop runsvdir first, so that it does not start a runsv again.
+  if (auto pid = running_pid(s)) {
+    core::run({"start-stop-daemon", "--stop", "--quiet", "--pidfile", pid_file(s).string(), "--exec",
+               std::string(runsvdir_bin), "--retry", "TERM/10/KILL/5"},
+              {.timeout = 30s, .check = false});
+  }
+  fs::remove(pid_file(s), ec);
+  for (const auto& dir : services) runit::release(dir);
+}
+
+namespace runit {
+
+bool supervised(const fs::path& dir) {
+  int fd = ::open((dir / "supervise/ok").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  ::close(fd);
+  return true;
+}
+
+void wait_supervised(const fs::path& dir, const fs::path& scan_dir, std::chrono::milliseconds timeout) {
+  auto start = std::chrono::steady_clock::now();
+  auto deadline = start + timeout;
+  auto next_touch = start + 1100ms;
+  while (!supervised(dir)) {
+    if (std::chrono::steady_clock::now() > next_touch) {
+      ::utimensat(AT_FDCWD, scan_dir.c_str(), nullptr, 0);  // now: a second after the link was made
+      next_touch += 2s;
+    }
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "runsv did not take up {} within {} s", dir.string(), timeout.count() / 1000);
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+ProcessState status(const fs::path& dir) {
+  ProcessState st{"unsupervised", std::nullopt, 0};
+  if (!supervised(dir)) return st;
+  auto r = sv({"status", dir.string()}, false);
+  // "run: DIR: (pid 123) 5s; run: log: (pid 122) 5s" or "down: DIR: 3s, normally up; ..."
+  std::string line = r.out.substr(0, r.out.find(';'));
+  auto colon = line.find(':');
+  if (colon == std::string::npos) return st;
+  st.state = line.substr(0, colon);
+  auto rest = line.substr(colon + 1 + dir.string().size() + 1);
+  auto p = rest.find("(pid ");
+  if (p != std::string::npos) st.pid = static_cast<pid_t>(std::atol(rest.c_str() + p + 5));
+  auto close = rest.find(')');
+  std::istringstream in(close == std::string::npos ? rest : rest.substr(close + 1));
+  std::string secs;
+  in >> secs;
+  if (!secs.empty()) st.seconds = std::atoll(secs.c_str());
+  return st;
+}
+
+void up(const fs::path& dir) {
+  std::error_code ec;
+  fs::remove(dir / "down", ec);
+  sv({"-w", "30", "up", dir.string()});
+}
+
+void down(const fs::path& dir) {
+  host::write_file(dir / "down", "", fs::perms::owner_read | fs::perms::owner_write);
+  if (supervised(dir)) sv({"-w", "30", "force-stop", dir.string()});
+}
+
+void release(const fs::path& dir) {
+  if (!supervised(dir)) return;
+  sv({"-w", "30", "force-stop", dir.string()}, false);
+  sv({"exit", dir.string()}, false);
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (supervised(dir) || (fs::exists(dir / "log") && supervised(dir / "log"))) {
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "runsv of {} did not exit", dir.string());
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+}  // namespace runit
+
+}  // namespace xoe
