@@ -7,6 +7,10 @@ const core::Schema& config_schema() {
   static const core::Schema schema = {
       {"store.path", core::ValueType::string, std::string{},
        "Git repository of standard versions; empty: ROOT/var/lib/oe/poe/store"},
+      {"tree.ignore", core::ValueType::list, std::vector<std::string>{"__pycache__", "*.pyc", "*.pyo", ".git"},
+       "Names (fnmatch patterns of one path component) left out when a folder is read"},
+      {"diff.module_roots", core::ValueType::list, std::vector<std::string>{"modules", "addons"},
+       "Folders whose children are modules: one patch per child (poe diff --split module)"},
       {"check.rename_limit", core::ValueType::integer, std::int64_t{100000},
        "Rename detection limit when following files into a new version", core::check_range(1000, 10000000)},
       {"check.fuzz", core::ValueType::integer, std::int64_t{0},
