@@ -27,7 +27,7 @@ xoe_setup() {
 _xoe_cleanup() {
   xoe --root "$XROOT" supervisor stop >/dev/null 2>&1
   local u
-  for u in $(getent passwd | cut -d: -f1 | grep -E "^xoe-.*$XID\$"); do userdel "$u" 2>/dev/null; done
+  for u in $(getent passwd | cut -d: -f1 | grep -E "^xoe-.*$XID"); do userdel "$u" 2>/dev/null; done
   return 0
 }
 
@@ -50,4 +50,40 @@ if not isinstance(answer.get("result"), list):
     sys.exit(f"login refused: {answer}")
 print(answer["result"][0])
 PY
+}
+
+# xoe_rpc PORT DB LOGIN PASSWORD METHOD PARAMS-JSON: logs in through JSON-RPC,
+# calls METHOD with PARAMS (the context {} is appended) in that session, and
+# prints the result as JSON.
+xoe_rpc() {
+  $py - "$@" <<'PY'
+import base64, json, sys, urllib.request
+port, db, login, pw, method, params = sys.argv[1:7]
+def call(m, p, session=None):
+    headers = {"Content-Type": "application/json"}
+    if session:
+        headers["Authorization"] = "Session " + base64.b64encode(session.encode()).decode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/{db}/", method="POST",
+        data=json.dumps({"id": 1, "method": m, "params": p}).encode(), headers=headers)
+    answer = json.load(urllib.request.urlopen(req, timeout=60))
+    if "error" in answer and answer["error"]:
+        sys.exit(f"{m}: {answer['error']}")
+    return answer["result"]
+uid, key = call("common.db.login", [login, {"password": pw}])[:2]
+print(json.dumps(call(method, json.loads(params) + [{}], f"{login}:{uid}:{key}")))
+PY
+}
+
+# xoe_sql SERVICE-JSON SQL: runs SQL in the database of the service whose
+# `service show --json` is given (SQLite file or the bed's PostgreSQL); prints rows.
+xoe_sql() {
+  local show=$1 sql=$2 backend db name
+  backend=$(xoe_json 'd["service"]["backend"]' <<<"$show")
+  db=$(xoe_json 'd["service"]["database"]' <<<"$show")
+  name=$(xoe_json 'd["service"]["name"]' <<<"$show")
+  if [[ $backend == sqlite ]]; then
+    sqlite3 "$XROOT/var/lib/oe/xoe/services/$name/data/$db.sqlite" "$sql"
+  else
+    psql -X -A -t -d "$db" -c "$sql"
+  fi
 }

@@ -23,5 +23,10 @@ void add_service_show(core::cli::Frame& frame, CLI::App& service);
 void add_service_control(core::cli::Frame& frame, CLI::App& service);
 void add_service_remove(core::cli::Frame& frame, CLI::App& service);
 void add_supervisor(core::cli::Frame& frame);
+void add_backup(core::cli::Frame& frame);
+void add_restore(core::cli::Frame& frame);
+void add_db(core::cli::Frame& frame);
+void add_training(core::cli::Frame& frame);
+void add_profile(core::cli::Frame& frame);
 
 }  // namespace xoe::cli

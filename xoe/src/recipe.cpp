@@ -28,7 +28,8 @@ const std::vector<std::string>& placeholder_names() {
   static const std::vector<std::string> names = {
       "name",    "software", "version",  "python",      "code",         "site",        "config",
       "database", "data",    "port",     "listen",      "db_uri",       "db_host",     "db_port",
-      "db_user", "admin_login", "password", "modules_csv", "mail_catcher", "modules...",
+      "db_user", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host",   "mail_port",
+      "role",    "copy_of", "modules...",
   };
   return names;
 }
@@ -147,7 +148,8 @@ class Reader {
         "server.env",          "server.config_name",     "server.config",      "database.uri_sqlite",
         "database.uri_postgresql", "database.init",      "database.activate",  "database.update",
         "database.set_password", "database.password_env", "database.password_stdin", "probe.path",
-        "probe.body",          "probe.expect",           "neutralise.sql",     "neutralise.argv",
+        "probe.body",          "probe.expect",           "login.path",         "login.body",
+        "login.expect",        "neutralise.sql",     "neutralise.argv",
         "neutralise.config",
     };
     return keys;
@@ -157,8 +159,8 @@ class Reader {
     try {
       scan(value, [&](const std::string& name) {
         if (!known(name)) fail(ErrorKind::invalid, "unknown placeholder {{{}}}", name);
-        if (name == "password" && dotted != "database.password_stdin")
-          fail(ErrorKind::invalid, "{{password}} is only allowed in database.password_stdin");
+        if (name == "password" && dotted != "database.password_stdin" && dotted != "login.body")
+          fail(ErrorKind::invalid, "{{password}} is only allowed in database.password_stdin and login.body");
       }, nullptr);
     } catch (const core::Error& e) {
       bad(n, fmt::format("'{}': {}", dotted, e.what()));
@@ -241,6 +243,12 @@ Recipe load_recipe(const fs::path& file) {
   rc.probe_path = r.str("probe.path", true);
   rc.probe_body = r.str("probe.body", true);
   rc.probe_expect = r.str("probe.expect", true);
+
+  rc.login_path = r.str("login.path", false);
+  rc.login_body = r.str("login.body", false);
+  rc.login_expect = r.str("login.expect", false);
+  if (rc.login_path.empty() != rc.login_body.empty() || rc.login_body.empty() != rc.login_expect.empty())
+    fail(ErrorKind::invalid, "{}: set all of login.path, login.body and login.expect, or none", file.string());
 
   rc.neutralise_sql = r.list("neutralise.sql", true);
   rc.neutralise_argv = r.list("neutralise.argv", false);

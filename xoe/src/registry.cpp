@@ -13,7 +13,7 @@ namespace xoe::registry {
 namespace {
 
 // Append-only: never edit a released step.
-constexpr std::array<std::string_view, 1> steps = {
+constexpr std::array<std::string_view, 2> steps = {
     R"(CREATE TABLE software (
          software TEXT NOT NULL, version TEXT NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL,
          detail TEXT NOT NULL DEFAULT '', fetched TEXT NOT NULL, PRIMARY KEY (software, version));
@@ -24,6 +24,11 @@ constexpr std::array<std::string_view, 1> steps = {
          name TEXT PRIMARY KEY, software TEXT NOT NULL, version TEXT NOT NULL, role TEXT NOT NULL,
          backend TEXT NOT NULL, database TEXT NOT NULL, port INTEGER NOT NULL UNIQUE,
          user TEXT NOT NULL UNIQUE, modules TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL);)",
+    // xoe backup verify: one row per verification.
+    R"(CREATE TABLE backup_verifications (
+         id INTEGER PRIMARY KEY, archive TEXT NOT NULL, sha256 TEXT NOT NULL, software TEXT NOT NULL,
+         version TEXT NOT NULL, ok INTEGER NOT NULL, restore_seconds REAL NOT NULL, login_ms REAL NOT NULL,
+         seconds REAL NOT NULL, verified TEXT NOT NULL, error TEXT NOT NULL);)",
 };
 
 void migrate(core::sqlite::Database& db) { core::sqlite::migrate(db, "xoe", steps); }

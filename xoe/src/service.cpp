@@ -14,6 +14,7 @@
 #include "core/validate.hpp"
 #include "host.hpp"
 #include "registry.hpp"
+#include "service_impl.hpp"
 #include "xoe/recipe.hpp"
 #include "xoe/software.hpp"
 #include "xoe/supervisor.hpp"
@@ -31,11 +32,8 @@ const std::vector<std::string>& roles() {
   return r;
 }
 
-namespace {
-
-// Members of this group may traverse xoe's state folders to reach their own.
-constexpr std::string_view services_group = "oe-xoe";
-constexpr auto probe_timeout = 180s;
+// Helpers shared with backup.cpp and copy.cpp (service_impl.hpp).
+namespace detail {
 
 // ---------------------------------------------------------------- names
 
@@ -70,10 +68,6 @@ std::string probe_address(const Settings& s) { return s.listen == "0.0.0.0" ? "1
 
 // ---------------------------------------------------------------- layout
 
-struct Layout {
-  fs::path dir, config, password, data, runit, link, logs;
-};
-
 Layout layout(const Settings& s, const std::string& name, const Recipe& recipe) {
   fs::path dir = s.services_dir() / name;
   return {dir,         dir / recipe.config_name, dir / "admin-password", dir / "data",
@@ -88,9 +82,9 @@ std::string quote_ident(const std::string& id) {
   return out + "\"";
 }
 
-std::string psql(const Settings& s, const std::string& sql) {
+std::string psql(const Settings& s, const std::string& sql, const std::string& database) {
   auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
-                      std::to_string(s.db_port), "-U", s.db_user, "-d", "postgres", "-c", sql},
+                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-c", sql},
                      {.timeout = 300s, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
   return r.out;
 }
@@ -129,7 +123,15 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
             {"db_user", s.db_user},
             {"admin_login", recipe.admin_login},
             {"modules_csv", join(modules, ',')},
-            {"mail_catcher", s.mail_catcher}};
+            {"mail_catcher", s.mail_catcher},
+            {"role", ""},
+            {"copy_of", ""}};
+  // smtp://HOST:PORT, for recipes that want the parts (Odoo's smtp_server, smtp_port)
+  std::string rest = s.mail_catcher.substr(s.mail_catcher.find("://") == std::string::npos ? 0 : s.mail_catcher.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  auto colon = rest.rfind(':');
+  v.vars["mail_host"] = colon == std::string::npos ? rest : rest.substr(0, colon);
+  v.vars["mail_port"] = colon == std::string::npos ? "25" : rest.substr(colon + 1);
   v.vars["db_uri"] = render(backend == "sqlite" ? recipe.uri_sqlite : recipe.uri_postgresql, v);
   return v;
 }
@@ -248,12 +250,6 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
 }
 
 // ---------------------------------------------------------------- the create job
-
-struct Plan {
-  std::string name, software, version, role, backend, database, user;
-  std::uint16_t port = 0;
-  std::vector<std::string> modules;
-};
 
 void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v,
                  const std::string& user) {
@@ -443,7 +439,9 @@ void validate_module(const std::string& m) {
   if (!ok) fail(ErrorKind::invalid, "module name '{}': only a-z, 0-9 and '_'", core::escape_for_display(m));
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
   core::validate_label(rq.name, "service name");

@@ -23,6 +23,13 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.port_max = config.get_int("services.port_max");
   s.listen = config.get_string("services.listen");
   s.mail_catcher = config.get_string("mail.catcher");
+  // No catcher configured: a port nothing listens on, so no mail of a copy leaves the host.
+  if (s.mail_catcher.empty()) s.mail_catcher = "smtp://127.0.0.1:1";
+  s.keep_daily = config.get_int("backup.keep_daily");
+  s.keep_weekly = config.get_int("backup.keep_weekly");
+  s.keep_monthly = config.get_int("backup.keep_monthly");
+  const auto& backups = config.get_string("backup.dir");
+  s.backups = backups.empty() ? s.state / "backups" : std::filesystem::path(backups);
   return s;
 }
 

@@ -30,8 +30,11 @@ const core::Schema& config_schema() {
        core::check_range(0, 520)},
       {"backup.keep_monthly", core::ValueType::integer, std::int64_t{3}, "Monthly backups kept",
        core::check_range(0, 240)},
+      {"backup.dir", core::ValueType::string, std::string{},
+       "Folder of backups (one folder per service); empty: ROOT/var/lib/oe/xoe/backups"},
       {"mail.catcher", core::ValueType::string, std::string{},
-       "SMTP URL neutralised copies send mail to; empty: an outbox folder"},
+       "SMTP URL (smtp://HOST:PORT) neutralised copies send mail to; empty: smtp://127.0.0.1:1, where nothing "
+       "listens, so no mail of a copy leaves the host"},
   };
   return schema;
 }

@@ -37,7 +37,8 @@ xoe::TemplateVars service_vars() {
             {"config", "/srv/acme/odoo.conf"}, {"database", "acme"}, {"data", "/srv/acme/data"},
             {"port", "8069"},        {"listen", "127.0.0.1"},   {"db_uri", ""},
             {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "postgres"},
-            {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"}};
+            {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"},
+            {"mail_host", "127.0.0.1"}, {"mail_port", "2525"},  {"role", "training"}, {"copy_of", "acme-production"}};
   v.modules = {"sale", "stock"};
   return v;
 }
@@ -162,7 +163,26 @@ TEST(Recipe, OdooConfigurationAndCommands) {
   EXPECT_NE(script.find("write({'password': 's3cret'})"), std::string::npos);
   for (const auto& a : xoe::render_argv(r.set_password, v)) EXPECT_EQ(a.find("s3cret"), std::string::npos);
   EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"jsonrpc": "2.0", "method": "call", "params": {}})");
-  EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = smtp://127.0.0.1:2525"), std::string::npos);
+  // Odoo takes the catcher as host and port.
+  EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = 127.0.0.1\nsmtp_port = 2525\n"), std::string::npos);
+  // The login of backup verify: the password only in the body.
+  EXPECT_EQ(xoe::render(r.login_body, with),
+            R"({"jsonrpc": "2.0", "method": "call", "params": {"db": "acme", "login": "admin", "password": "s3cret"}})");
+}
+
+TEST(Recipe, TrytonLoginAndNeutralisation) {
+  for (const char* version : {"6.0", "7.0"}) {
+    auto r = xoe::find_recipe({shipped()}, "tryton", version);
+    auto v = service_vars();
+    v.vars["password"] = "s3cret";
+    EXPECT_EQ(xoe::render(r.login_path, v), "/acme/");
+    EXPECT_EQ(xoe::render(r.login_body, v),
+              R"({"id": 1, "method": "common.db.login", "params": ["admin", {"password": "s3cret"}]})");
+    ASSERT_EQ(r.neutralise_sql.size(), 2U);
+    EXPECT_EQ(xoe::render(r.neutralise_sql[0], v), "UPDATE ir_cron SET active = false");
+    EXPECT_NE(xoe::render(r.neutralise_sql[1], v).find("' [training copy of acme-production]'"), std::string::npos);
+    EXPECT_NE(xoe::render(r.neutralise_config, v).find("[email]\nuri = smtp://127.0.0.1:2525\n"), std::string::npos);
+  }
 }
 
 TEST(Recipe, TrytonConfigurationForBothBackends) {

@@ -54,6 +54,18 @@ struct Recipe {
   std::string probe_body;  // its JSON body
   std::string probe_expect;  // a text the answer contains when healthy
 
+  // A real login through the server's API (backup verify): POST the body
+  // (with {password}, the admin's, and {database}) to the path; logged in
+  // when the status is 200 and the answer contains `login_expect`. Empty
+  // when the recipe has no [login] section.
+  std::string login_path;
+  std::string login_body;
+  std::string login_expect;
+
+  // A copy that is not production (a restore or db copy into a training,
+  // test or student service) is neutralised: these SQL statements run in its
+  // database ({role}, {copy_of} name what it is), then the command, and the
+  // config text is appended to its server's config.
   std::vector<std::string> neutralise_sql;   // run in a copy that is not production
   std::vector<std::string> neutralise_argv;  // then this command, if any
   std::string neutralise_config;             // appended to a copy's config

@@ -30,13 +30,18 @@ struct Settings {
   std::int64_t port_min = 8000;
   std::int64_t port_max = 8999;
   std::string listen;  // address services listen on
-  std::string mail_catcher;
+  std::string mail_catcher;  // smtp://HOST:PORT neutralised copies send mail to
+  std::filesystem::path backups;  // backups of service NAME go to backups/NAME/
+  std::int64_t keep_daily = 7;
+  std::int64_t keep_weekly = 4;
+  std::int64_t keep_monthly = 3;
 
   std::filesystem::path database() const { return state / "xoe.db"; }
   std::filesystem::path software_dir() const { return state / "software"; }
   std::filesystem::path services_dir() const { return state / "services"; }
   std::filesystem::path templates_dir() const { return state / "templates"; }
   std::filesystem::path scan_dir() const { return state / "sv"; }
+  std::filesystem::path work_dir() const { return state / "work"; }  // restores and copies in progress
 };
 
 Settings make_settings(const core::Paths& paths, const core::Config& config);

@@ -1,0 +1,188 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# xoe backups on the real thing: Tryton 7.0 on SQLite and 6.0 on the bed's
+# PostgreSQL. A record created through JSON-RPC, a backup (one archive with
+# its sha256), the record destroyed or the whole service removed, a restore,
+# the record back and the login working; a restore into a new training
+# service, neutralised; corrupt, truncated and foreign archives refused
+# before anything is touched; a killed backup and a killed restore finished
+# by the next run; the retention; backup verify.
+source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
+bed_init
+source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
+bed_postgres
+xoe_setup
+ok() { bed_log "ok: $*"; }
+T0=$SECONDS
+
+X software fetch tryton/7.0 >/dev/null
+X software fetch tryton/6.0 >/dev/null
+s7=b7-$XID s6=b6-$XID
+pw7=$(X service create "$s7" --software tryton --version 7.0 --db-backend sqlite --json | xoe_json 'd["service"]["admin_password"]')
+pw6=$(X service create "$s6" --software tryton --version 6.0 --db-backend postgresql --json | xoe_json 'd["service"]["admin_password"]')
+show7=$(X service show "$s7" --json) show6=$(X service show "$s6" --json)
+port7=$(xoe_json 'd["service"]["port"]' <<<"$show7") port6=$(xoe_json 'd["service"]["port"]' <<<"$show6")
+ok "services $s7 (7.0, SQLite) and $s6 (6.0, PostgreSQL) in $((SECONDS - T0)) s"
+
+# A record, created through JSON-RPC, and an attachment file in the data folder.
+gid7=$(xoe_rpc "$port7" "$s7" admin "$pw7" model.res.group.create '[[{"name": "before-backup"}]]' | xoe_json 'd[0]')
+gid6=$(xoe_rpc "$port6" "$s6" admin "$pw6" model.res.group.create '[[{"name": "before-backup"}]]' | xoe_json 'd[0]')
+mkdir -p "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa"
+echo attachment >"$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa/file1"
+bed_assert_eq 1 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'before-backup'")" "record in $s7"
+
+# ---------------------------------------------------------------- backup
+t0=$SECONDS
+b7=$(X backup "$s7" --json)
+ok "backup of $s7 in $((SECONDS - t0)) s"
+bed_assert_eq "archive,bytes,metadata,pruned,resumed,sha256,version" "$(xoe_json '",".join(sorted(d))' <<<"$b7")" "backup --json fields"
+a7=$(xoe_json 'd["archive"]' <<<"$b7")
+[[ $a7 == "$XROOT/var/lib/oe/xoe/backups/$s7/$s7-"*Z.tar.zst && -f $a7 ]] || bed_fail "archive path $a7"
+bed_assert_eq "$(sha256sum "$a7" | cut -d' ' -f1)" "$(xoe_json 'd["sha256"]' <<<"$b7")" "sha256"
+bed_assert_eq "$(sha256sum "$a7" | cut -d' ' -f1)  ${a7##*/}" "$(cat "$a7.sha256")" "sha256 file"
+bed_assert_eq "$(stat -c %s "$a7")" "$(xoe_json 'd["bytes"]' <<<"$b7")" "bytes"
+bed_assert_eq "$s7 tryton 7.0 production sqlite $s7" \
+  "$(xoe_json '" ".join(d["metadata"][k] for k in ("service","software","version","role","backend","database"))' <<<"$b7")" "metadata"
+members=$(tar --zstd -tf "$a7" | sort | tr '\n' ' ')
+for m in metadata.json database.sqlite config/trytond.conf "data/$s7/aa/file1"; do
+  bed_assert_contains "$members" "$m " "archive member"
+done
+[[ $members != *"data/$s7.sqlite"* ]] || bed_fail "the live database file is in the archive"
+! grep -qF "$pw7" <(tar --zstd -xOf "$a7" metadata.json config/trytond.conf) || bed_fail "password in the archive"
+t0=$SECONDS
+b6=$(X backup "$s6" --json)
+a6=$(xoe_json 'd["archive"]' <<<"$b6")
+bed_assert_contains "$(tar --zstd -tf "$a6" | tr '\n' ' ')" "database.dump" "pg_dump in the archive"
+ok "backup: one archive with dump, attachments, config, metadata; sha256 beside it ($s6 in $((SECONDS - t0)) s)"
+
+# ---------------------------------------------------------------- destroy, restore in place
+xoe_rpc "$port7" "$s7" admin "$pw7" model.res.group.delete "[[$gid7]]" >/dev/null
+rm -r "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa"
+bed_assert_eq 0 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'before-backup'")" "record destroyed"
+t0=$SECONDS
+r=$(X restore "$s7" "$a7" --json)
+ok "restore of $s7 in place in $((SECONDS - t0)) s"
+bed_assert_eq "False False" "$(xoe_json 'str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore in place"
+bed_assert_eq 1 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'before-backup'")" "record back"
+bed_assert_eq attachment "$(cat "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa/file1")" "attachment back"
+bed_assert_eq "xoe-$s7" "$(stat -c %U "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7.sqlite")" "database owner"
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after restore"
+bed_assert_eq run "$(X service status "$s7" --json | xoe_json 'd["service"]["state"]')" "running after restore"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder left"
+ok "record destroyed, restored in place: record and attachment back, login with the service's password"
+
+# ---------------------------------------------------------------- remove, restore creates it again
+X service remove "$s6" >/dev/null
+[[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$s6'") == 0 ]] || bed_fail "database $s6 left"
+t0=$SECONDS
+r=$(X restore "$s6" "$a6" --json)
+ok "restore of the removed $s6 in $((SECONDS - t0)) s"
+bed_assert_eq True "$(xoe_json 'd["created"]' <<<"$r")" "restore created the service"
+npw6=$(xoe_json 'd["admin_password"]' <<<"$r")
+show6=$(X service show "$s6" --json)
+port6=$(xoe_json 'd["service"]["port"]' <<<"$show6")
+bed_assert_eq "$gid6" "$(xoe_sql "$show6" "select id from res_group where name = 'before-backup'")" "record back in $s6"
+bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$npw6")" "login with the new password"
+xoe_login "$port6" "$s6" admin "$pw6" >/dev/null 2>&1 && bed_fail "the old password still logs in"
+bed_assert_eq "0" "$(psql -X -A -t -c "select count(*) from pg_database where datname like 'xoe-new-%' or datname like 'xoe-old-%'")" "temporary databases"
+ok "service removed, restored from its archive: created again, record back, login with its new password"
+
+# ---------------------------------------------------------------- restore --as: a neutralised training copy
+c7=c7-$XID
+r=$(X restore "$s7" "$a7" --as "$c7" --role training --json)
+bed_assert_eq "True True" "$(xoe_json 'str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore --as"
+showc=$(X service show "$c7" --json)
+bed_assert_eq "training" "$(xoe_json 'd["service"]["role"]' <<<"$showc")" "role of the copy"
+bed_assert_eq 1 "$(xoe_sql "$showc" "select count(*) from res_group where name = 'before-backup'")" "record in the copy"
+bed_assert_eq 0 "$(xoe_sql "$showc" "select count(*) from ir_cron where active")" "crons off in the copy"
+[[ $(xoe_sql "$show7" "select count(*) from ir_cron where active") -gt 0 ]] || bed_fail "the source has no active cron to compare with"
+bed_assert_contains "$(xoe_sql "$showc" "select name from res_user where login = 'admin'")" "[training copy of $s7]" "marker"
+bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy"
+bed_assert_eq attachment "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/data/$c7/aa/file1")" "attachments follow the database name"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$showc")" "$c7" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login in the copy"
+X service remove "$c7" >/dev/null
+ok "restore --as a training service: record there, crons off, marker, mail to the catcher, login"
+
+# ---------------------------------------------------------------- bad archives: nothing touched
+pid7=$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')
+expect() {
+  local code=$1 part=$2 rc=0 err
+  shift 2
+  err=$(X "$@" 2>&1 >/dev/null) || rc=$?
+  bed_assert_eq "$code" "$rc" "exit code of xoe $*"
+  bed_assert_contains "$err" "$part" "message of xoe $*"
+  [[ $(wc -l <<<"$err") == 1 ]] || bed_fail "more than one line for xoe $*: $err"
+}
+bad=$BED_DIR/bad && mkdir -p "$bad"
+cp "$a7" "$bad/x-20240101T000000Z.tar.zst"; cp "$a7.sha256" "$bad/x-20240101T000000Z.tar.zst.sha256"
+printf 'garbage' | dd of="$bad/x-20240101T000000Z.tar.zst" bs=1 seek=2000 conv=notrunc status=none
+expect 2 "sha256 differs" restore "$s7" "$bad/x-20240101T000000Z.tar.zst"
+head -c $(($(stat -c %s "$a7") / 2)) "$a7" >"$bad/t-20240101T000000Z.tar.zst"
+(cd "$bad" && sha256sum t-20240101T000000Z.tar.zst >t-20240101T000000Z.tar.zst.sha256)
+expect 2 "corrupt archive t-20240101T000000Z.tar.zst" restore "$s7" "$bad/t-20240101T000000Z.tar.zst"
+expect 2 "corrupt archive t-20240101T000000Z.tar.zst" backup verify "$bad/t-20240101T000000Z.tar.zst"
+cp "$a7" "$bad/n-20240101T000000Z.tar.zst"
+expect 2 "no n-20240101T000000Z.tar.zst.sha256" restore "$s7" "$bad/n-20240101T000000Z.tar.zst"
+expect 3 "no archive" restore "$s7" "$bad/nosuch.tar.zst"
+expect 4 "the archive holds tryton/6.0, service $s7 runs tryton/7.0" restore "$s7" "$a6"
+expect 4 "service $s6 exists" restore "$s7" "$a7" --as "$s6"
+bed_assert_eq "$pid7" "$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')" "service untouched"
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after the refused restores"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder after refused restores"
+ok "corrupt, truncated, unsigned, missing and foreign archives: exit 2/3/4, one line, the service untouched"
+
+# ---------------------------------------------------------------- crashes
+xoe_rpc "$port7" "$s7" admin "$pw7" model.res.group.create '[[{"name": "after-backup"}]]' >/dev/null
+rc=0; OE_CRASH_AT=service.restore:swap X restore "$s7" "$a7" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed restore"
+bed_assert_eq down "$(X service status "$s7" --json | xoe_json 'd["service"]["state"]')" "stopped by the killed restore"
+rc=0; err=$(X restore "$s7" "$a6" 2>&1 >/dev/null) || rc=$?
+bed_assert_eq 4 "$rc" "another archive while a restore is unfinished"
+t0=$SECONDS
+bed_assert_eq True "$(X restore "$s7" "$a7" --json | xoe_json 'd["resumed"]')" "restore resumed"
+bed_assert_eq 0 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'after-backup'")" "restored state"
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after the resumed restore"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder left after resume"
+ok "restore killed at swap: the next run resumed it in $((SECONDS - t0)) s, nothing left"
+
+rc=0; OE_CRASH_AT=service.backup:archive:after X backup "$s7" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed backup"
+[[ -d $XROOT/var/lib/oe/xoe/backups/$s7/.partial ]] || bed_fail "the killed backup left no staging folder to resume"
+bed_assert_eq True "$(X backup "$s7" --json | xoe_json 'd["resumed"]')" "backup resumed"
+[[ ! -e $XROOT/var/lib/oe/xoe/backups/$s7/.partial ]] || bed_fail "staging folder left"
+[[ -z $(find "$XROOT/var/lib/oe/xoe/backups/$s7" -name '.*.tmp') ]] || bed_fail "temporary archive left"
+# The retention (7 daily by default) keeps the newest archive of today only.
+bed_assert_eq 1 "$(ls "$XROOT/var/lib/oe/xoe/backups/$s7"/*.tar.zst | wc -l)" "archives after the resumed backup"
+a7=$(X backup list "$s7" --json | xoe_json 'd["backups"][0]["archive"]')
+bed_assert_eq 0 "$(tar --zstd -xOf "$a7" database.sqlite >"$BED_DIR/db.sqlite" && sqlite3 "$BED_DIR/db.sqlite" "select count(*) from res_group where name = 'after-backup'")" "the resumed backup is of after the restore"
+ok "backup killed after its archive step: the next run finished it, nothing left"
+
+# ---------------------------------------------------------------- retention
+dir=$XROOT/var/lib/oe/xoe/backups/$s7
+for d in 20240101 20240102 20240103 20231215 20231101; do
+  cp "$a7" "$dir/$s7-${d}T020000Z.tar.zst"; cp "$a7.sha256" "$dir/$s7-${d}T020000Z.tar.zst.sha256"
+done
+r=$(X backup "$s7" --keep-daily 2 --keep-weekly 0 --keep-monthly 2 --json)
+kept=$(cd "$dir" && ls *.tar.zst | sed "s/^$s7-//" | cut -c1-8 | sort -u | tr '\n' ' ')
+today=$(date -u +%Y%m%d)
+# daily 2: today and 3 January; monthly 2: this month (today) and January 2024 (3 January, already kept)
+bed_assert_eq "20240103 $today " "$kept" "days kept"
+bed_assert_eq 2 "$(cd "$dir" && ls *.tar.zst | wc -l)" "archives kept (the newest of each day)"
+[[ $(ls "$dir"/*.sha256 | wc -l) == $(ls "$dir"/*.tar.zst | wc -l) ]] || bed_fail "sha256 files left by the retention"
+ok "retention: kept $kept, pruned $(xoe_json 'len(d["pruned"])' <<<"$r")"
+
+# ---------------------------------------------------------------- verify
+last=$(X backup list "$s7" --json | xoe_json 'd["backups"][0]["archive"]')
+t0=$SECONDS
+rc=0; v=$(X backup verify "$last" --json) || rc=$?
+bed_assert_eq 0 "$rc" "backup verify exit code ($v)"
+bed_assert_eq True "$(xoe_json 'd["verify"]["ok"]' <<<"$v")" "verify ok: $v"
+scratch=$(xoe_json 'd["verify"]["scratch"]' <<<"$v")
+rc=0; X service show "$scratch" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 3 "$rc" "scratch service removed"
+! id "xoe-$scratch" >/dev/null 2>&1 || bed_fail "scratch user left"
+bed_assert_eq 1 "$(sqlite3 "$XROOT/var/lib/oe/xoe/xoe.db" "select count(*) from backup_verifications where ok = 1")" "verification recorded"
+ok "backup verify: restored, started, logged in in $(xoe_json '"%.1f s (login %.0f ms)" % (d["verify"]["restore_seconds"], d["verify"]["login_ms"])' <<<"$v"), removed; took $((SECONDS - t0)) s"
+
+! grep -rqF -e "$pw7" -e "$npw6" "$XROOT/var/log" || bed_fail "a password is in a log"
+X supervisor stop >/dev/null
+ok "all in $((SECONDS - T0)) s"

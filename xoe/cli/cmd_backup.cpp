@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// xoe backup SERVICE [--keep-daily N --keep-weekly N --keep-monthly N] | backup verify ARCHIVE | backup list SERVICE
+#include <fmt/chrono.h>
+
+#include "commands.hpp"
+#include "core/output.hpp"
+#include "xoe/backup.hpp"
+
+namespace xoe::cli {
+
+nlohmann::json meta_json(const BackupMeta& m) {
+  return {{"service", m.service}, {"software", m.software}, {"version", m.version},  {"role", m.role},
+          {"backend", m.backend}, {"database", m.database}, {"modules", m.modules}, {"created", m.created}};
+}
+
+namespace {
+
+struct BackupOptions {
+  std::string service;
+  std::optional<std::int64_t> daily, weekly, monthly;
+  std::string archive;  // verify
+  std::string list_service;
+};
+
+int run_backup(core::cli::Frame& frame, const BackupOptions& o) {
+  if (o.service.empty()) throw core::Error(core::ErrorKind::invalid, "backup: give a SERVICE (or verify ARCHIVE)");
+  Settings s = settings(frame);
+  BackupRequest rq{o.service, std::nullopt};
+  if (o.daily || o.weekly || o.monthly)
+    rq.retention = Retention{o.daily.value_or(s.keep_daily), o.weekly.value_or(s.keep_weekly),
+                             o.monthly.value_or(s.keep_monthly)};
+  BackupResult r = backup_service(s, rq);
+  if (frame.globals().json) {
+    nlohmann::json pruned = nlohmann::json::array();
+    for (const auto& p : r.pruned) pruned.push_back(p.string());
+    core::cli::Frame::out(nlohmann::json{{"version", json_version},
+                                         {"archive", r.archive.string()},
+                                         {"sha256", r.sha256},
+                                         {"bytes", r.bytes},
+                                         {"metadata", meta_json(r.meta)},
+                                         {"pruned", pruned},
+                                         {"resumed", r.resumed}}
+                              .dump(2) + "\n");
+  } else {
+    std::string text = fmt::format("{}\nsha256 {}  {} bytes\n", r.archive.string(), r.sha256, r.bytes);
+    for (const auto& p : r.pruned) text += "pruned " + p.string() + "\n";
+    core::cli::Frame::out(text);
+  }
+  return core::exit_code::ok;
+}
+
+int run_verify(core::cli::Frame& frame, const std::string& archive) {
+  VerifyResult v = verify_backup(settings(frame), archive);
+  if (frame.globals().json) {
+    core::cli::Frame::out(nlohmann::json{{"version", json_version},
+                                         {"verify", {{"archive", v.archive.string()},
+                                                     {"sha256", v.sha256},
+                                                     {"ok", v.ok},
+                                                     {"scratch", v.scratch},
+                                                     {"restore_seconds", v.restore_seconds},
+                                                     {"login_ms", v.login_ms},
+                                                     {"seconds", v.seconds},
+                                                     {"verified", v.verified},
+                                                     {"error", v.error},
+                                                     {"metadata", meta_json(v.meta)}}}}
+                              .dump(2) + "\n");
+  } else {
+    core::cli::Frame::out(core::render_fields({
+        {"archive", v.archive.string()},
+        {"result", v.ok ? "ok: restored, started and logged in" : "FAILED: " + v.error},
+        {"software", v.meta.software + "/" + v.meta.version + " (" + v.meta.backend + ")"},
+        {"restore", fmt::format("{:.1f} s", v.restore_seconds)},
+        {"login", fmt::format("{:.0f} ms", v.login_ms)},
+        {"total", fmt::format("{:.1f} s", v.seconds)},
+    }));
+  }
+  // A backup that does not restore is an external failure (5).
+  return v.ok ? core::exit_code::ok : core::exit_code::external;
+}
+
+int run_list(core::cli::Frame& frame, const std::string& service) {
+  auto all = list_backups(settings(frame), service);
+  if (frame.globals().json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : all)
+      list.push_back({{"archive", e.archive.string()},
+                      {"time", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(e.time)))},
+                      {"bytes", std::filesystem::file_size(e.archive)}});
+    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"backups", list}}.dump(2) + "\n");
+  } else {
+    core::Table t{{"ARCHIVE", "BYTES"}, {}};
+    for (const auto& e : all) t.rows.push_back({e.archive.string(), std::to_string(std::filesystem::file_size(e.archive))});
+    core::cli::Frame::out(core::render_table(t, core::stdout_colour()));
+  }
+  return core::exit_code::ok;
+}
+
+}  // namespace
+
+void add_backup(core::cli::Frame& frame) {
+  auto o = std::make_shared<BackupOptions>();
+  // `backup SERVICE` is the command; `verify` and `list` are its subcommands
+  // (so a service cannot be called "verify" or "list"). CLI11 runs the
+  // parent's callback last, so the parent's action dispatches.
+  struct Subs {
+    CLI::App* verify = nullptr;
+    CLI::App* list = nullptr;
+  };
+  auto subs = std::make_shared<Subs>();
+  CLI::App* cmd = frame.command(
+      frame.app(), "backup",
+      "Back a service up into one archive (dump, attachments, config, metadata, sha256), then apply the retention",
+      core::cli::Effect::mutates, [&frame, o, subs] {
+        if (subs->verify->parsed()) return run_verify(frame, o->archive);
+        if (subs->list->parsed()) return run_list(frame, o->list_service);
+        return run_backup(frame, *o);
+      });
+  cmd->add_option("service", o->service, "Service name");
+  cmd->add_option("--keep-daily", o->daily, "Daily backups kept (default: backup.keep_daily)")->check(CLI::Range(0, 3650));
+  cmd->add_option("--keep-weekly", o->weekly, "Weekly backups kept (default: backup.keep_weekly)")->check(CLI::Range(0, 520));
+  cmd->add_option("--keep-monthly", o->monthly, "Monthly backups kept (default: backup.keep_monthly)")->check(CLI::Range(0, 240));
+  subs->verify = cmd->add_subcommand("verify", "Restore an archive into a scratch service, start it, log in, remove it");
+  subs->verify->add_option("archive", o->archive, "The archive (.tar.zst)")->required();
+  subs->list = cmd->add_subcommand("list", "The archives of a service, newest first");
+  subs->list->add_option("service", o->list_service, "Service name")->required();
+}
+
+}  // namespace xoe::cli

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// xoe profile apply vds --software S --version V --name NAME [--db-backend B] [--modules M,...]
+#include "commands.hpp"
+#include "core/output.hpp"
+#include "xoe/profile.hpp"
+
+namespace xoe::cli {
+
+void add_profile(core::cli::Frame& frame) {
+  CLI::App* group = frame.group(frame.app(), "profile", "Sets of services created together");
+  auto rq = std::make_shared<ProfileRequest>();
+  CLI::App* apply = frame.command(
+      *group, "apply", "Create the services of a profile (vds: NAME-production, NAME-training, NAME-test)",
+      core::cli::Effect::mutates, [&frame, rq] {
+        ProfileResult r = apply_profile(settings(frame), *rq);
+        if (frame.globals().json) {
+          nlohmann::json list = nlohmann::json::array();
+          for (const auto& ps : r.services) {
+            nlohmann::json j = service_json(ps.service, false);
+            j["database"] = ps.service.database;
+            j["admin_login"] = ps.service.admin_login;
+            j["existed"] = ps.existed;
+            if (ps.admin_password) j["admin_password"] = *ps.admin_password;
+            list.push_back(j);
+          }
+          core::cli::Frame::out(
+              nlohmann::json{{"version", json_version}, {"profile", r.profile}, {"name", r.name}, {"services", list}}
+                  .dump(2) + "\n");
+        } else {
+          core::Table t{{"SERVICE", "ROLE", "URL", "LOGIN", "PASSWORD"}, {}};
+          for (const auto& ps : r.services)
+            t.rows.push_back({ps.service.name, ps.service.role, ps.service.url, ps.service.admin_login,
+                              ps.admin_password.value_or("(set before)")});
+          core::cli::Frame::out(core::render_table(t, core::stdout_colour()));
+        }
+        return core::exit_code::ok;
+      });
+  apply->add_option("profile", rq->profile, "The profile: vds")->required();
+  apply->add_option("--name", rq->name, "The customer (lower-cased: ACME -> acme-production, ...)")->required();
+  apply->add_option("--software", rq->software, "tryton or odoo")->required();
+  apply->add_option("--version", rq->version, "The software's version, e.g. 7.0")->required();
+  apply->add_option("--db-backend", rq->backend, "postgresql or sqlite (default: database.backend)");
+  apply->add_option("--modules", rq->modules, "Modules to activate, comma-separated")->delimiter(',');
+}
+
+}  // namespace xoe::cli

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// xoe restore SERVICE ARCHIVE [--as NEWNAME] [--role ROLE]
+#include "commands.hpp"
+#include "core/output.hpp"
+#include "xoe/backup.hpp"
+
+namespace xoe::cli {
+
+nlohmann::json meta_json(const BackupMeta& m);
+
+void add_restore(core::cli::Frame& frame) {
+  struct Options {
+    std::string service, archive;
+    std::optional<std::string> as, role;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = frame.command(
+      frame.app(), "restore",
+      "Restore an archive into SERVICE (replacing its database and data) or into a new service (--as); checked first",
+      core::cli::Effect::mutates, [&frame, o] {
+        RestoreResult r = restore_service(settings(frame), {o->service, o->archive, o->as, o->role});
+        if (frame.globals().json) {
+          nlohmann::json j = {{"version", json_version},
+                              {"service", r.service},
+                              {"created", r.created},
+                              {"neutralised", r.neutralised},
+                              {"seconds", r.seconds},
+                              {"resumed", r.resumed},
+                              {"metadata", meta_json(r.meta)}};
+          if (r.admin_password) j["admin_password"] = *r.admin_password;
+          core::cli::Frame::out(j.dump(2) + "\n");
+        } else {
+          std::vector<std::pair<std::string, std::string>> f = {
+              {"restored", r.service + (r.created ? " (created)" : "")},
+              {"from", r.meta.service + " " + r.meta.software + "/" + r.meta.version + " of " + r.meta.created},
+              {"neutralised", r.neutralised ? "yes" : "no (production)"},
+              {"seconds", fmt::format("{:.1f}", r.seconds)}};
+          if (r.admin_password) f.emplace_back("admin password", *r.admin_password);
+          core::cli::Frame::out(core::render_fields(f));
+        }
+        return core::exit_code::ok;
+      });
+  cmd->add_option("service", o->service, "Service restored into (created when it does not exist)")->required();
+  cmd->add_option("archive", o->archive, "The archive (.tar.zst, with its .sha256 beside it)")->required();
+  cmd->add_option("--as", o->as, "Restore into this new service instead");
+  cmd->add_option("--role", o->role, "Role of a service the restore creates (default: the archive's)");
+}
+
+}  // namespace xoe::cli

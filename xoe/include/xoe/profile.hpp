@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// Profiles: sets of services created together. `vds` is one customer's
+// production, training and test services of one software version.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "xoe/service.hpp"
+#include "xoe/settings.hpp"
+
+namespace xoe {
+
+struct ProfileRequest {
+  std::string profile;  // "vds"
+  std::string name;     // the customer; lower-cased, then a label ("ACME" -> "acme")
+  std::string software;
+  std::string version;
+  std::string backend;  // empty: database.backend
+  std::vector<std::string> modules;
+};
+
+struct ProfileService {
+  ServiceInfo service;
+  std::optional<std::string> admin_password;  // set when this run created it (shown once)
+  bool existed = false;                       // created by an earlier run
+};
+
+struct ProfileResult {
+  std::string profile;
+  std::string name;
+  std::vector<ProfileService> services;
+};
+
+// The services of a profile: vds -> NAME-production, NAME-training (role
+// training), NAME-test (role test). Checks all of them first (plan_create:
+// nothing is created when one would fail); a service that exists with the
+// same software and version is kept (a profile is applied again after a
+// failure or to add what is missing); one that exists with other settings
+// is a conflict. Each creation is its own journaled service.create job.
+// Throws invalid (unknown profile, bad name), and what create_service throws.
+ProfileResult apply_profile(const Settings& settings, const ProfileRequest& request);
+
+}  // namespace xoe

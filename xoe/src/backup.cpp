@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/backup.hpp"
+
+#include <fmt/chrono.h>
+#include <nlohmann/json.hpp>
+#include <time.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/error.hpp"
+#include "core/jobs.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/validate.hpp"
+#include "host.hpp"
+#include "registry.hpp"
+#include "replace.hpp"
+#include "service_impl.hpp"
+#include "sqlite_file.hpp"
+#include "xoe/service.hpp"
+#include "xoe/supervisor.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace xoe {
+
+using core::ErrorKind;
+using core::fail;
+using namespace detail;
+
+namespace {
+
+constexpr std::string_view archive_suffix = ".tar.zst";
+constexpr auto tool_timeout = std::chrono::milliseconds(2h);
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+fs::path backup_dir(const Settings& s, const std::string& service) { return s.backups / service; }
+fs::path staging_dir(const Settings& s, const std::string& service) { return backup_dir(s, service) / ".partial"; }
+fs::path sidecar(const fs::path& archive) { return fs::path(archive.string() + ".sha256"); }
+
+std::string stamp(std::chrono::sys_seconds t) {
+  return fmt::format("{:%Y%m%dT%H%M%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
+}
+
+std::string iso(std::chrono::sys_seconds t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
+}
+
+std::optional<std::chrono::sys_seconds> parse_iso(const std::string& text) {
+  std::tm tm{};
+  if (!::strptime(text.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return std::nullopt;
+  return std::chrono::sys_seconds(std::chrono::seconds(::timegm(&tm)));
+}
+
+std::string sha256_of(const fs::path& file) {
+  auto r = core::run({"sha256sum", "--", file.string()}, {.timeout = tool_timeout});
+  std::string hex = r.out.substr(0, r.out.find(' '));
+  if (hex.size() != 64) fail(ErrorKind::external, "sha256sum {}: unexpected answer", file.string());
+  return hex;
+}
+
+nlohmann::json meta_json(const BackupMeta& m) {
+  return {{"format", m.format},   {"service", m.service}, {"software", m.software}, {"version", m.version},
+          {"role", m.role},       {"backend", m.backend}, {"database", m.database}, {"modules", m.modules},
+          {"created", m.created}};
+}
+
+BackupMeta meta_from(const std::string& text, const std::string& what) {
+  BackupMeta m;
+  try {
+    auto j = nlohmann::json::parse(text);
+    m.format = j.at("format").get<int>();
+    m.service = j.at("service").get<std::string>();
+    m.software = j.at("software").get<std::string>();
+    m.version = j.at("version").get<std::string>();
+    m.role = j.at("role").get<std::string>();
+    m.backend = j.at("backend").get<std::string>();
+    m.database = j.at("database").get<std::string>();
+    m.modules = j.at("modules").get<std::vector<std::string>>();
+    m.created = j.at("created").get<std::string>();
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::invalid, "corrupt archive {}: metadata.json: {}", what, e.what());
+  }
+  bool ok = m.format == 1 && core::is_label(m.service) && core::is_label(m.software) && core::is_version(m.version) &&
+            std::find(roles().begin(), roles().end(), m.role) != roles().end() &&
+            (m.backend == "sqlite" || m.backend == "postgresql") && core::is_label(m.database);
+  for (const auto& mod : m.modules) {
+    ok = ok && !mod.empty();
+    for (char c : mod) ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+  }
+  if (!ok) fail(ErrorKind::invalid, "corrupt archive {}: metadata.json has bad values", what);
+  return m;
+}
+
+// --------------------------------------------------------------- backup job
+
+core::Job backup_job(const Settings& s, const std::string& name) {
+  core::Job job{"service.backup", "service:" + name, {}};
+  job.steps.push_back({"stage", [&s, name] {
+    auto row = need_service(s, name);
+    Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+    Layout l = layout(s, name, recipe);
+    fs::path dir = backup_dir(s, name), stage = staging_dir(s, name);
+    host::make_dir(s.backups, fs::perms::owner_all);
+    host::make_dir(dir, fs::perms::owner_all);
+    host::remove_tree(stage);
+    host::make_dir(stage / "config", fs::perms::owner_all);
+    // One archive per second: the name carries the time.
+    auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    while (fs::exists(dir / (name + "-" + stamp(now) + std::string(archive_suffix)))) {
+      std::this_thread::sleep_for(1s);
+      now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    }
+    BackupMeta m{1, name, row.software, row.version, row.role, row.backend, row.database, split(row.modules, ','),
+                 iso(now)};
+    if (row.backend == "sqlite") {
+      sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
+    } else {
+      core::run({"pg_dump", "-Fc", "--no-owner", "-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user,
+                 "-f", (stage / "database.dump").string(), "-d", row.database},
+                {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+    }
+    std::error_code ec;
+    fs::copy_file(l.config, stage / "config" / l.config.filename(), fs::copy_options::overwrite_existing, ec);
+    if (ec) fail(ErrorKind::io, "cannot copy {}: {}", l.config.string(), ec.message());
+    host::write_file(stage / "metadata.json", meta_json(m).dump(2) + "\n", fs::perms::owner_read | fs::perms::owner_write);
+  }, [&s, name] { host::remove_tree(staging_dir(s, name)); }});
+
+  job.steps.push_back({"archive", [&s, name] {
+    auto row = need_service(s, name);
+    Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+    Layout l = layout(s, name, recipe);
+    fs::path dir = backup_dir(s, name), stage = staging_dir(s, name);
+    BackupMeta m = meta_from(host::read_file(stage / "metadata.json"), "(staging)");
+    auto t = parse_iso(m.created);
+    if (!t) fail(ErrorKind::internal, "bad time in staged metadata: {}", m.created);
+    fs::path archive = dir / (name + "-" + stamp(*t) + std::string(archive_suffix));
+    if (fs::exists(archive) && fs::exists(sidecar(archive))) return;  // done before a crash
+    fs::path tmp = dir / ("." + archive.filename().string() + ".tmp");
+    std::string db_member = row.backend == "sqlite" ? "database.sqlite" : "database.dump";
+    std::vector<std::string> argv = {"tar", "--zstd", "-cf", tmp.string()};
+    // The live database file is in the data folder: its snapshot is database.sqlite.
+    for (const char* suffix : {".sqlite", ".sqlite-journal", ".sqlite-wal", ".sqlite-shm"})
+      argv.push_back("--exclude=data/" + row.database + suffix);
+    argv.insert(argv.end(), {"-C", stage.string(), "metadata.json", db_member, "config", "-C", l.dir.string(), "data"});
+    core::run(argv, {.timeout = tool_timeout});
+    std::string hex = sha256_of(tmp);
+    host::write_file(sidecar(archive), hex + "  " + archive.filename().string() + "\n",
+                     fs::perms::owner_read | fs::perms::owner_write);
+    fs::rename(tmp, archive);
+  }, [&s, name] {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(backup_dir(s, name), ec))
+      if (e.path().filename().string().starts_with(".") && e.path().extension() == ".tmp") fs::remove(e.path(), ec);
+  }});
+
+  job.steps.push_back({"clean", [&s, name] { host::remove_tree(staging_dir(s, name)); }, {}});
+  return job;
+}
+
+std::vector<fs::path> prune(const Settings& s, const std::string& name, const Retention& keep) {
+  auto all = list_backups(s, name);
+  auto kept = select_kept(all, keep);
+  std::set<fs::path> keep_set;
+  for (const auto& k : kept) keep_set.insert(k.archive);
+  std::vector<fs::path> removed;
+  for (const auto& e : all) {
+    if (keep_set.contains(e.archive)) continue;
+    std::error_code ec;
+    fs::remove(e.archive, ec);
+    fs::remove(sidecar(e.archive), ec);
+    removed.push_back(e.archive);
+  }
+  return removed;
+}
+
+// --------------------------------------------------------------- restore
+
+core::Job restore_job(const Settings& s, const std::string& target, const fs::path& archive, const BackupMeta& meta) {
+  core::Job job{"service.restore", "service:" + target, {}};
+  Replacement r{target, meta.service, meta.modules};
+  job.steps.push_back({"prepare", [&s, target, archive, meta] {
+    auto row = need_service(s, target);
+    fresh_work_dir(s, target);
+    fs::path work = work_dir(s, target), x = work / "archive";
+    host::write_file(work / "source", archive.string() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+    host::make_dir(x, fs::perms::owner_all);
+    core::run({"tar", "--zstd", "-xf", archive.string(), "-C", x.string()}, {.timeout = tool_timeout});
+    fs::path nd = new_data(s, target);
+    std::error_code ec;
+    if (fs::is_directory(x / "data", ec)) {
+      fs::rename(x / "data", nd);
+    } else {
+      host::make_dir(nd, fs::perms::owner_all);
+    }
+    rename_attachments(s, target, meta.database, row.database);
+    if (meta.backend == "sqlite") {
+      fs::rename(x / "database.sqlite", nd / (row.database + ".sqlite"));
+    } else {
+      std::string db = new_database(target);
+      pg_drop(s, db);
+      psql(s, "CREATE DATABASE " + quote_ident(db) + " ENCODING 'UTF8' TEMPLATE template0");
+      core::run({"pg_restore", "--no-owner", "--exit-on-error", "-h", s.db_host, "-p", std::to_string(s.db_port),
+                 "-U", s.db_user, "-d", db, (x / "database.dump").string()},
+                {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+    }
+    host::remove_tree(x);
+  }, [&s, target] { discard_prepared(s, target); }});
+  add_replace_steps(job, s, r);
+  return job;
+}
+
+std::string read_password(const Settings& s, const std::string& name) {
+  std::string pw = host::read_file(s.services_dir() / name / "admin-password");
+  if (!pw.empty() && pw.back() == '\n') pw.pop_back();
+  return pw;
+}
+
+}  // namespace
+
+// --------------------------------------------------------------- public
+
+std::optional<std::chrono::sys_seconds> archive_time(const std::string& file_name) {
+  static const std::regex re(R"(^[a-z0-9-]+-(\d{8}T\d{6}Z)\.tar\.zst$)");
+  std::smatch m;
+  if (!std::regex_match(file_name, m, re)) return std::nullopt;
+  std::tm tm{};
+  std::string t = m[1];
+  if (!::strptime(t.c_str(), "%Y%m%dT%H%M%SZ", &tm)) return std::nullopt;
+  return std::chrono::sys_seconds(std::chrono::seconds(::timegm(&tm)));
+}
+
+std::vector<BackupEntry> list_backups(const Settings& s, const std::string& service) {
+  core::validate_label(service, "service name");
+  std::vector<BackupEntry> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(backup_dir(s, service), ec)) {
+    std::string f = e.path().filename().string();
+    if (!f.starts_with(service + "-")) continue;
+    if (auto t = archive_time(f); t && e.is_regular_file()) out.push_back({e.path(), *t});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.time > b.time; });
+  return out;
+}
+
+std::vector<BackupEntry> select_kept(std::vector<BackupEntry> entries, const Retention& keep) {
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.time != b.time ? a.time > b.time : a.archive > b.archive;
+  });
+  std::set<std::size_t> kept;
+  if (!entries.empty()) kept.insert(0);
+  using namespace std::chrono;
+  auto rule = [&](std::int64_t n, auto bucket) {
+    std::set<std::int64_t> seen;
+    for (std::size_t i = 0; i < entries.size() && static_cast<std::int64_t>(seen.size()) < n; ++i)
+      if (seen.insert(bucket(entries[i].time)).second) kept.insert(i);
+  };
+  rule(keep.daily, [](sys_seconds t) { return static_cast<std::int64_t>(floor<days>(t).time_since_epoch().count()); });
+  rule(keep.weekly, [](sys_seconds t) {
+    // ISO weeks start on Monday; 1970-01-01 was a Thursday.
+    auto d = floor<days>(t).time_since_epoch().count() + 3;
+    return static_cast<std::int64_t>(d >= 0 ? d / 7 : (d - 6) / 7);
+  });
+  rule(keep.monthly, [](sys_seconds t) {
+    year_month_day ymd{floor<days>(t)};
+    return static_cast<std::int64_t>(static_cast<int>(ymd.year())) * 12 + static_cast<unsigned>(ymd.month());
+  });
+  std::vector<BackupEntry> out;
+  for (auto i : kept) out.push_back(entries[i]);
+  return out;
+}
+
+BackupResult backup_service(const Settings& s, const BackupRequest& rq) {
+  auto row = need_service(s, rq.service);
+  if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", rq.service, row.state);
+  Retention keep = rq.retention.value_or(Retention{s.keep_daily, s.keep_weekly, s.keep_monthly});
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + rq.service);
+  auto db = registry::open(s);
+  core::JobRunner jobs(db);
+  auto result = jobs.run(backup_job(s, rq.service), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+  auto all = list_backups(s, rq.service);
+  if (all.empty()) fail(ErrorKind::internal, "no archive after the backup of {}", rq.service);
+  BackupResult out;
+  out.resumed = result.resumed;
+  out.archive = all.front().archive;
+  out.bytes = fs::file_size(out.archive);
+  std::string side = host::read_file(sidecar(out.archive));
+  out.sha256 = side.substr(0, side.find(' '));
+  auto m = core::run({"tar", "--zstd", "-xOf", out.archive.string(), "metadata.json"}, {.timeout = tool_timeout});
+  out.meta = meta_from(m.out, out.archive.string());
+  out.pruned = prune(s, rq.service, keep);
+  core::logger("xoe")->info("backup of {}: {} ({} bytes)", rq.service, out.archive.string(), out.bytes);
+  return out;
+}
+
+BackupMeta check_archive(const fs::path& archive) {
+  std::error_code ec;
+  if (!fs::is_regular_file(archive, ec)) fail(ErrorKind::not_found, "no archive {}", archive.string());
+  std::string name = archive.filename().string();
+  if (!fs::is_regular_file(sidecar(archive), ec))
+    fail(ErrorKind::invalid, "corrupt archive {}: no {}.sha256 beside it", name, name);
+  std::string side = host::read_file(sidecar(archive));
+  std::string expected = side.substr(0, side.find(' '));
+  if (sha256_of(archive) != expected)
+    fail(ErrorKind::invalid, "corrupt archive {}: sha256 differs from {}.sha256 (truncated or damaged)", name, name);
+  // zstd checks its frames' checksums; tar reads every header to the end.
+  auto list = core::run({"tar", "--zstd", "-tf", archive.string()}, {.timeout = tool_timeout, .check = false});
+  if (list.exit_code != 0) {
+    std::string why = list.err.substr(0, list.err.find('\n'));
+    fail(ErrorKind::invalid, "corrupt archive {}: {}", name, core::escape_for_display(why, 120));
+  }
+  std::set<std::string> members;
+  std::istringstream in(list.out);
+  for (std::string line; std::getline(in, line);) members.insert(line);
+  if (!members.contains("metadata.json"))
+    fail(ErrorKind::invalid, "corrupt archive {}: no metadata.json (not an xoe backup)", name);
+  auto m = core::run({"tar", "--zstd", "-xOf", archive.string(), "metadata.json"}, {.timeout = tool_timeout});
+  BackupMeta meta = meta_from(m.out, name);
+  std::string db_member = meta.backend == "sqlite" ? "database.sqlite" : "database.dump";
+  if (!members.contains(db_member)) fail(ErrorKind::invalid, "corrupt archive {}: no {}", name, db_member);
+  return meta;
+}
+
+RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
+  auto t0 = Clock::now();
+  core::validate_label(rq.service, "service name");
+  std::string target = rq.as.value_or(rq.service);
+  core::validate_label(target, "--as");
+  if (rq.role && std::find(roles().begin(), roles().end(), *rq.role) == roles().end())
+    fail(ErrorKind::invalid, "--role '{}': one of production, training, test, student", core::escape_for_display(*rq.role));
+  fs::path archive = fs::absolute(rq.archive).lexically_normal();
+  BackupMeta meta = check_archive(archive);
+
+  RestoreResult out;
+  out.service = target;
+  out.meta = meta;
+  bool resume = false;
+  {
+    auto db = registry::open(s);
+    core::JobRunner jobs(db);
+    refuse_other_jobs(jobs, target, "service.restore");
+    auto j = jobs.find("service.restore", "service:" + target);
+    if (j && j->unfinished()) {
+      std::string source;
+      std::error_code ec;
+      if (fs::exists(work_dir(s, target) / "source", ec)) source = host::read_file(work_dir(s, target) / "source");
+      if (!source.empty() && source != archive.string() + "\n")
+        fail(ErrorKind::conflict, "an unfinished restore of {} from another archive exists: run it again with {}",
+             target, source.substr(0, source.size() - 1));
+      resume = true;
+    }
+  }
+  auto existing = [&] {
+    auto db = registry::open_existing(s);
+    return db ? registry::find_service(*db, target) : std::nullopt;
+  }();
+  if (!resume) {
+    if (existing) {
+      if (rq.as) fail(ErrorKind::conflict, "service {} exists", target);
+      if (existing->state != "ready") fail(ErrorKind::conflict, "service {} is {}", target, existing->state);
+      if (existing->software != meta.software || existing->version != meta.version)
+        fail(ErrorKind::conflict, "the archive holds {}/{}, service {} runs {}/{}", meta.software, meta.version, target,
+             existing->software, existing->version);
+      if (existing->backend != meta.backend)
+        fail(ErrorKind::conflict, "the archive holds a {} database, service {} uses {}", meta.backend, target,
+             existing->backend);
+    } else {
+      CreateRequest cr{target, meta.software, meta.version, rq.role.value_or(meta.role), meta.backend, meta.modules,
+                       std::nullopt};
+      Created c = create_service(s, cr);
+      out.created = true;
+      out.admin_password = c.admin_password;
+    }
+  }
+  try {
+    auto lock = core::FileLock::acquire(s.locks, "xoe.service." + target);
+    auto db = registry::open(s);
+    core::JobRunner jobs(db);
+    auto result = jobs.run(restore_job(s, target, archive, meta),
+                           core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+    out.resumed = result.resumed;
+  } catch (...) {
+    if (out.created) {
+      try {
+        remove_service(s, target);
+      } catch (const core::Error& e) {
+        core::logger("xoe")->warn("cannot remove {} after the failed restore: {}", target, e.what());
+      }
+    }
+    throw;
+  }
+  auto row = need_service(s, target);
+  out.neutralised = row.role != "production";
+  out.seconds = seconds_since(t0);
+  core::logger("xoe")->info("restored {} into {} in {:.1f} s", archive.string(), target, out.seconds);
+  return out;
+}
+
+VerifyResult verify_backup(const Settings& s, const fs::path& archive_in) {
+  auto t0 = Clock::now();
+  VerifyResult v;
+  v.archive = fs::absolute(archive_in).lexically_normal();
+  v.meta = check_archive(v.archive);
+  std::string side = host::read_file(sidecar(v.archive));
+  v.sha256 = side.substr(0, side.find(' '));
+  std::string suffix = host::random_password(8);
+  std::transform(suffix.begin(), suffix.end(), suffix.begin(), [](unsigned char c) { return std::tolower(c); });
+  v.scratch = "verify-" + suffix;
+  auto log = core::logger("xoe");
+  try {
+    auto r = restore_service(s, {v.scratch, v.archive, std::nullopt, std::string("test")});
+    v.restore_seconds = seconds_since(t0);
+    Recipe recipe = find_recipe(s.recipe_dirs, v.meta.software, v.meta.version);
+    if (recipe.login_path.empty())
+      fail(ErrorKind::precondition, "{} has no [login] section to verify with", recipe.file.string());
+    auto row = need_service(s, v.scratch);
+    TemplateVars tv;
+    tv.vars = {{"database", row.database}, {"admin_login", recipe.admin_login},
+               {"password", r.admin_password.value_or(read_password(s, v.scratch))}};
+    auto tl = Clock::now();
+    auto a = host::http_post(probe_address(s), static_cast<std::uint16_t>(row.port), render(recipe.login_path, tv),
+                             render(recipe.login_body, tv), 60s);
+    v.login_ms = seconds_since(tl) * 1000;
+    if (!a) fail(ErrorKind::external, "no answer to the login on port {}", row.port);
+    if (a->status != 200 || a->body.find(recipe.login_expect) == std::string::npos)
+      fail(ErrorKind::external, "login refused (HTTP {})", a->status);
+    v.ok = true;
+  } catch (const core::Error& e) {
+    v.error = e.what();
+  }
+  try {
+    auto db = registry::open_existing(s);
+    if (db && registry::find_service(*db, v.scratch)) {
+      db.reset();
+      remove_service(s, v.scratch);
+    }
+  } catch (const core::Error& e) {
+    log->warn("cannot remove the scratch service {}: {}", v.scratch, e.what());
+    if (v.ok) {
+      v.ok = false;
+      v.error = std::string("scratch service not removed: ") + e.what();
+    }
+  }
+  v.seconds = seconds_since(t0);
+  v.verified = host::now_iso();
+  auto db = registry::open(s);
+  db.execute("INSERT INTO backup_verifications (archive, sha256, software, version, ok, restore_seconds, login_ms, "
+             "seconds, verified, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+             v.archive.string(), v.sha256, v.meta.software, v.meta.version, v.ok ? 1 : 0, v.restore_seconds,
+             v.login_ms, v.seconds, v.verified, v.error);
+  return v;
+}
+
+}  // namespace xoe

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "xoe/copy.hpp"
+
+#include <algorithm>
+
+#include "core/error.hpp"
+#include "core/jobs.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/validate.hpp"
+#include "host.hpp"
+#include "registry.hpp"
+#include "replace.hpp"
+#include "service_impl.hpp"
+#include "sqlite_file.hpp"
+#include "xoe/supervisor.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace xoe {
+
+using core::ErrorKind;
+using core::fail;
+using namespace detail;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+fs::path source_marker(const Settings& s, const std::string& target) { return work_dir(s, target) / "source-stopped"; }
+
+void start_source(const Settings& s, const std::string& source) {
+  auto row = need_service(s, source);
+  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+  Layout l = layout(s, source, recipe);
+  supervisor_start(s);
+  runit::wait_supervised(l.runit, s.scan_dir(), 15s);
+  runit::up(l.runit);
+  wait_probe(s, recipe, source, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+}
+
+// Starts the source again when the drain stopped it, and forgets that it did.
+void release_source(const Settings& s, const std::string& source, const std::string& target) {
+  std::error_code ec;
+  if (!fs::exists(source_marker(s, target), ec)) return;
+  start_source(s, source);
+  fs::remove(source_marker(s, target), ec);
+}
+
+core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const registry::ServiceRow& dst) {
+  std::string source = src.name, target = dst.name;
+  core::Job job{"db.copy", "service:" + target, {}};
+  job.steps.push_back({"work", [&s, target] { fresh_work_dir(s, target); },
+                       [&s, source, target] {
+                         release_source(s, source, target);
+                         discard_prepared(s, target);
+                       }});
+
+  // CREATE DATABASE ... TEMPLATE fails while anyone is connected to the
+  // source: its server is stopped for the copy (a fraction of a second to a
+  // few seconds) and started again by `release`, or by the rollback.
+  job.steps.push_back({"drain", [&s, source, target, backend = src.backend] {
+    if (backend != "postgresql") return;
+    auto row = need_service(s, source);
+    Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+    Layout l = layout(s, source, recipe);
+    std::error_code ec;
+    if (!fs::exists(source_marker(s, target), ec) && runit::status(l.runit).state != "run") return;
+    host::write_file(source_marker(s, target), "", fs::perms::owner_read | fs::perms::owner_write);
+    runit::down(l.runit);
+  }, [&s, source, target] { release_source(s, source, target); }});
+
+  job.steps.push_back({"clone", [&s, source, target] {
+    auto from = need_service(s, source), to = need_service(s, target);
+    Recipe recipe = find_recipe(s.recipe_dirs, from.software, from.version);
+    Layout l = layout(s, source, recipe);
+    fs::path nd = new_data(s, target);
+    host::remove_tree(nd);
+    host::make_dir(nd, fs::perms::owner_all);
+    // The attachments (everything of the data folder but the database file).
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(l.data, ec)) {
+      std::string f = e.path().filename().string();
+      if (f.starts_with(from.database + ".sqlite")) continue;
+      fs::copy(e.path(), nd / f, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+      if (ec) fail(ErrorKind::io, "cannot copy {}: {}", e.path().string(), ec.message());
+    }
+    if (ec) fail(ErrorKind::io, "cannot read {}: {}", l.data.string(), ec.message());
+    rename_attachments(s, target, from.database, to.database);
+    if (from.backend == "sqlite") {
+      sqlite_file::backup(l.data / (from.database + ".sqlite"), nd / (to.database + ".sqlite"));
+    } else {
+      std::string db = new_database(target);
+      pg_drop(s, db);
+      try {
+        psql(s, "CREATE DATABASE " + quote_ident(db) + " TEMPLATE " + quote_ident(from.database));
+      } catch (const core::Error& e) {
+        // PostgreSQL waits about 5 s for the source's other sessions to go, then refuses.
+        if (std::string_view(e.what()).find("other session") == std::string_view::npos) throw;
+        fail(ErrorKind::conflict, "database {} is in use by another session than its server's: {}", from.database,
+             e.what());
+      }
+    }
+  }, {}});
+
+  job.steps.push_back({"release", [&s, source, target] { release_source(s, source, target); }, {}});
+  add_replace_steps(job, s, {target, source, split(src.modules, ',')});
+  return job;
+}
+
+}  // namespace
+
+std::vector<DatabaseInfo> list_databases(const Settings& s) {
+  std::vector<DatabaseInfo> out;
+  auto db = registry::open_existing(s);
+  if (!db) return out;
+  for (const auto& r : registry::all_services(*db)) {
+    DatabaseInfo i{r.name, r.database, r.backend, r.role, 0};
+    if (r.backend == "sqlite") {
+      std::error_code ec;
+      auto n = fs::file_size(s.services_dir() / r.name / "data" / (r.database + ".sqlite"), ec);
+      if (!ec) i.bytes = n;
+    } else if (!s.db_host.empty()) {
+      std::string lit = "'" + r.database + "'";  // a label: no quote inside
+      auto size = psql(s, "SELECT pg_database_size(datname) FROM pg_database WHERE datname = " + lit);
+      i.bytes = static_cast<std::uintmax_t>(std::atoll(size.c_str()));
+    }
+    out.push_back(i);
+  }
+  return out;
+}
+
+CopyResult copy_database(const Settings& s, const CopyRequest& rq) {
+  auto t0 = Clock::now();
+  core::validate_label(rq.source, "source service");
+  core::validate_label(rq.target, "target service");
+  if (rq.source == rq.target) fail(ErrorKind::invalid, "a service cannot be copied onto itself ({})", rq.source);
+  auto src = need_service(s, rq.source), dst = need_service(s, rq.target);
+  for (const auto* r : {&src, &dst})
+    if (r->state != "ready") fail(ErrorKind::conflict, "service {} is {}", r->name, r->state);
+  if (src.software != dst.software || src.version != dst.version)
+    fail(ErrorKind::conflict, "{} runs {}/{}, {} runs {}/{}", src.name, src.software, src.version, dst.name,
+         dst.software, dst.version);
+  if (src.backend != dst.backend)
+    fail(ErrorKind::conflict, "{} uses {}, {} uses {}: copies stay on one backend", src.name, src.backend, dst.name,
+         dst.backend);
+  // Both services are locked, in name order, so two copies cannot deadlock.
+  auto first = std::min(rq.source, rq.target), second = std::max(rq.source, rq.target);
+  auto lock1 = core::FileLock::acquire(s.locks, "xoe.service." + first);
+  auto lock2 = core::FileLock::acquire(s.locks, "xoe.service." + second);
+  auto db = registry::open(s);
+  core::JobRunner jobs(db);
+  refuse_other_jobs(jobs, rq.target, "db.copy");
+  CopyResult out{rq.source, rq.target, dst.role != "production", false, 0, false};
+  out.source_stopped = src.backend == "postgresql" && runit::status(s.services_dir() / src.name / "runit").state == "run";
+  auto result = jobs.run(copy_job(s, src, dst), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+  out.resumed = result.resumed;
+  out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  core::logger("xoe")->info("copied the database of {} into {} in {:.1f} s", rq.source, rq.target, out.seconds);
+  return out;
+}
+
+RefreshResult training_refresh(const Settings& s, const RefreshRequest& rq) {
+  auto row = need_service(s, rq.service);
+  if (row.role == "production")
+    fail(ErrorKind::conflict, "{} is a production service: a refresh replaces a training service's database",
+         rq.service);
+  std::string production;
+  if (rq.from) {
+    production = *rq.from;
+  } else {
+    constexpr std::string_view suffix = "-training";
+    if (!rq.service.ends_with(suffix))
+      fail(ErrorKind::invalid, "{}: give --from PRODUCTION (the name does not end in -training)", rq.service);
+    production = rq.service.substr(0, rq.service.size() - suffix.size()) + "-production";
+  }
+  core::validate_label(production, "--from");
+  auto backups = list_backups(s, production);
+  if (backups.empty())
+    fail(ErrorKind::not_found, "no backup of {}: run xoe backup {} (nightly) first", production, production);
+  RefreshResult out;
+  out.service = rq.service;
+  out.production = production;
+  out.archive = backups.front().archive;
+  out.restore = restore_service(s, {rq.service, out.archive, std::nullopt, std::nullopt});
+  return out;
+}
+
+}  // namespace xoe

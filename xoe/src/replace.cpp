@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "replace.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "host.hpp"
+#include "registry.hpp"
+#include "service_impl.hpp"
+#include "sqlite_file.hpp"
+#include "xoe/supervisor.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace xoe::detail {
+
+using core::ErrorKind;
+using core::fail;
+
+fs::path work_dir(const Settings& s, const std::string& target) { return s.work_dir() / target; }
+fs::path new_data(const Settings& s, const std::string& target) { return work_dir(s, target) / "new-data"; }
+static fs::path old_data(const Settings& s, const std::string& target) { return work_dir(s, target) / "old-data"; }
+
+// Labels are at most 63 characters, like PostgreSQL names: a hash keeps these short.
+std::string new_database(const std::string& target) { return "xoe-new-" + host::short_hash(target); }
+std::string old_database(const std::string& target) { return "xoe-old-" + host::short_hash(target); }
+
+void fresh_work_dir(const Settings& s, const std::string& target) {
+  host::make_dir(s.work_dir(), fs::perms::owner_all);
+  host::remove_tree(work_dir(s, target));
+  host::make_dir(work_dir(s, target), fs::perms::owner_all);
+}
+
+void discard_prepared(const Settings& s, const std::string& target) {
+  auto row = [&] {
+    auto db = registry::open(s);
+    return registry::find_service(db, target);
+  }();
+  if (row && row->backend == "postgresql") pg_drop(s, new_database(target));
+  host::remove_tree(work_dir(s, target));
+}
+
+void rename_attachments(const Settings& s, const std::string& target, const std::string& from, const std::string& to) {
+  if (from == to) return;
+  fs::path nd = new_data(s, target);
+  std::error_code ec;
+  if (fs::is_directory(nd / from, ec)) {
+    host::remove_tree(nd / to);
+    fs::rename(nd / from, nd / to);
+  }
+}
+
+void refuse_other_jobs(core::JobRunner& jobs, const std::string& target, const std::string& kind) {
+  for (const char* other : {"service.restore", "db.copy"}) {
+    if (kind == other) continue;
+    auto j = jobs.find(other, "service:" + target);
+    if (j && j->unfinished())
+      fail(ErrorKind::conflict, "an unfinished {} of {} exists: run it again to finish it", other, target);
+  }
+}
+
+void neutralise(const Settings& s, const std::string& name, const std::string& copy_of) {
+  auto row = need_service(s, name);
+  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+  Code code = fetched_code(s, row.software, row.version);
+  Layout l = layout(s, name, recipe);
+  auto modules = split(row.modules, ',');
+  auto v = vars_for(s, recipe, code, name, row.database, l.data, l.config, static_cast<std::uint16_t>(row.port),
+                    row.backend, modules);
+  v.vars["role"] = row.role;
+  v.vars["copy_of"] = copy_of;
+  std::vector<std::string> sql;
+  for (const auto& t : recipe.neutralise_sql) sql.push_back(render(t, v));
+  if (row.backend == "sqlite") {
+    sqlite_file::execute(l.data / (row.database + ".sqlite"), sql);
+  } else {
+    std::string all = "BEGIN;\n";
+    for (const auto& q : sql) all += q + ";\n";
+    psql(s, all + "COMMIT;", row.database);
+  }
+  if (!recipe.neutralise_argv.empty())
+    run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir);
+  // The config as create wrote it, plus the recipe's neutralisation (mail to the catcher).
+  std::string config = render(recipe.config, v) + render(recipe.neutralise_config, v);
+  host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  if (auto account = host::find_user(row.user)) host::chown_path(l.config, 0, account->gid);
+  core::logger("xoe")->info("neutralised {} ({} copy of {})", name, row.role, copy_of);
+}
+
+namespace {
+
+struct Target {
+  registry::ServiceRow row;
+  Recipe recipe;
+  Layout l;
+};
+
+Target target_of(const Settings& s, const std::string& name) {
+  auto row = need_service(s, name);
+  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+  Layout l = layout(s, name, recipe);
+  return {row, recipe, l};
+}
+
+void start(const Settings& s, const Target& t) {
+  supervisor_start(s);
+  runit::wait_supervised(t.l.runit, s.scan_dir(), 15s);
+  runit::up(t.l.runit);
+  wait_probe(s, t.recipe, t.row.name, static_cast<std::uint16_t>(t.row.port), t.l.logs, t.l.runit);
+}
+
+void chown_data(const Target& t) {
+  if (auto account = host::find_user(t.row.user)) host::chown_tree(t.l.data, account->uid, account->gid);
+}
+
+}  // namespace
+
+void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) {
+  job.steps.push_back({"stop", [&s, r] {
+    Target t = target_of(s, r.target);
+    runit::down(t.l.runit);
+  }, [&s, r] {
+    Target t = target_of(s, r.target);
+    if (t.row.state == "ready") start(s, t);
+  }});
+
+  job.steps.push_back({"swap", [&s, r] {
+    Target t = target_of(s, r.target);
+    fs::path od = old_data(s, r.target), nd = new_data(s, r.target);
+    std::error_code ec;
+    if (!fs::exists(od, ec) && fs::exists(t.l.data, ec)) fs::rename(t.l.data, od);
+    if (fs::exists(nd, ec)) fs::rename(nd, t.l.data);
+    host::make_dir(t.l.data, fs::perms::owner_all);
+    chown_data(t);
+    if (t.row.backend == "postgresql") {
+      std::string nw = new_database(r.target), old = old_database(r.target);
+      if (!pg_database_exists(s, old) && pg_database_exists(s, t.row.database))
+        psql(s, "ALTER DATABASE " + quote_ident(t.row.database) + " RENAME TO " + quote_ident(old));
+      if (pg_database_exists(s, nw))
+        psql(s, "ALTER DATABASE " + quote_ident(nw) + " RENAME TO " + quote_ident(t.row.database));
+    }
+  }, [&s, r] {
+    Target t = target_of(s, r.target);
+    fs::path od = old_data(s, r.target);
+    std::error_code ec;
+    if (fs::exists(od, ec)) {
+      host::remove_tree(t.l.data);
+      fs::rename(od, t.l.data);
+    }
+    if (t.row.backend == "postgresql" && pg_database_exists(s, old_database(r.target))) {
+      pg_drop(s, t.row.database);
+      psql(s, "ALTER DATABASE " + quote_ident(old_database(r.target)) + " RENAME TO " + quote_ident(t.row.database));
+    }
+  }});
+
+  // The database carries the admin password of its source: the service keeps its own.
+  job.steps.push_back({"password", [&s, r] {
+    Target t = target_of(s, r.target);
+    Code code = fetched_code(s, t.row.software, t.row.version);
+    auto v = vars_for(s, t.recipe, code, t.row.name, t.row.database, t.l.data, t.l.config,
+                      static_cast<std::uint16_t>(t.row.port), t.row.backend, split(t.row.modules, ','));
+    run_admin(t.recipe, t.recipe.set_password, v, t.l.password, t.l.dir);
+    chown_data(t);
+  }, {}});
+
+  job.steps.push_back({"neutralise", [&s, r] {
+    Target t = target_of(s, r.target);
+    if (t.row.role != "production") neutralise(s, r.target, r.copy_of);
+    chown_data(t);
+  }, {}});
+
+  job.steps.push_back({"start", [&s, r] { start(s, target_of(s, r.target)); }, [&s, r] {
+    Target t = target_of(s, r.target);
+    runit::down(t.l.runit);
+  }});
+
+  job.steps.push_back({"finish", [&s, r] {
+    Target t = target_of(s, r.target);
+    {
+      auto db = registry::open(s);
+      db.execute("UPDATE services SET modules = ?1 WHERE name = ?2", join(r.modules, ','), r.target);
+    }
+    if (t.row.backend == "postgresql") {
+      pg_drop(s, old_database(r.target));
+      pg_drop(s, new_database(r.target));
+    }
+    host::remove_tree(work_dir(s, r.target));
+  }, {}});
+}
+
+}  // namespace xoe::detail

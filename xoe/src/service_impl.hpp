@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// Private helpers of service.cpp that backups (backup.cpp) and database
+// copies (copy.cpp) share: the service's layout, PostgreSQL through psql,
+// the recipe's commands, the probe, registry rows.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "registry.hpp"
+#include "xoe/recipe.hpp"
+#include "xoe/service.hpp"
+#include "xoe/settings.hpp"
+#include "xoe/software.hpp"
+
+namespace xoe::detail {
+
+// Members of this group may traverse xoe's state folders to reach their own.
+inline constexpr std::string_view services_group = "oe-xoe";
+inline constexpr std::chrono::seconds probe_timeout{180};
+
+std::string user_for(const std::string& name);
+std::string join(const std::vector<std::string>& v, char sep);
+std::vector<std::string> split(const std::string& s, char sep);
+std::string template_name(const std::string& software, const std::string& version, const std::string& backend,
+                          const std::vector<std::string>& modules);
+// The address probes and URLs use (services.listen, or 127.0.0.1 for 0.0.0.0).
+std::string probe_address(const Settings& s);
+
+// Where a service's files are.
+struct Layout {
+  std::filesystem::path dir, config, password, data, runit, link, logs;
+};
+Layout layout(const Settings& s, const std::string& name, const Recipe& recipe);
+
+// PostgreSQL on the configured server, through psql (argv, no shell).
+std::string quote_ident(const std::string& id);
+std::string psql(const Settings& s, const std::string& sql, const std::string& database = "postgres");
+bool pg_database_exists(const Settings& s, const std::string& name);
+// DROP DATABASE IF EXISTS ... WITH (FORCE).
+void pg_drop(const Settings& s, const std::string& name);
+
+// The placeholders of a service's recipe templates.
+TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code, const std::string& name,
+                      const std::string& database, const std::filesystem::path& data,
+                      const std::filesystem::path& config, std::uint16_t port, const std::string& backend,
+                      const std::vector<std::string>& modules);
+std::map<std::string, std::string> server_env(const Recipe& recipe, const TemplateVars& v);
+// Runs a recipe database command with the admin password of `password_file`.
+void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_template, const TemplateVars& v,
+               const std::filesystem::path& password_file, const std::filesystem::path& cwd);
+// Waits until the service answers its health probe (probe_timeout).
+void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
+                const std::filesystem::path& logs, const std::filesystem::path& runit_dir);
+
+// A service as the create job sees it.
+struct Plan {
+  std::string name, software, version, role, backend, database, user;
+  std::uint16_t port = 0;
+  std::vector<std::string> modules;
+};
+Plan plan_from_row(const registry::ServiceRow& r);
+ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool with_state);
+// The registry row of `name`; throws not_found.
+registry::ServiceRow need_service(const Settings& s, const std::string& name);
+
+}  // namespace xoe::detail
