@@ -19,6 +19,9 @@ X software fetch tryton/6.0 >/dev/null
 ok "fetch tryton/6.0 and 7.0 in $((SECONDS - t0)) s"
 bed_assert_eq "tryton/6.0 tryton/7.0" \
   "$(X software list --json | xoe_json '" ".join(s["software"]+"/"+s["version"] for s in d["software"] if s["fetched"])')" "software list"
+# Each fetched version is a standard version in poe's store under the same root.
+standards=$(poe --root "$XROOT" standard list --json | xoe_json '" ".join(sorted(x["ref"].rsplit(".", 1)[0] for x in d["standards"]))')
+bed_assert_eq "tryton/6.0 tryton/7.0" "$standards" "poe standards after fetch"
 bed_assert_eq "True" "$(X software fetch tryton/7.0 --json | xoe_json 'd["software"]["already"]')" "fetch twice"
 
 s7=t7-$XID s6=t6-$XID

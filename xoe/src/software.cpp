@@ -4,6 +4,8 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "apt.hpp"
@@ -13,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "host.hpp"
+#include "poe/store.hpp"
 #include "registry.hpp"
 
 namespace fs = std::filesystem;
@@ -69,6 +72,30 @@ void build_site(const fs::path& work, const Recipe& recipe) {
   }
 }
 
+// The full version of the trytond tree in `code` ("7.0.30"), from its __init__.py.
+std::string trytond_version(const fs::path& code) {
+  std::ifstream in(code / "__init__.py");
+  static const std::regex version_line(R"re(^__version__\s*=\s*["']([0-9][0-9.]*)["'])re");
+  std::smatch m;
+  for (std::string line; std::getline(in, line);)
+    if (std::regex_search(line, m, version_line)) return m[1];
+  fail(ErrorKind::external, "{}: no __version__", (code / "__init__.py").string());
+}
+
+// poe's store of standard versions under this root (poe's default place).
+fs::path poe_store(const Settings& s) { return s.root / "var/lib/oe/poe/store"; }
+
+// Imports the fetched code into poe as the standard version SOFTWARE/FULLVERSION,
+// unless it is there already (so the step can run again after a crash).
+void import_standard(const Settings& s, const std::string& software, const fs::path& code) {
+  std::string ref = software + "/" + trytond_version(code);
+  auto store = poe::Store::open(poe_store(s), poe::StoreMode::create_if_missing);
+  for (const auto& known : store.list())
+    if (known.ref == ref) return;
+  store.import_standard(ref, code, {{"__pycache__", "*.pyc", "*.pyo"}});
+  core::logger("xoe")->info("imported {} into poe's store as {}", code.string(), ref);
+}
+
 bool is_url(const std::string& s) {
   return s.starts_with("https://") || s.starts_with("http://") || s.starts_with("git://") ||
          s.starts_with("ssh://") || s.starts_with("file://");
@@ -113,6 +140,10 @@ core::Job fetch_job(const Settings& s, const Recipe& recipe, const std::string& 
       std::replace(pk.begin(), pk.end(), '\n', ',');
       if (!pk.empty()) pk.pop_back();
       *detail = pk;
+    }, {}});
+    // Each fetched version is the standard its services' differences are kept against.
+    job.steps.push_back({"standard", [&s, work, recipe] {
+      import_standard(s, recipe.software, work / "root/usr/lib/python3/dist-packages/trytond");
     }, {}});
   } else {
     job.steps.push_back({"source", [work, recipe, source, detail] {
