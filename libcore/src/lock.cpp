@@ -2,6 +2,7 @@
 #include "core/lock.hpp"
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/log.hpp"
 
 #include <fcntl.h>
@@ -24,21 +25,7 @@ namespace {
 
 std::shared_ptr<spdlog::logger> core_log() { return logger("core"); }
 
-// Owns a file descriptor until it is handed over.
-class Fd {
- public:
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const noexcept { return fd_; }
-  [[nodiscard]] int release() noexcept { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using core::Fd;
 
 constexpr std::size_t max_resource_name = 200;
 

@@ -2,6 +2,7 @@
 #include "core/process.hpp"
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/log.hpp"
 #include "core/validate.hpp"
 
@@ -37,33 +38,7 @@ constexpr std::size_t chunk_size = 64 * 1024;
 
 std::shared_ptr<spdlog::logger> core_logger() { return logger("core"); }
 
-// Owns a file descriptor (ccache's util/fd.hpp).
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) noexcept : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Fd& operator=(Fd&& other) noexcept {
-    if (this != &other) {
-      reset();
-      fd_ = std::exchange(other.fd_, -1);
-    }
-    return *this;
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-
-  int get() const noexcept { return fd_; }
-  explicit operator bool() const noexcept { return fd_ >= 0; }
-  void reset() noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-};
+using core::Fd;
 
 // Moves a descriptor above 0, 1 and 2 (they are all taken unless our own
 // stdio is closed), so that the child's dup2() onto 0-2 never clobbers one of

@@ -19,6 +19,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/process.hpp"
 
 namespace fs = std::filesystem;
@@ -30,15 +31,7 @@ using core::fail;
 
 namespace {
 
-struct Fd {
-  int fd = -1;
-  explicit Fd(int f) : fd(f) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
+using core::Fd;
 
 }  // namespace
 
@@ -130,10 +123,10 @@ bool port_free(const std::string& address, std::uint16_t port) {
   if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1)
     fail(ErrorKind::invalid, "services.listen '{}': not an IPv4 address", address);
   Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (s.fd < 0) core::fail_errno(ErrorKind::failed, "socket", errno);
+  if (s.get() < 0) core::fail_errno(ErrorKind::failed, "socket", errno);
   int one = 1;
-  ::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  return ::bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+  ::setsockopt(s.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  return ::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
 }
 
 std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t port, const std::string& path,
@@ -148,14 +141,14 @@ std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t po
   sa.sin_port = htons(port);
   if (::inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return std::nullopt;
   Fd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (s.fd < 0) return std::nullopt;
-  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+  if (s.get() < 0) return std::nullopt;
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
     if (errno != EINPROGRESS) return std::nullopt;
-    pollfd p{s.fd, POLLOUT, 0};
+    pollfd p{s.get(), POLLOUT, 0};
     if (::poll(&p, 1, left()) <= 0) return std::nullopt;
     int err = 0;
     socklen_t len = sizeof err;
-    ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    ::getsockopt(s.get(), SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return std::nullopt;
   }
   std::string request = fmt::format(
@@ -164,10 +157,10 @@ std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t po
       path, address, port, body.size(), body);
   std::size_t sent = 0;
   while (sent < request.size()) {
-    ssize_t n = ::send(s.fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = ::send(s.get(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) {
-        pollfd p{s.fd, POLLOUT, 0};
+        pollfd p{s.get(), POLLOUT, 0};
         if (::poll(&p, 1, left()) <= 0) return std::nullopt;
         continue;
       }
@@ -178,7 +171,7 @@ std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t po
   std::string answer;
   for (;;) {
     char buf[8192];
-    ssize_t n = ::recv(s.fd, buf, sizeof buf, 0);
+    ssize_t n = ::recv(s.get(), buf, sizeof buf, 0);
     if (n > 0) {
       answer.append(buf, static_cast<std::size_t>(n));
       if (answer.size() > (std::size_t{16} << 20)) return std::nullopt;
@@ -186,7 +179,7 @@ std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t po
     }
     if (n == 0) break;
     if (errno == EAGAIN || errno == EINTR) {
-      pollfd p{s.fd, POLLIN, 0};
+      pollfd p{s.get(), POLLIN, 0};
       if (::poll(&p, 1, left()) <= 0) return std::nullopt;
       continue;
     }
