@@ -107,8 +107,11 @@ std::vector<Hunk> hunks_of(git_patch* patch) {
 
 class Checker {
  public:
-  Checker(const Store& store, Scratch& scratch, const Series& series, std::string onto, const CheckOptions& options)
-      : scratch_(scratch), series_(series), onto_ref_(std::move(onto)), options_(options) {
+  // `keep_content`: fill FileOutcome::content for every file (adapt writes
+  // them); check only reports, and reads a result only to merge it.
+  Checker(const Store& store, Scratch& scratch, const Series& series, std::string onto, const CheckOptions& options,
+          bool keep_content)
+      : scratch_(scratch), series_(series), onto_ref_(std::move(onto)), options_(options), keep_content_(keep_content) {
     // Both standards are read through the scratch repository, which every
     // tree built here belongs to.
     base_ = scratch.tree(*git_tree_id(store.impl().standard_tree(series.base).get()));
@@ -150,9 +153,18 @@ class Checker {
       outcome.files.push_back(check_file(entry, delta, patch.get(), theirs_index.get()));
     }
 
-    // Upstream by patch-id: the new version made the same change to these files.
-    git::Tree onto_part = subset_tree(scratch_.repo.get(), *onto_paths_, entry.files);
-    const std::string upstream_text = render_one(scratch_.repo.get(), base_part.get(), onto_part.get(), entry.files);
+    // Upstream by patch-id: the new version made the same change to these
+    // files (nothing to compare when it left them all as they were).
+    const bool onto_changed = std::any_of(entry.files.begin(), entry.files.end(), [&](const std::string& file) {
+      const Side b = side_of(*base_paths_, file);
+      const Side o = side_of(*onto_paths_, file);
+      return !same(b, o) || (b.present && b.mode != o.mode);
+    });
+    std::string upstream_text;
+    if (onto_changed) {
+      const git::Tree onto_part = subset_tree(scratch_.repo.get(), *onto_paths_, entry.files);
+      upstream_text = render_one(scratch_.repo.get(), base_part.get(), onto_part.get(), entry.files);
+    }
     if (!upstream_text.empty()) {
       git_diff* up_raw = nullptr;
       if (git_diff_from_buffer(&up_raw, upstream_text.data(), upstream_text.size()) == 0) {
@@ -230,18 +242,18 @@ class Checker {
 
     if (same(theirs, ours)) {  // the new version holds the patched file already
       set(PatchStatus::upstream);
-      out.content = theirs.present ? read_blob(repo, theirs.id) : std::string();
+      out.content = theirs.present && keep_content_ ? read_blob(repo, theirs.id) : std::string();
       return out;
     }
     if (base.present && !ours.present) {  // gone upstream, not renamed
       set(PatchStatus::removed);
-      out.content = theirs.present ? read_blob(repo, theirs.id) : std::string();
+      out.content = theirs.present && keep_content_ ? read_blob(repo, theirs.id) : std::string();
       out.conflicts.push_back({path, "removed upstream"});
       return out;
     }
     if (same(base, ours)) {  // untouched upstream: the patched file as it is
       set(PatchStatus::applies);
-      out.content = theirs.present ? read_blob(repo, theirs.id) : std::string();
+      out.content = theirs.present && keep_content_ ? read_blob(repo, theirs.id) : std::string();
       return out;
     }
     const std::string ours_text = ours.present ? read_blob(repo, ours.id) : std::string();
@@ -305,6 +317,7 @@ class Checker {
   const Series& series_;
   std::string onto_ref_;
   CheckOptions options_;
+  bool keep_content_;
   git::Tree base_;
   git::Tree onto_;
   std::unique_ptr<TreePaths> base_paths_;
@@ -368,7 +381,7 @@ CheckReport check_series(const Store& store, const fs::path& series_folder, std:
                          const CheckOptions& options) {
   const Series series = read_series(series_folder);
   Scratch scratch(store);
-  Checker checker(store, scratch, series, std::string(onto), options);
+  Checker checker(store, scratch, series, std::string(onto), options, false);
   CheckReport report{series.base, std::string(onto), {}};
   for (const auto& entry : series.patches) report.patches.push_back(checker.check(entry).report);
   return report;
@@ -382,7 +395,7 @@ AdaptResult adapt_series(const Store& store, const AdaptRequest& request) {
                                                    : fs::absolute(request.workdir).lexically_normal();
   require_absent(workdir, "work folder");
   Scratch scratch(store);
-  Checker checker(store, scratch, series, request.onto, request.check);
+  Checker checker(store, scratch, series, request.onto, request.check, true);
   const std::string onto_tree = git::to_hex(*git_tree_id(checker.onto_tree()));
 
   AdaptResult result;

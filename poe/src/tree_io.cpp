@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "tree_io.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
@@ -24,6 +25,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+struct Dir {
+  DIR* dir;
+  explicit Dir(DIR* d) : dir(d) {}
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  ~Dir() {
+    if (dir) ::closedir(dir);
+  }
+};
+
 struct Fd {
   int fd = -1;
   explicit Fd(int f) : fd(f) {}
@@ -34,11 +45,14 @@ struct Fd {
   }
 };
 
-void read_file(const fs::path& path, std::string& out) {
-  Fd file(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (file.fd < 0) core::fail_errno(core::ErrorKind::io, "open " + path.string(), errno);
+// Reads a whole file into `out` and returns its mode (type and permissions).
+mode_t read_file(const std::string& path, std::string& out) {
+  Fd file(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));  // never blocks on a FIFO
+  if (file.fd < 0) core::fail_errno(core::ErrorKind::io, "open " + path, errno);
   struct stat st {};
-  if (::fstat(file.fd, &st) < 0) core::fail_errno(core::ErrorKind::io, "stat " + path.string(), errno);
+  if (::fstat(file.fd, &st) < 0) core::fail_errno(core::ErrorKind::io, "stat " + path, errno);
+  if (!S_ISREG(st.st_mode))
+    core::fail(core::ErrorKind::io, "{} is no longer a regular file", core::escape_for_display(path, 200));
   out.resize(static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
   for (;;) {
@@ -46,12 +60,13 @@ void read_file(const fs::path& path, std::string& out) {
     ssize_t n = ::read(file.fd, out.data() + done, out.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      core::fail_errno(core::ErrorKind::io, "read " + path.string(), errno);
+      core::fail_errno(core::ErrorKind::io, "read " + path, errno);
     }
     if (n == 0) break;
     done += static_cast<std::size_t>(n);
   }
   out.resize(done);
+  return st.st_mode;
 }
 
 void write_file(const fs::path& path, std::string_view data, mode_t mode) {
@@ -84,6 +99,7 @@ struct Entry {
 
 struct Folder {
   fs::path rel;
+  std::string abs;  // the folder on disk, for the readers
   std::vector<Entry> entries;
   bool has_like = false;  // `like` has a folder at this path, with the id `like`
   git_oid like{};
@@ -125,7 +141,7 @@ std::string_view mode_text(git_filemode_t mode) {
 class Scanner {
  public:
   Scanner(git_repository* repo, const fs::path& top, const TreeOptions& options, ScanStats& stats, const git_tree* like)
-      : repo_(repo), top_(top), options_(options), stats_(stats), like_(like) {
+      : top_(top), options_(options), stats_(stats), like_(like) {
     git_odb* odb = nullptr;
     git::check(git::call(git_repository_odb, &odb, repo), "open the object database");
     odb_.reset(odb);
@@ -143,32 +159,53 @@ class Scanner {
   // Records the folder `rel` (and, recursively, its folders) and returns its index.
   std::size_t list(const fs::path& rel, const git_tree* like) {
     const fs::path abs = rel.empty() ? top_ : top_ / rel;
-    std::vector<fs::directory_entry> found;
+    // readdir's own file types: no stat per entry (the reader's fstat gives
+    // a file's executable bit).
+    std::vector<std::pair<std::string, unsigned char>> found;
+    {
+      Dir dir(::opendir(abs.c_str()));
+      if (!dir.dir) core::fail_errno(core::ErrorKind::io, "read folder " + core::escape_for_display(abs.string(), 200), errno);
+      for (;;) {
+        errno = 0;
+        const dirent* d = ::readdir(dir.dir);
+        if (!d) {
+          if (errno != 0)
+            core::fail_errno(core::ErrorKind::io, "read folder " + core::escape_for_display(abs.string(), 200), errno);
+          break;
+        }
+        const std::string_view name(d->d_name);
+        if (name == "." || name == "..") continue;
+        unsigned char type = d->d_type;
+        if (type == DT_UNKNOWN) {  // some file systems do not say
+          struct stat st {};
+          if (::fstatat(::dirfd(dir.dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            core::fail_errno(core::ErrorKind::io, "stat " + core::escape_for_display((rel / name).string(), 200), errno);
+          type = S_ISLNK(st.st_mode) ? DT_LNK : S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+        found.emplace_back(name, type);
+      }
+    }
     std::error_code ec;
-    for (fs::directory_iterator it(abs, ec), end; !ec && it != end; it.increment(ec)) found.push_back(*it);
-    if (ec) core::fail(core::ErrorKind::io, "read folder {}: {}", core::escape_for_display(abs.string(), 200), ec.message());
 
     const std::size_t index = folders_.size();
     folders_.emplace_back();
     folders_[index].rel = rel;
+    folders_[index].abs = abs.string();
     if (like) {
       folders_[index].has_like = true;
       git_oid_cpy(&folders_[index].like, git_tree_id(like));
     }
-    for (const auto& dirent : found) {
-      const std::string name = dirent.path().filename().string();
+    for (const auto& [name, type] : found) {
       const fs::path child = rel / name;
       if (!is_clean_name(name))
         core::fail(core::ErrorKind::invalid, "file name '{}' is not valid UTF-8 or holds a control character",
                    core::escape_for_display(child.string(), 200));
       if (ignored(name, options_)) continue;
-      const auto status = dirent.symlink_status(ec);
-      if (ec) core::fail(core::ErrorKind::io, "stat {}: {}", core::escape_for_display(child.string(), 200), ec.message());
       const git_tree_entry* like_entry = like ? git_tree_entry_byname(like, name.c_str()) : nullptr;
       Entry entry;
       entry.name = name;
-      if (fs::is_symlink(status)) {
-        const fs::path target = fs::read_symlink(dirent.path(), ec);
+      if (type == DT_LNK) {
+        const fs::path target = fs::read_symlink(abs / name, ec);
         if (ec) core::fail(core::ErrorKind::io, "readlink {}: {}", child.string(), ec.message());
         const fs::path resolved = (rel / target).lexically_normal();
         if (target.is_absolute() || resolved.empty() || *resolved.begin() == "..")
@@ -179,7 +216,7 @@ class Scanner {
                    "write a link");
         entry.mode = GIT_FILEMODE_LINK;
         ++stats_.files;
-      } else if (fs::is_directory(status)) {
+      } else if (type == DT_DIR) {
         git::Tree like_sub;
         if (like_entry && git_tree_entry_type(like_entry) == GIT_OBJECT_TREE) {
           git_tree* raw = nullptr;
@@ -189,8 +226,7 @@ class Scanner {
         }
         entry.mode = GIT_FILEMODE_TREE;
         entry.folder = list(child, like_sub.get());
-      } else if (fs::is_regular_file(status)) {
-        entry.mode = (static_cast<unsigned>(status.permissions()) & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
+      } else if (type == DT_REG) {
         Job job{index, folders_[index].entries.size()};
         if (like_entry && git_tree_entry_type(like_entry) == GIT_OBJECT_BLOB) {
           job.has_expected = true;
@@ -224,16 +260,16 @@ class Scanner {
           const Job& job = jobs_[i];
           const Folder& folder = folders_[job.folder];
           Entry& entry = folders_[job.folder].entries[job.entry];
-          const fs::path rel = folder.rel / entry.name;
-          read_file(top_ / rel, buffer);
+          const mode_t mode = read_file(folder.abs + "/" + entry.name, buffer);
+          entry.mode = (mode & 0111) ? GIT_FILEMODE_BLOB_EXECUTABLE : GIT_FILEMODE_BLOB;
           read += buffer.size();
-          git::check(git::call(git_odb_hash, &entry.id, buffer.data(), buffer.size(), GIT_OBJECT_BLOB),
-                     "hash " + rel.string());
+          const auto rel = [&] { return (folder.rel / entry.name).string(); };
+          git::check(git::call(git_odb_hash, &entry.id, buffer.data(), buffer.size(), GIT_OBJECT_BLOB), "hash " + rel());
           if (job.has_expected && git_oid_equal(&entry.id, &job.expected)) continue;
           const std::lock_guard lock(odb_mutex);
           if (!git_odb_exists(odb_.get(), &entry.id))
             git::check(git::call(git_odb_write, &entry.id, odb_.get(), buffer.data(), buffer.size(), GIT_OBJECT_BLOB),
-                       "write " + rel.string());
+                       "write " + rel());
         }
       } catch (...) {
         const std::lock_guard lock(error_mutex);
@@ -280,7 +316,6 @@ class Scanner {
     return true;
   }
 
-  git_repository* repo_;
   fs::path top_;
   const TreeOptions& options_;
   ScanStats& stats_;
