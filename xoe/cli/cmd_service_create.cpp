@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// xoe service create NAME --software S --version V [--role R] [--db-backend B] [--modules M,...] [--port P] [--dry-run]
+// xoe service create NAME --software S --version V [--role R] [--db-backend B] [--modules M,...] [--port P]
+//                   [--patches SERIES] [--dry-run]
 #include "commands.hpp"
 #include "core/output.hpp"
 #include "core/validate.hpp"
@@ -12,6 +13,7 @@ struct Options {
   CreateRequest request;
   std::string modules;
   std::string port;
+  std::string patches;
   bool dry_run = false;
 };
 
@@ -32,6 +34,7 @@ void add_service_create(core::cli::Frame& frame, CLI::App& service) {
           i = j + 1;
         }
         if (!o->port.empty()) rq.port = core::parse_port(o->port, "--port");
+        if (!o->patches.empty()) rq.patches = std::filesystem::absolute(o->patches);
         auto s = settings(frame);
         if (o->dry_run) {
           CreatePlan plan = plan_create(s, rq);
@@ -83,6 +86,7 @@ void add_service_create(core::cli::Frame& frame, CLI::App& service) {
   cmd->add_option("--db-backend", o->request.backend, "postgresql or sqlite (default: database.backend)");
   cmd->add_option("--modules", o->modules, "Modules to activate, comma-separated (default: the base ones)");
   cmd->add_option("--port", o->port, "Port (default: the first free one of services.port_min..port_max)");
+  cmd->add_option("--patches", o->patches, "A poe series applied to the service's own copy of the code");
   cmd->add_flag("--dry-run", o->dry_run, "Check and print the plan; change nothing");
 }
 

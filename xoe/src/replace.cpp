@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
+#include "code.hpp"
 #include "host.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
@@ -63,7 +64,7 @@ void refuse_other_jobs(core::JobRunner& jobs, const std::string& target, const s
 void neutralise(const Settings& s, const std::string& name, const std::string& copy_of) {
   auto row = need_service(s, name);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
-  Code code = fetched_code(s, row.software, row.version);
+  Code code = service_code(s, name, row.software, row.version);
   Layout l = layout(s, name, recipe);
   auto modules = split(row.modules, ',');
   auto v = vars_for(s, recipe, code, name, row.database, l.data, l.config, static_cast<std::uint16_t>(row.port),
@@ -157,7 +158,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
   // The database carries the admin password of its source: the service keeps its own.
   job.steps.push_back({"password", [&s, r] {
     Target t = target_of(s, r.target);
-    Code code = fetched_code(s, t.row.software, t.row.version);
+    Code code = service_code(s, t.row.name, t.row.software, t.row.version);
     auto v = vars_for(s, t.recipe, code, t.row.name, t.row.database, t.l.data, t.l.config,
                       static_cast<std::uint16_t>(t.row.port), t.row.backend, split(t.row.modules, ','));
     run_admin(t.recipe, t.recipe.set_password, v, t.l.password, t.l.dir);

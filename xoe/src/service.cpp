@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
+#include "code.hpp"
 #include "host.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
@@ -316,9 +317,21 @@ core::Job create_job(const Settings& s, const Plan& p) {
     host::chown_path(l.config, 0, account->gid);
   }, [&s, p] { host::remove_tree(s.services_dir() / p.name); }});
 
+  // The service's own copy of the code: the standard, plus its series.
+  job.steps.push_back({"code", [&s, p] {
+    fs::path dir = code_dir(s, p.name), work = s.services_dir() / p.name / ".code.partial";
+    std::error_code ec;
+    if (fs::is_directory(dir / "tree", ec)) return;  // resumed
+    build_code(s, p.software, p.version, p.patches, work);
+    fs::rename(work, dir);
+  }, [&s, p] {
+    host::remove_tree(s.services_dir() / p.name / ".code.partial");
+    host::remove_tree(code_dir(s, p.name));
+  }});
+
   job.steps.push_back({"supervise", [&s, p] {
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
-    Code code = fetched_code(s, p.software, p.version);
+    Code code = service_code(s, p.name, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     host::make_dir(l.logs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
@@ -363,9 +376,21 @@ core::Job create_job(const Settings& s, const Plan& p) {
     fs::remove(s.services_dir() / p.name / "data" / (p.database + ".sqlite"), ec);
   }});
 
+  // A series may change the modules' data and schema: the database is
+  // updated with the service's code (the recipe's update command).
+  job.steps.push_back({"update", [&s, p] {
+    if (!service_series(s, p.name)) return;
+    Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
+    Code code = service_code(s, p.name, p.software, p.version);
+    Layout l = layout(s, p.name, recipe);
+    auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
+    if (recipe.update.empty()) fail(ErrorKind::invalid, "{} has no database.update command", recipe.file.string());
+    run_admin(recipe, recipe.update, v, l.password, l.dir);
+  }, {}});
+
   job.steps.push_back({"password", [&s, p] {
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
-    Code code = fetched_code(s, p.software, p.version);
+    Code code = service_code(s, p.name, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     run_admin(recipe, recipe.set_password, v, l.password, l.dir);
@@ -460,6 +485,7 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
   if (!recipe.supports(backend))
     fail(ErrorKind::invalid, "{}/{} does not run on {}", recipe.software, recipe.version, backend);
   (void)fetched_code(s, rq.software, rq.version);
+  if (rq.patches) check_series_for(s, rq.software, rq.version, *rq.patches);
   if (backend == "postgresql" && s.db_host.empty())
     fail(ErrorKind::precondition, "no PostgreSQL server configured: set database.host (a cluster under the root "
                                   "is not implemented yet)");
@@ -515,7 +541,7 @@ Created create_service(const Settings& s, const CreateRequest& rq) {
   auto lock = core::FileLock::acquire(s.locks, "xoe.service." + rq.name);
   CreatePlan cp = plan_create(s, rq);
   const ServiceInfo& i = cp.service;
-  Plan p{i.name, i.software, i.version, i.role, i.backend, i.database, i.user, i.port, i.modules};
+  Plan p{i.name, i.software, i.version, i.role, i.backend, i.database, i.user, i.port, i.modules, rq.patches};
   auto db = registry::open(s);
   core::JobRunner jobs(db);
   auto result = jobs.run(create_job(s, p), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -58,11 +59,15 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs, const std::filesystem::path& runit_dir);
 
+// Writes the service's runit folder (run and log/run) for the server of `recipe`.
+void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v, const std::string& user);
+
 // A service as the create job sees it.
 struct Plan {
   std::string name, software, version, role, backend, database, user;
   std::uint16_t port = 0;
   std::vector<std::string> modules;
+  std::optional<std::filesystem::path> patches;  // the series given to create
 };
 Plan plan_from_row(const registry::ServiceRow& r);
 ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool with_state);

@@ -82,8 +82,6 @@ std::string trytond_version(const fs::path& code) {
   fail(ErrorKind::external, "{}: no __version__", (code / "__init__.py").string());
 }
 
-// poe's store of standard versions under this root (poe's default place).
-fs::path poe_store(const Settings& s) { return s.root / "var/lib/oe/poe/store"; }
 
 // Imports the fetched code into poe as the standard version SOFTWARE/FULLVERSION,
 // unless it is there already (so the step can run again after a crash).
@@ -271,6 +269,8 @@ DepsPlan install_deps(const Settings& s, const core::SoftwareRef& ref) {
   return plan;
 }
 
+fs::path poe_store(const Settings& s) { return s.root / "var/lib/oe/poe/store"; }
+
 Code fetched_code(const Settings& s, const std::string& software, const std::string& version) {
   auto db = registry::open_existing(s);
   std::optional<registry::SoftwareRow> row;
@@ -280,8 +280,19 @@ Code fetched_code(const Settings& s, const std::string& software, const std::str
          version);
   fs::path p = row->path;
   std::error_code ec;
-  if (fs::exists(p / "root", ec)) return {p / "root", p / "site"};
-  return {p / "code", p / "code"};
+  if (fs::exists(p / "root", ec)) return {p / "root", p / "site", p / "root/usr/lib/python3/dist-packages/trytond"};
+  return {p / "code", p / "code", p / "code"};
+}
+
+std::optional<std::string> standard_ref(const Settings& s, const std::string& software, const std::string& version) {
+  Code code = fetched_code(s, software, version);
+  std::error_code ec;
+  if (!fs::exists(code.standard / "__init__.py", ec) || !fs::exists(poe_store(s), ec)) return std::nullopt;
+  std::string ref = software + "/" + trytond_version(code.standard);
+  auto store = poe::Store::open(poe_store(s), poe::StoreMode::open_existing);
+  for (const auto& known : store.list())
+    if (known.ref == ref) return ref;
+  return std::nullopt;
 }
 
 }  // namespace xoe

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,8 @@ struct CreateRequest {
   std::string backend;  // empty: database.backend of the configuration
   std::vector<std::string> modules;
   std::optional<std::uint16_t> port;  // empty: the first free one of services.port_min..port_max
+  // A poe series applied to the service's own copy of the code (docs/xoe.md).
+  std::optional<std::filesystem::path> patches;
 };
 
 // What create would do, found without side effects (backs --dry-run).

@@ -57,12 +57,24 @@ DepsPlan check_deps(const Settings& settings, const core::SoftwareRef& ref);
 // Installs the missing ones with apt-get install (system apt). Returns the plan it acted on.
 DepsPlan install_deps(const Settings& settings, const core::SoftwareRef& ref);
 
-// Paths of a fetched version used to run it: {code}, {site}.
+// Paths of a fetched version used to run it: {code}, {site}; and the
+// folder that is the standard version in poe's store (Tryton: the trytond
+// package, which holds the modules; Odoo: the source tree). A service runs
+// its own copy of `standard` (docs/xoe.md, "Each service's code").
 struct Code {
   std::filesystem::path code;
   std::filesystem::path site;
+  std::filesystem::path standard;
 };
 // Throws precondition "tryton/7.0 is not fetched: run xoe software fetch tryton/7.0".
 Code fetched_code(const Settings& settings, const std::string& software, const std::string& version);
+
+// The standard version in poe's store of a fetched version ("tryton/7.0.30"),
+// or nullopt when it is not there (an Odoo tree). Reads only.
+std::optional<std::string> standard_ref(const Settings& settings, const std::string& software,
+                                        const std::string& version);
+
+// poe's store of standard versions under this root (poe's default place).
+std::filesystem::path poe_store(const Settings& settings);
 
 }  // namespace xoe
