@@ -56,13 +56,13 @@ bool is_running(const Service& svc);
 // Starts the service through the supervisor and waits for its probe.
 void start_and_probe(const Settings& s, const Service& svc);
 
-// The journaled jobs of this file keep their request and what they found
-// before they began (was the service running, the old values) in
-// services/NAME/admin-job.json while unfinished.
-// The memo of an unfinished job of `kind` on `name` when it was started with
-// the same `request` (the caller resumes it), nullopt when there is none.
-// Throws conflict when it has another request, or
-// when an unfinished job of another kind works on the service.
+// The jobs service.config, db.drop, db.create and db.rename keep their
+// request and what they found before they began (was the service running,
+// the old values) in the memo services/NAME/admin-job.json while unfinished.
+// unfinished_memo returns the memo of an unfinished job of `kind` on `name`
+// started with the same `request` (the caller resumes it), nullopt when
+// there is none. Throws conflict when it has another request, or when an
+// unfinished job of another kind (restore and copy included) works on the service.
 std::optional<nlohmann::json> unfinished_memo(const Settings& s, core::JobRunner& jobs, const std::string& kind,
                                               const std::string& name, const nlohmann::json& request);
 void write_memo(const Settings& s, const std::string& name, const nlohmann::json& memo);

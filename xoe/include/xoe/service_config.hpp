@@ -34,7 +34,7 @@ std::vector<SettingSpec> setting_specs(const std::string& software);
 
 // A key and its value as given on the command line, checked. Throws invalid:
 // "unknown key 'x' for tryton services (keys: email_from, ...)", "email_from
-// 'x': not an e-mail address", "session_timeout '5': 60 to 86400 (seconds)".
+// 'x': ...", "session_timeout '5': a whole number from 60 to 86400".
 // Pure: the port is checked for form only here (free and not taken: at apply).
 struct SettingValue {
   std::string key;
