@@ -1,17 +1,36 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// xoe service remove NAME
+// xoe service remove NAME [--archive DIR]
 #include "commands.hpp"
+#include "xoe/retire.hpp"
 
 namespace xoe::cli {
 
 void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
-  auto name = std::make_shared<std::string>();
+  struct Options {
+    std::string name;
+    std::optional<std::string> archive;
+  };
+  auto o = std::make_shared<Options>();
   CLI::App* cmd = frame.command(
       service, "remove",
       "Remove a service: supervisor entry, processes, database, data, config, log, user and port "
-      "(or roll back its unfinished creation)",
-      core::cli::Effect::mutates, [&frame, name] {
-        Removed r = remove_service(settings(frame), *name);
+      "(or roll back its unfinished creation); --archive keeps a final backup",
+      core::cli::Effect::mutates, [&frame, o] {
+        if (o->archive) {
+          Retired r = remove_with_archive(settings(frame), o->name, *o->archive);
+          if (frame.globals().json)
+            core::cli::Frame::out(nlohmann::json{{"version", json_version},
+                                                 {"removed", r.name},
+                                                 {"rolled_back", false},
+                                                 {"archive", r.archive.string()},
+                                                 {"sha256", r.sha256},
+                                                 {"bytes", r.bytes}}
+                                      .dump(2) + "\n");
+          else
+            core::cli::Frame::out(r.name + " removed; final backup " + r.archive.string() + "\n");
+          return core::exit_code::ok;
+        }
+        Removed r = remove_service(settings(frame), o->name);
         if (frame.globals().json)
           core::cli::Frame::out(nlohmann::json{{"version", json_version},
                                                {"removed", r.name},
@@ -21,7 +40,9 @@ void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
           core::cli::Frame::out(r.rolled_back ? r.name + ": unfinished creation rolled back\n" : r.name + " removed\n");
         return core::exit_code::ok;
       });
-  cmd->add_option("name", *name, "Service name")->required();
+  cmd->add_option("name", o->name, "Service name")->required();
+  cmd->add_option("--archive", o->archive,
+                  "Back the service up first and keep the archive and its .sha256 in this folder (it must exist)");
 }
 
 }  // namespace xoe::cli

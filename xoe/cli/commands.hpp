@@ -23,6 +23,8 @@ void add_service_show(core::cli::Frame& frame, CLI::App& service);
 void add_service_control(core::cli::Frame& frame, CLI::App& service);
 void add_service_remove(core::cli::Frame& frame, CLI::App& service);
 void add_service_update(core::cli::Frame& frame, CLI::App& service);
+void add_service_logs(core::cli::Frame& frame, CLI::App& service);
+void add_service_config(core::cli::Frame& frame, CLI::App& service);
 void add_supervisor(core::cli::Frame& frame);
 void add_backup(core::cli::Frame& frame);
 void add_restore(core::cli::Frame& frame);

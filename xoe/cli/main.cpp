@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     xoe::cli::add_service_control(frame, *service);
     xoe::cli::add_service_remove(frame, *service);
     xoe::cli::add_service_update(frame, *service);
+    xoe::cli::add_service_logs(frame, *service);
+    xoe::cli::add_service_config(frame, *service);
     xoe::cli::add_backup(frame);
     xoe::cli::add_restore(frame);
     xoe::cli::add_db(frame);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "replace.hpp"
 
+#include "admin.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -53,7 +54,7 @@ void rename_attachments(const Settings& s, const std::string& target, const std:
 }
 
 void refuse_other_jobs(core::JobRunner& jobs, const std::string& target, const std::string& kind) {
-  for (const char* other : {"service.restore", "db.copy"}) {
+  for (const char* other : {"service.restore", "db.copy", "service.config", "db.rename", "db.drop", "db.create"}) {
     if (kind == other) continue;
     auto j = jobs.find(other, "service:" + target);
     if (j && j->unfinished())
@@ -83,7 +84,9 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
   if (!recipe.neutralise_argv.empty())
     run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir);
   // The config as create wrote it, plus the recipe's neutralisation (mail to the catcher).
-  std::string config = render(recipe.config, v) + render(recipe.neutralise_config, v);
+  // The service's own settings (xoe service config set) stay.
+  std::string config =
+      with_stored_settings(s, name, row.software, render(recipe.config, v) + render(recipe.neutralise_config, v));
   host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   if (auto account = host::find_user(row.user)) host::chown_path(l.config, 0, account->gid);
   core::logger("xoe")->info("neutralised {} ({} copy of {})", name, row.role, copy_of);

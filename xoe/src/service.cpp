@@ -569,6 +569,8 @@ ServiceInfo show_service(const Settings& s, const std::string& name) {
 ServiceInfo start_service(const Settings& s, const std::string& name) {
   auto row = need_service(s, name);
   auto lock = core::FileLock::acquire(s.locks, "xoe.service." + name);
+  if (row.state == "dropped")
+    fail(ErrorKind::conflict, "service {} has no database (xoe db drop): xoe db create {} makes a new one", name, name);
   if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, name, recipe);

@@ -59,7 +59,10 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs, const std::filesystem::path& runit_dir);
 
-// Writes the service's runit folder (run and log/run) for the server of `recipe`.
+// The template database of (software, version, backend, modules), built once and kept.
+void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, const std::string& backend,
+                     const std::vector<std::string>& modules, const std::string& tpl);
+// The runit service folder's `run` and `log/run` scripts.
 void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v, const std::string& user);
 
 // A service as the create job sees it.
