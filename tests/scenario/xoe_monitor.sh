@@ -73,6 +73,21 @@ bed_assert_eq "$(real_users "$pshow")" "$(m "$p" 'e["users"]' "$(X monitor "$p" 
 bed_assert_eq 2 "$(real_users "$pshow")" "active users in the database"
 ok "users: 1, 3 after two were created, 2 after one was deactivated (as the database counts them)"
 
+# The usage SQL runs read-only: a recipe whose query writes is refused on both backends.
+mkdir "$BED_DIR/recipes"
+sed 's/^users_sql = .*/users_sql = "UPDATE res_user SET name = name || '"'"' written'"'"' WHERE id = 1 RETURNING 1"/' \
+  "$OE_SOURCE_DIR/etc/oe/recipes/tryton-7.0.toml" >"$BED_DIR/recipes/tryton-7.0.toml"
+grep -q "RETURNING 1" "$BED_DIR/recipes/tryton-7.0.toml" || bed_fail "the writing recipe was not made"
+out=$(OE_XOE_SOFTWARE_RECIPES=$BED_DIR/recipes X monitor --json 2>"$BED_DIR/err")
+for n in "$p" "$s"; do
+  show=$([[ $n == "$p" ]] && echo "$pshow" || echo "$sshow")
+  bed_assert_eq "True None" "$(m "$n" 'e["up"], e["users"]' "$out" | tr -d "(),")" "$n with a writing users_sql"
+  [[ $(xoe_sql "$show" "select name from res_user where id = 1") != *written* ]] || bed_fail "monitor wrote into $n"
+done
+bed_assert_contains "$(cat "$BED_DIR/err")" "read-only transaction" "PostgreSQL refusal"
+bed_assert_contains "$(cat "$BED_DIR/err")" "readonly database" "SQLite refusal"
+ok "a writing usage query is refused on both backends (users unknown, nothing written)"
+
 # ---------------------------------------------------------------- last login
 before=$(date -u +%s)
 sleep 1

@@ -218,6 +218,37 @@ std::string prometheus_text(const MonitorResult& result) {
   return out;
 }
 
+// ---------------------------------------------------------------- /proc
+
+std::map<pid_t, pid_t> read_process_parents() {
+  std::map<pid_t, pid_t> out;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    auto pid = number<pid_t>(it->path().filename().string());
+    if (!pid) continue;
+    try {
+      if (auto ppid = ppid_from_stat(host::read_file(it->path() / "stat"))) out[*pid] = *ppid;
+    } catch (const core::Error&) {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+std::optional<std::uint64_t> tree_rss(pid_t root, const std::map<pid_t, pid_t>& parent_of) {
+  std::optional<std::uint64_t> sum;
+  for (pid_t p : process_tree(root, parent_of)) {
+    std::string status;
+    try {
+      status = host::read_file(fs::path("/proc") / std::to_string(p) / "status");
+    } catch (const core::Error&) {
+      continue;  // exited meanwhile
+    }
+    if (auto rss = rss_from_status(status)) sum = sum.value_or(0) + *rss;
+  }
+  return sum;
+}
+
 // ---------------------------------------------------------------- measuring
 
 namespace {
@@ -229,20 +260,10 @@ class Host {
  public:
   explicit Host(const Settings& s) : s_(s) {}
 
-  // RSS of `pid` and its descendants; nullopt when it is gone.
-  std::optional<std::uint64_t> tree_rss(pid_t pid) {
-    if (!parents_) parents_ = read_parents();
-    std::optional<std::uint64_t> sum;
-    for (pid_t p : process_tree(pid, *parents_)) {
-      std::string status;
-      try {
-        status = host::read_file(fs::path("/proc") / std::to_string(p) / "status");
-      } catch (const core::Error&) {
-        continue;  // exited meanwhile
-      }
-      if (auto rss = rss_from_status(status)) sum = sum.value_or(0) + *rss;
-    }
-    return sum;
+  // RSS of `pid` and its descendants; /proc is read once per run.
+  std::optional<std::uint64_t> rss(pid_t pid) {
+    if (!parents_) parents_ = read_process_parents();
+    return tree_rss(pid, *parents_);
   }
 
   // pg_database_size of `database`, all sizes read in one query on first use.
@@ -274,21 +295,6 @@ class Host {
   }
 
  private:
-  static std::map<pid_t, pid_t> read_parents() {
-    std::map<pid_t, pid_t> out;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-      auto pid = number<pid_t>(e.path().filename().string());
-      if (!pid) continue;
-      try {
-        if (auto ppid = ppid_from_stat(host::read_file(e.path() / "stat"))) out[*pid] = *ppid;
-      } catch (const core::Error&) {
-        // exited meanwhile
-      }
-    }
-    return out;
-  }
-
   const Settings& s_;
   std::optional<std::map<pid_t, pid_t>> parents_;
   std::optional<bool> pg_ok_;
@@ -383,7 +389,7 @@ ServiceHealth measure(const Settings& s, Host& h, const registry::ServiceRow& ro
     }
   }
 
-  if (info.pid) out.memory_bytes = h.tree_rss(*info.pid);
+  if (info.pid) out.memory_bytes = h.rss(*info.pid);
 
   if (row.backend == "sqlite") {
     std::error_code ec;

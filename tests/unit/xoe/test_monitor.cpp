@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/monitor.hpp"
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -64,6 +67,46 @@ TEST(Monitor, ProcessTreeHoldsTheRootAndAllItsDescendants) {
   EXPECT_EQ(xoe::process_tree(99, parent_of), std::vector<pid_t>{99});
   // A loop (pids reused while /proc was read) does not run forever.
   EXPECT_EQ(xoe::process_tree(5, {{5, 6}, {6, 5}}).size(), 2U);
+}
+
+// The real /proc: a child (and its child) that hold 48 MiB each count in this process's tree.
+TEST(Monitor, TreeRssSumsTheDescendants) {
+  constexpr std::size_t size = std::size_t{48} << 20;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGCHLD, SIG_IGN);  // the grandchild is reaped by the kernel, never left a zombie
+    ::fork();  // a grandchild too: both touch their memory, say so, and wait to be killed
+    std::vector<char> block(size);
+    std::memset(block.data(), 1, block.size());
+    (void)!::write(ready[1], "x", 1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char c;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  auto parents = xoe::read_process_parents();
+  auto mine = xoe::rss_from_status(slurp("/proc/self/status"));
+  auto tree = xoe::tree_rss(::getpid(), parents);
+  auto child_tree = xoe::tree_rss(child, parents);
+  EXPECT_EQ(parents.at(child), ::getpid());
+  std::vector<pid_t> family = xoe::process_tree(child, parents);
+  // The grandchild first, while its parent is there to have it reaped.
+  for (auto it = family.rbegin(); it != family.rend() && *it != child; ++it) ::kill(*it, SIGKILL);
+  for (int i = 0; i < 200 && family.size() > 1 && ::kill(family.back(), 0) == 0; ++i) ::usleep(10000);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ASSERT_EQ(family.size(), 2U);
+  ASSERT_TRUE(mine && tree && child_tree);
+  EXPECT_GE(*child_tree, 2 * size);
+  EXPECT_GE(*tree, *mine + 2 * size);
+  EXPECT_LT(*child_tree, 4 * size);
+  // A process that is gone has no RSS.
+  EXPECT_EQ(xoe::tree_rss(family[0], {}), std::nullopt);
 }
 
 TEST(Monitor, ParseSqlTimestampReadsUtc) {

@@ -59,7 +59,7 @@ struct MonitorResult {
 // values and a warning in the log.
 MonitorResult monitor_services(const Settings& settings, const MonitorRequest& request);
 
-// ---------------------------------------------------------------- pure parts (unit-tested)
+// ---------------------------------------------------------------- parts (unit-tested)
 
 // VmRSS of a /proc/PID/status text, in bytes; nullopt when absent (a kernel
 // thread, a zombie).
@@ -71,6 +71,15 @@ std::optional<pid_t> ppid_from_stat(std::string_view stat);
 
 // `root` and all its descendants in a child -> parent map, `root` first.
 std::vector<pid_t> process_tree(pid_t root, const std::map<pid_t, pid_t>& parent_of);
+
+// ---------------------------------------------------------------- /proc
+
+// The parent of every process of /proc (child -> parent).
+std::map<pid_t, pid_t> read_process_parents();
+
+// The summed VmRSS of `root` and its descendants (`parent_of` from
+// read_process_parents); nullopt when none of them has one (gone).
+std::optional<std::uint64_t> tree_rss(pid_t root, const std::map<pid_t, pid_t>& parent_of);
 
 // A timestamp as SQL gives it ("2024-05-01 10:11:12.345678", "...T...Z",
 // "+00" or "+00:00" suffixes), read as UTC, to the second; nullopt when it is
