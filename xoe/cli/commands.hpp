@@ -31,5 +31,6 @@ void add_restore(core::cli::Frame& frame);
 void add_db(core::cli::Frame& frame);
 void add_training(core::cli::Frame& frame);
 void add_profile(core::cli::Frame& frame);
+void add_monitor(core::cli::Frame& frame);
 
 }  // namespace xoe::cli

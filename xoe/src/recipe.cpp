@@ -150,7 +150,7 @@ class Reader {
         "database.set_password", "database.password_env", "database.password_stdin", "probe.path",
         "probe.body",          "probe.expect",           "login.path",         "login.body",
         "login.expect",        "neutralise.sql",     "neutralise.argv",
-        "neutralise.config",
+        "neutralise.config",   "usage.users_sql",    "usage.last_login_sql",
     };
     return keys;
   }
@@ -253,6 +253,11 @@ Recipe load_recipe(const fs::path& file) {
   rc.neutralise_sql = r.list("neutralise.sql", true);
   rc.neutralise_argv = r.list("neutralise.argv", false);
   rc.neutralise_config = r.str("neutralise.config", false);
+
+  rc.usage_users_sql = r.str("usage.users_sql", false);
+  rc.usage_last_login_sql = r.str("usage.last_login_sql", false);
+  if (rc.usage_users_sql.empty() != rc.usage_last_login_sql.empty())
+    fail(ErrorKind::invalid, "{}: set both of usage.users_sql and usage.last_login_sql, or none", file.string());
   return rc;
 }
 

@@ -80,4 +80,27 @@ void execute(const fs::path& file, const std::vector<std::string>& statements) {
   }
 }
 
+std::optional<std::string> query_value(const fs::path& file, const std::string& sql, std::chrono::milliseconds busy) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) fail(ErrorKind::not_found, "no database file {}", file.string());
+  Handle db = open(file, SQLITE_OPEN_READONLY);
+  sqlite3_busy_timeout(db.get(), static_cast<int>(busy.count()));
+  sqlite3_exec(db.get(), "PRAGMA query_only = ON", nullptr, nullptr, nullptr);
+  struct Finaliser {
+    void operator()(sqlite3_stmt* st) const noexcept { sqlite3_finalize(st); }
+  };
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db.get(), sql.c_str(), -1, &raw, nullptr);
+  std::unique_ptr<sqlite3_stmt, Finaliser> st(raw);
+  if (rc != SQLITE_OK)
+    fail(ErrorKind::external, "sqlite {}: {}: {}", file.filename().string(), sql.substr(0, 60), sqlite3_errmsg(db.get()));
+  rc = sqlite3_step(st.get());
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW)
+    fail(ErrorKind::external, "sqlite {}: {}: {}", file.filename().string(), sql.substr(0, 60), sqlite3_errmsg(db.get()));
+  if (sqlite3_column_type(st.get(), 0) == SQLITE_NULL) return std::nullopt;
+  const auto* text = sqlite3_column_text(st.get(), 0);
+  return std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(sqlite3_column_bytes(st.get(), 0)));
+}
+
 }  // namespace xoe::sqlite_file

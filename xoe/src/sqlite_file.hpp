@@ -5,7 +5,9 @@
 // and changed with plain SQL. Opened without core::sqlite's settings (WAL,
 // foreign keys), so a server's file keeps its own journal mode.
 
+#include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,5 +20,12 @@ void backup(const std::filesystem::path& from, const std::filesystem::path& to);
 
 // Runs each statement in one transaction. Throws external.
 void execute(const std::filesystem::path& file, const std::vector<std::string>& statements);
+
+// The first column of the first row of `sql`, as text; nullopt when it is
+// NULL or there is no row. The file is opened read-only and the connection
+// set to query_only, so nothing can be changed; a lock held longer than
+// `busy` fails. Throws not_found (no file), external.
+std::optional<std::string> query_value(const std::filesystem::path& file, const std::string& sql,
+                                       std::chrono::milliseconds busy = std::chrono::milliseconds{5000});
 
 }  // namespace xoe::sqlite_file

@@ -203,3 +203,40 @@ TEST(Recipe, SearchOrderPutsTheExtraFolderFirst) {
   EXPECT_EQ(dirs[1], "/r/etc/oe/recipes");
   EXPECT_EQ(xoe::recipe_dirs("/r/etc/oe", "").size(), 2U);
 }
+
+// The usage statistics of xoe monitor come from the recipes, both queries or none.
+TEST(Recipe, UsageQueriesOfEveryShippedRecipe) {
+  for (const auto& r : xoe::load_recipes({shipped()})) {
+    bool odoo = r.software == "odoo";
+    EXPECT_NE(r.usage_users_sql.find(odoo ? "FROM res_users " : "FROM res_user "), std::string::npos) << r.file;
+    EXPECT_NE(r.usage_last_login_sql.find(odoo ? "FROM res_users_log" : "FROM ir_session"), std::string::npos)
+        << r.file;
+    EXPECT_EQ(xoe::render(r.usage_users_sql, service_vars()), r.usage_users_sql) << r.file;
+  }
+  TempDir t;
+  std::string good = read(shipped() / "tryton-7.0.toml");
+  std::string s = good;
+  s.replace(s.find("last_login_sql = "), 17, "last_seen_sql = ");
+  auto line = 1 + std::count(s.begin(), s.begin() + static_cast<long>(s.find("last_seen_sql")), '\n');
+  write(t.path / "tryton-7.0.toml", s);
+  try {
+    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    ADD_FAILURE() << "unknown key accepted";
+  } catch (const core::Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              fmt::format("{}:{}: unknown key 'usage.last_seen_sql'", (t.path / "tryton-7.0.toml").string(), line));
+  }
+  s = good.substr(0, good.find("[usage]")) + "[usage]\nusers_sql = \"SELECT 1\"\n";
+  write(t.path / "tryton-7.0.toml", s);
+  try {
+    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    ADD_FAILURE() << "users_sql without last_login_sql accepted";
+  } catch (const core::Error& e) {
+    EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
+    EXPECT_NE(std::string(e.what()).find("both of usage.users_sql and usage.last_login_sql"), std::string::npos)
+        << e.what();
+  }
+  // A recipe without [usage] loads; its services report no usage.
+  write(t.path / "tryton-7.0.toml", good.substr(0, good.find("[usage]")));
+  EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").usage_users_sql.empty());
+}

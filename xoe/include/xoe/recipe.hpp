@@ -70,6 +70,13 @@ struct Recipe {
   std::vector<std::string> neutralise_argv;  // then this command, if any
   std::string neutralise_config;             // appended to a copy's config
 
+  // Usage statistics (xoe monitor; contract-expiry checks), run read-only in
+  // the service's database: `usage_users_sql` gives one integer, the
+  // active users; `usage_last_login_sql` one UTC timestamp, the last login,
+  // or NULL. Both empty when the recipe has no [usage] section.
+  std::string usage_users_sql;
+  std::string usage_last_login_sql;
+
   [[nodiscard]] bool supports(std::string_view backend) const;
 };
 
