@@ -21,8 +21,8 @@ namespace {
 fs::path memo_file(const Settings& s, const std::string& name) { return s.services_dir() / name / "admin-job.json"; }
 
 // Every journaled job that works on one service's database or files.
-constexpr const char* service_jobs[] = {"service.restore", "db.copy", "service.config",
-                                        "db.rename",       "db.drop", "db.create"};
+constexpr const char* service_jobs[] = {"service.restore", "db.copy", "service.config", "db.rename",
+                                        "db.drop",         "db.create", "service.update"};
 
 }  // namespace
 

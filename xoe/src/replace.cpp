@@ -54,7 +54,8 @@ void rename_attachments(const Settings& s, const std::string& target, const std:
 }
 
 void refuse_other_jobs(core::JobRunner& jobs, const std::string& target, const std::string& kind) {
-  for (const char* other : {"service.restore", "db.copy", "service.config", "db.rename", "db.drop", "db.create"}) {
+  for (const char* other :
+       {"service.restore", "db.copy", "service.config", "db.rename", "db.drop", "db.create", "service.update"}) {
     if (kind == other) continue;
     auto j = jobs.find(other, "service:" + target);
     if (j && j->unfinished())

@@ -15,6 +15,7 @@
 #include "poe/series.hpp"
 #include "poe/store.hpp"
 #include "registry.hpp"
+#include "replace.hpp"
 #include "service_impl.hpp"
 #include "sqlite_file.hpp"
 #include "xoe/backup.hpp"
@@ -271,13 +272,7 @@ UpdateResult update_service(const Settings& s, const UpdateRequest& rq) {
     core::JobRunner jobs(db);
     auto j = jobs.find("service.update", "service:" + rq.service);
     unfinished = j && j->unfinished();
-    if (!unfinished) {
-      for (const char* other : {"service.restore", "db.copy"}) {
-        auto o = jobs.find(other, "service:" + rq.service);
-        if (o && o->unfinished())
-          fail(ErrorKind::conflict, "an unfinished {} of {} exists: run it again to finish it", other, rq.service);
-      }
-    }
+    if (!unfinished) refuse_other_jobs(jobs, rq.service, "service.update");
   }
   if (unfinished) {
     core::logger("xoe")->warn("resuming the unfinished update of {} (to {}/{})", rq.service, row.software,
