@@ -89,6 +89,13 @@ std::string psql(const Settings& s, const std::string& sql, const std::string& d
   return r.out;
 }
 
+std::string psql_script(const Settings& s, const std::string& script, const std::string& database) {
+  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
+                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-f", "-"},
+                     {.timeout = 30min, .stdin_data = script, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+  return r.out;
+}
+
 bool pg_database_exists(const Settings& s, const std::string& name) {
   std::string lit = "'";
   for (char c : name) lit += (c == '\'') ? std::string("''") : std::string(1, c);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// Private helpers of service.cpp that backups (backup.cpp) and database
-// copies (copy.cpp) share: the service's layout, PostgreSQL through psql,
-// the recipe's commands, the probe, registry rows.
+// Private helpers of service.cpp that backups (backup.cpp), database copies
+// (copy.cpp) and students' copies (students.cpp) share: the service's
+// layout, PostgreSQL through psql, the recipe's commands, the probe,
+// registry rows.
 
 #include <chrono>
 #include <cstdint>
@@ -41,6 +42,9 @@ Layout layout(const Settings& s, const std::string& name, const Recipe& recipe);
 // PostgreSQL on the configured server, through psql (argv, no shell).
 std::string quote_ident(const std::string& id);
 std::string psql(const Settings& s, const std::string& sql, const std::string& database = "postgres");
+// The same with the statements (and psql's meta-commands, e.g. \connect) on
+// stdin: for many statements in one run, and for values kept off the command line.
+std::string psql_script(const Settings& s, const std::string& script, const std::string& database = "postgres");
 bool pg_database_exists(const Settings& s, const std::string& name);
 // DROP DATABASE IF EXISTS ... WITH (FORCE).
 void pg_drop(const Settings& s, const std::string& name);
@@ -57,6 +61,18 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
 // Waits until the service answers its health probe (probe_timeout).
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs, const std::filesystem::path& runit_dir);
+
+// PostgreSQL copies (copy.cpp) with CREATE DATABASE ... TEMPLATE, which fails
+// while anyone else is connected to the source. drain_source stops the
+// source's server when it runs (PostgreSQL only) and leaves `marker`, so that
+// release_source, a rollback or the next run after a crash starts it again;
+// release_source starts it when `marker` exists, waits for its probe, then
+// removes the marker. Both are idempotent.
+void drain_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+void release_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+// CREATE DATABASE of each of `to` with TEMPLATE `from`, in one psql run;
+// conflict when another session holds `from`.
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to);
 
 // A service as the create job sees it.
 struct Plan {
