@@ -28,5 +28,6 @@ void add_restore(core::cli::Frame& frame);
 void add_db(core::cli::Frame& frame);
 void add_training(core::cli::Frame& frame);
 void add_profile(core::cli::Frame& frame);
+void add_students(core::cli::Frame& frame);
 
 }  // namespace xoe::cli

@@ -13,7 +13,7 @@ namespace xoe::registry {
 namespace {
 
 // Append-only: never edit a released step.
-constexpr std::array<std::string_view, 2> steps = {
+constexpr std::array<std::string_view, 3> steps = {
     R"(CREATE TABLE software (
          software TEXT NOT NULL, version TEXT NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL,
          detail TEXT NOT NULL DEFAULT '', fetched TEXT NOT NULL, PRIMARY KEY (software, version));
@@ -29,6 +29,10 @@ constexpr std::array<std::string_view, 2> steps = {
          id INTEGER PRIMARY KEY, archive TEXT NOT NULL, sha256 TEXT NOT NULL, software TEXT NOT NULL,
          version TEXT NOT NULL, ok INTEGER NOT NULL, restore_seconds REAL NOT NULL, login_ms REAL NOT NULL,
          seconds REAL NOT NULL, verified TEXT NOT NULL, error TEXT NOT NULL);)",
+    // xoe students: one row per student database (no secret here).
+    R"(CREATE TABLE students (
+         group_name TEXT NOT NULL, login TEXT NOT NULL, service TEXT NOT NULL, database TEXT NOT NULL UNIQUE,
+         kind TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (group_name, login, kind));)",
 };
 
 void migrate(core::sqlite::Database& db) { core::sqlite::migrate(db, "xoe", steps); }
