@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -70,9 +71,20 @@ void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name
 // removes the marker. Both are idempotent.
 void drain_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
 void release_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
-// CREATE DATABASE of each of `to` with TEMPLATE `from`, in one psql run;
-// conflict when another session holds `from`.
-void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to);
+// How pg_clone copies. `single`: the server's default strategy (WAL_LOG
+// since PostgreSQL 15: no checkpoint, but the whole copy is written to the
+// WAL). `batch`, for many copies of one stopped source: STRATEGY FILE_COPY
+// (the files copied and one WAL record per copy; each copy asks for a
+// checkpoint, which concurrent copies share) on two sessions at once.
+enum class CloneMode { single, batch };
+// CREATE DATABASE of each of `to` with TEMPLATE `from`; conflict when
+// another session holds `from`.
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to,
+              CloneMode mode = CloneMode::single);
+
+// Runs the tasks on threads of their own, waits for all, then rethrows the
+// first failure (processes through core::run, which is thread-safe).
+void run_concurrently(const std::vector<std::function<void()>>& tasks);
 
 // A service as the create job sees it.
 struct Plan {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -100,6 +101,7 @@ using Passwords = std::map<std::string, std::string>;  // login -> password
 // Not a label: no service's work folder can have this name.
 fs::path group_dir(const Settings& s, const std::string& group) { return s.work_dir() / ("group." + group); }
 fs::path passwords_file(const Settings& s, const std::string& group) { return group_dir(s, group) / "passwords"; }
+fs::path hashes_file(const Settings& s, const std::string& group) { return group_dir(s, group) / "hashes"; }
 fs::path drain_marker(const Settings& s, const std::string& group, const std::string& service) {
   return group_dir(s, group) / (service + ".stopped");
 }
@@ -201,6 +203,58 @@ void drop_copy(const Settings& s, const StudentDatabase& c) {
   host::remove_tree(data / ("." + c.database + ".partial"));
 }
 
+std::vector<std::string> logins_of(const GroupPlan& p, const std::string& service) {
+  std::vector<std::string> out;
+  for (const auto& c : p.copies)
+    if (c.service == service) out.push_back(c.login);
+  return out;
+}
+
+// Makes the copies that do not exist yet: a copy that exists is complete
+// (CREATE DATABASE is atomic; SQLite files and attachments are renamed into
+// place).
+void clone_all(const Settings& s, const GroupPlan& p) {
+  for (const auto& service : p.services()) {
+    Source src = source_of(s, service);
+    auto account = host::find_user(src.row.user);
+    if (!account) fail(ErrorKind::internal, "user {} vanished", src.row.user);
+    std::vector<std::string> missing;
+    for (const auto& c : p.copies) {
+      if (c.service != service) continue;
+      std::error_code ec;
+      // The attachments (Tryton: the data folder's DATABASE/ folder), copied beside, then renamed.
+      fs::path files = src.l.data / src.row.database, to = src.l.data / c.database;
+      if (fs::is_directory(files, ec) && !fs::exists(to, ec)) {
+        fs::path partial = src.l.data / ("." + c.database + ".partial");
+        host::remove_tree(partial);
+        fs::copy(files, partial, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
+        if (ec) fail(ErrorKind::io, "cannot copy {}: {}", files.string(), ec.message());
+        host::chown_tree(partial, account->uid, account->gid);
+        fs::rename(partial, to);
+      }
+      if (src.row.backend == "sqlite") {
+        fs::path file = src.l.data / (c.database + ".sqlite");
+        if (fs::exists(file, ec)) continue;
+        fs::path partial = src.l.data / (c.database + ".sqlite.partial");
+        sqlite_file::backup(src.l.data / (src.row.database + ".sqlite"), partial);
+        fs::permissions(partial, private_file);
+        host::chown_path(partial, account->uid, account->gid);
+        fs::rename(partial, file);
+      } else {
+        missing.push_back(c.database);
+      }
+    }
+    if (missing.empty()) continue;
+    std::string names;
+    for (const auto& m : missing) names += std::string(names.empty() ? "" : ", ") + "'" + m + "'";  // labels
+    auto present = split(psql(s, "SELECT datname FROM pg_database WHERE datname IN (" + names + ")"), '\n');
+    std::erase_if(missing, [&](const std::string& m) {
+      return std::find(present.begin(), present.end(), m) != present.end();
+    });
+    pg_clone(s, src.row.database, missing, CloneMode::batch);
+  }
+}
+
 // The journaled job of a disseminate or students copy. `passwords` is empty
 // when the job is only rolled back.
 core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& passwords) {
@@ -239,79 +293,64 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
     for (const auto& service : p.services()) release_source(s, service, drain_marker(s, p.group, service));
   }});
 
-  job.steps.push_back({"clone", [&s, p] {
-    for (const auto& service : p.services()) {
-      Source src = source_of(s, service);
-      auto account = host::find_user(src.row.user);
-      if (!account) fail(ErrorKind::internal, "user {} vanished", src.row.user);
-      std::vector<std::string> missing;
-      for (const auto& c : p.copies) {
-        if (c.service != service) continue;
-        std::error_code ec;
-        // The attachments (Tryton: the data folder's DATABASE/ folder), copied beside, then renamed.
-        fs::path files = src.l.data / src.row.database, to = src.l.data / c.database;
-        if (fs::is_directory(files, ec) && !fs::exists(to, ec)) {
-          fs::path partial = src.l.data / ("." + c.database + ".partial");
-          host::remove_tree(partial);
-          fs::copy(files, partial, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-          if (ec) fail(ErrorKind::io, "cannot copy {}: {}", files.string(), ec.message());
-          host::chown_tree(partial, account->uid, account->gid);
-          fs::rename(partial, to);
-        }
-        if (src.row.backend == "sqlite") {
-          fs::path file = src.l.data / (c.database + ".sqlite");
-          if (fs::exists(file, ec)) continue;
-          fs::path partial = src.l.data / (c.database + ".sqlite.partial");
-          sqlite_file::backup(src.l.data / (src.row.database + ".sqlite"), partial);
-          fs::permissions(partial, private_file);
-          host::chown_path(partial, account->uid, account->gid);
-          fs::rename(partial, file);
-        } else {
-          missing.push_back(c.database);
-        }
-      }
-      if (missing.empty()) continue;
-      // A copy that exists is complete: CREATE DATABASE is atomic.
-      std::string names;
-      for (const auto& m : missing) names += std::string(names.empty() ? "" : ", ") + "'" + m + "'";  // labels
-      auto present = split(psql(s, "SELECT datname FROM pg_database WHERE datname IN (" + names + ")"), '\n');
-      std::erase_if(missing, [&](const std::string& m) {
-        return std::find(present.begin(), present.end(), m) != present.end();
-      });
-      pg_clone(s, src.row.database, missing);
-    }
+  // The password hashes are made meanwhile (CPU, while PostgreSQL copies) and
+  // kept for `neutralise` in the work folder (0600).
+  job.steps.push_back({"clone", [&s, p, passwords] {
+    run_concurrently({[&s, &p] { clone_all(s, p); }, [&s, &p, &passwords] {
+      std::error_code ec;
+      if (fs::exists(hashes_file(s, p.group), ec)) return;
+      std::string text;
+      for (const auto& service : p.services())
+        for (const auto& [login, hash] : hash_passwords(s, source_of(s, service), logins_of(p, service), passwords))
+          text += service + "\t" + login + "\t" + hash + "\n";
+      host::write_file(hashes_file(s, p.group), text, private_file);
+    }});
   }, [&s, p] {
     for (const auto& c : p.copies) drop_copy(s, c);
   }});
 
   // Neutralised as the recipe says (role "student"; the service's config is
   // not touched: the copies share its server), then the student's own user,
-  // in one transaction per copy.
+  // in one transaction per copy; PostgreSQL: on two sessions at once.
   job.steps.push_back({"neutralise", [&s, p, passwords] {
+    std::map<std::pair<std::string, std::string>, std::string> hashes;  // (service, login) -> hash
+    std::error_code ec;
+    if (fs::exists(hashes_file(s, p.group), ec)) {
+      std::istringstream in(host::read_file(hashes_file(s, p.group)));
+      for (std::string line; std::getline(in, line);) {
+        auto parts = split(line, '\t');
+        if (parts.size() == 3) hashes[{parts[0], parts[1]}] = parts[2];
+      }
+    }
     for (const auto& service : p.services()) {
       Source src = source_of(s, service);
-      std::vector<std::string> logins;
-      for (const auto& c : p.copies)
-        if (c.service == service) logins.push_back(c.login);
-      auto hashes = hash_passwords(s, src, logins, passwords);
-      std::string script = "\\set VERBOSITY terse\n";  // errors without the statement (it holds a hash)
+      auto logins = logins_of(p, service);
+      if (std::any_of(logins.begin(), logins.end(), [&](const auto& l) { return !hashes.contains({service, l}); }))
+        for (const auto& [login, hash] : hash_passwords(s, src, logins, passwords)) hashes[{service, login}] = hash;
+      std::vector<std::string> scripts(2, "\\set VERBOSITY terse\n");  // errors without the statement (a hash)
+      std::size_t n = 0;
       for (const auto& c : p.copies) {
         if (c.service != service) continue;
         auto v = vars_of(s, src, c.database);
         v.vars["login"] = c.login;
-        v.vars["password_hash"] = hashes.at(c.login);
+        v.vars["password_hash"] = hashes.at({service, c.login});
         std::vector<std::string> sql;
         for (const auto& t : src.recipe.neutralise_sql) sql.push_back(render(t, v));
         for (const auto& t : src.recipe.students_sql) sql.push_back(render(t, v));
         if (src.row.backend == "sqlite") {
           sqlite_file::execute(src.l.data / (c.database + ".sqlite"), sql);
         } else {
+          std::string& script = scripts[n++ % scripts.size()];
           script += "\\connect " + quote_ident(c.database) + "\nBEGIN;\n";
           for (const auto& q : sql) script += q + ";\n";
           script += "COMMIT;\n";
         }
       }
-      if (src.row.backend == "postgresql") psql_script(s, script);
+      if (src.row.backend == "postgresql") {
+        std::vector<std::function<void()>> tasks;
+        for (const auto& script : scripts) tasks.push_back([&s, script] { psql_script(s, script); });
+        run_concurrently(tasks);
+      }
       for (const auto& c : p.copies)
         if (c.service == service && !src.recipe.neutralise_argv.empty())
           run_admin(src.recipe, src.recipe.neutralise_argv, vars_of(s, src, c.database), src.l.password, src.l.dir);
