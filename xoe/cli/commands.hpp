@@ -32,5 +32,6 @@ void add_db(core::cli::Frame& frame);
 void add_training(core::cli::Frame& frame);
 void add_profile(core::cli::Frame& frame);
 void add_monitor(core::cli::Frame& frame);
+void add_students(core::cli::Frame& frame);
 
 }  // namespace xoe::cli

@@ -2,6 +2,8 @@
 #include "xoe/copy.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <functional>
 
 #include "core/error.hpp"
 #include "core/jobs.hpp"
@@ -25,13 +27,23 @@ using core::ErrorKind;
 using core::fail;
 using namespace detail;
 
-namespace {
+// Helpers shared with students.cpp (service_impl.hpp).
+namespace detail {
 
-using Clock = std::chrono::steady_clock;
+void drain_source(const Settings& s, const std::string& source, const fs::path& marker) {
+  auto row = need_service(s, source);
+  if (row.backend != "postgresql") return;
+  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
+  Layout l = layout(s, source, recipe);
+  std::error_code ec;
+  if (!fs::exists(marker, ec) && runit::status(l.runit).state != "run") return;
+  host::write_file(marker, "", fs::perms::owner_read | fs::perms::owner_write);
+  runit::down(l.runit);
+}
 
-fs::path source_marker(const Settings& s, const std::string& target) { return work_dir(s, target) / "source-stopped"; }
-
-void start_source(const Settings& s, const std::string& source) {
+void release_source(const Settings& s, const std::string& source, const fs::path& marker) {
+  std::error_code ec;
+  if (!fs::exists(marker, ec)) return;
   auto row = need_service(s, source);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, source, recipe);
@@ -39,38 +51,55 @@ void start_source(const Settings& s, const std::string& source) {
   runit::wait_supervised(l.runit, s.scan_dir(), 15s);
   runit::up(l.runit);
   wait_probe(s, recipe, source, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+  fs::remove(marker, ec);
 }
 
-// Starts the source again when the drain stopped it, and forgets that it did.
-void release_source(const Settings& s, const std::string& source, const std::string& target) {
-  std::error_code ec;
-  if (!fs::exists(source_marker(s, target), ec)) return;
-  start_source(s, source);
-  fs::remove(source_marker(s, target), ec);
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to, CloneMode mode) {
+  if (to.empty()) return;
+  std::string strategy;
+  std::size_t sessions = 1;
+  if (mode == CloneMode::batch) {
+    sessions = std::min<std::size_t>(2, to.size());
+    // STRATEGY came with PostgreSQL 15; before it every copy was a file copy.
+    if (std::atol(psql(s, "SHOW server_version_num").c_str()) >= 150000) strategy = " STRATEGY FILE_COPY";
+  }
+  std::vector<std::string> scripts(sessions);
+  for (std::size_t i = 0; i < to.size(); ++i)
+    scripts[i % sessions] +=
+        "CREATE DATABASE " + quote_ident(to[i]) + " TEMPLATE " + quote_ident(from) + strategy + ";\n";
+  std::vector<std::function<void()>> tasks;
+  for (const auto& script : scripts) tasks.push_back([&s, script] { psql_script(s, script); });
+  try {
+    run_concurrently(tasks);
+  } catch (const core::Error& e) {
+    // PostgreSQL waits about 5 s for the source's other sessions to go, then refuses.
+    if (std::string_view(e.what()).find("other session") == std::string_view::npos) throw;
+    fail(ErrorKind::conflict, "database {} is in use by another session than its server's: {}", from, e.what());
+  }
 }
+
+}  // namespace detail
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+fs::path source_marker(const Settings& s, const std::string& target) { return work_dir(s, target) / "source-stopped"; }
 
 core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const registry::ServiceRow& dst) {
   std::string source = src.name, target = dst.name;
   core::Job job{"db.copy", "service:" + target, {}};
   job.steps.push_back({"work", [&s, target] { fresh_work_dir(s, target); },
                        [&s, source, target] {
-                         release_source(s, source, target);
+                         release_source(s, source, source_marker(s, target));
                          discard_prepared(s, target);
                        }});
 
   // CREATE DATABASE ... TEMPLATE fails while anyone is connected to the
   // source: its server is stopped for the copy (a fraction of a second to a
   // few seconds) and started again by `release`, or by the rollback.
-  job.steps.push_back({"drain", [&s, source, target, backend = src.backend] {
-    if (backend != "postgresql") return;
-    auto row = need_service(s, source);
-    Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
-    Layout l = layout(s, source, recipe);
-    std::error_code ec;
-    if (!fs::exists(source_marker(s, target), ec) && runit::status(l.runit).state != "run") return;
-    host::write_file(source_marker(s, target), "", fs::perms::owner_read | fs::perms::owner_write);
-    runit::down(l.runit);
-  }, [&s, source, target] { release_source(s, source, target); }});
+  job.steps.push_back({"drain", [&s, source, target] { drain_source(s, source, source_marker(s, target)); },
+                       [&s, source, target] { release_source(s, source, source_marker(s, target)); }});
 
   job.steps.push_back({"clone", [&s, source, target] {
     auto from = need_service(s, source), to = need_service(s, target);
@@ -94,18 +123,11 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
     } else {
       std::string db = new_database(target);
       pg_drop(s, db);
-      try {
-        psql(s, "CREATE DATABASE " + quote_ident(db) + " TEMPLATE " + quote_ident(from.database));
-      } catch (const core::Error& e) {
-        // PostgreSQL waits about 5 s for the source's other sessions to go, then refuses.
-        if (std::string_view(e.what()).find("other session") == std::string_view::npos) throw;
-        fail(ErrorKind::conflict, "database {} is in use by another session than its server's: {}", from.database,
-             e.what());
-      }
+      pg_clone(s, from.database, {db});
     }
   }, {}});
 
-  job.steps.push_back({"release", [&s, source, target] { release_source(s, source, target); }, {}});
+  job.steps.push_back({"release", [&s, source, target] { release_source(s, source, source_marker(s, target)); }, {}});
   add_replace_steps(job, s, {target, source, split(src.modules, ',')});
   return job;
 }

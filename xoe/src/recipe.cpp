@@ -29,7 +29,7 @@ const std::vector<std::string>& placeholder_names() {
       "name",    "software", "version",  "python",      "code",         "site",        "config",
       "database", "data",    "port",     "listen",      "db_uri",       "db_host",     "db_port",
       "db_user", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host",   "mail_port",
-      "role",    "copy_of", "modules...",
+      "role",    "copy_of", "login",    "password_hash", "modules...",
   };
   return names;
 }
@@ -150,7 +150,7 @@ class Reader {
         "database.set_password", "database.password_env", "database.password_stdin", "probe.path",
         "probe.body",          "probe.expect",           "login.path",         "login.body",
         "login.expect",        "neutralise.sql",     "neutralise.argv",
-        "neutralise.config",   "usage.users_sql",    "usage.last_login_sql",
+        "neutralise.config",   "usage.users_sql",    "usage.last_login_sql", "students.hash", "students.sql",
     };
     return keys;
   }
@@ -161,6 +161,8 @@ class Reader {
         if (!known(name)) fail(ErrorKind::invalid, "unknown placeholder {{{}}}", name);
         if (name == "password" && dotted != "database.password_stdin" && dotted != "login.body")
           fail(ErrorKind::invalid, "{{password}} is only allowed in database.password_stdin and login.body");
+        if ((name == "login" || name == "password_hash") && dotted != "students.sql")
+          fail(ErrorKind::invalid, "{{{}}} is only allowed in students.sql", name);
       }, nullptr);
     } catch (const core::Error& e) {
       bad(n, fmt::format("'{}': {}", dotted, e.what()));
@@ -258,6 +260,10 @@ Recipe load_recipe(const fs::path& file) {
   rc.usage_last_login_sql = r.str("usage.last_login_sql", false);
   if (rc.usage_users_sql.empty() != rc.usage_last_login_sql.empty())
     fail(ErrorKind::invalid, "{}: set both of usage.users_sql and usage.last_login_sql, or none", file.string());
+  rc.students_hash = r.list("students.hash", false);
+  rc.students_sql = r.list("students.sql", false);
+  if (rc.students_hash.empty() != rc.students_sql.empty())
+    fail(ErrorKind::invalid, "{}: set both students.hash and students.sql, or neither", file.string());
   return rc;
 }
 

@@ -13,7 +13,7 @@ namespace xoe::registry {
 namespace {
 
 // Append-only: never edit a released step.
-constexpr std::array<std::string_view, 3> steps = {
+constexpr std::array<std::string_view, 4> steps = {
     R"(CREATE TABLE software (
          software TEXT NOT NULL, version TEXT NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL,
          detail TEXT NOT NULL DEFAULT '', fetched TEXT NOT NULL, PRIMARY KEY (software, version));
@@ -33,6 +33,10 @@ constexpr std::array<std::string_view, 3> steps = {
     R"(CREATE TABLE service_settings (
          service TEXT NOT NULL REFERENCES services (name) ON DELETE CASCADE, key TEXT NOT NULL,
          value TEXT NOT NULL, updated TEXT NOT NULL, PRIMARY KEY (service, key));)",
+    // xoe students: one row per student database (no secret here).
+    R"(CREATE TABLE students (
+         group_name TEXT NOT NULL, login TEXT NOT NULL, service TEXT NOT NULL, database TEXT NOT NULL UNIQUE,
+         kind TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (group_name, login, kind));)",
 };
 
 void migrate(core::sqlite::Database& db) { core::sqlite::migrate(db, "xoe", steps); }

@@ -2,6 +2,7 @@
 #include "xoe/service.hpp"
 
 #include <algorithm>
+#include <future>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -88,6 +89,27 @@ std::string psql(const Settings& s, const std::string& sql, const std::string& d
                       std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-c", sql},
                      {.timeout = 300s, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
   return r.out;
+}
+
+std::string psql_script(const Settings& s, const std::string& script, const std::string& database) {
+  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
+                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-f", "-"},
+                     {.timeout = 30min, .stdin_data = script, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+  return r.out;
+}
+
+void run_concurrently(const std::vector<std::function<void()>>& tasks) {
+  std::vector<std::future<void>> running;
+  for (const auto& task : tasks) running.push_back(std::async(std::launch::async, task));
+  std::exception_ptr first;
+  for (auto& r : running) {
+    try {
+      r.get();
+    } catch (...) {
+      if (!first) first = std::current_exception();
+    }
+  }
+  if (first) std::rethrow_exception(first);
 }
 
 bool pg_database_exists(const Settings& s, const std::string& name) {

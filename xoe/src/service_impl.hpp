@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// Private helpers of service.cpp that backups (backup.cpp) and database
-// copies (copy.cpp) share: the service's layout, PostgreSQL through psql,
-// the recipe's commands, the probe, registry rows.
+// Private helpers of service.cpp that backups (backup.cpp), database copies
+// (copy.cpp) and students' copies (students.cpp) share: the service's
+// layout, PostgreSQL through psql, the recipe's commands, the probe,
+// registry rows.
 
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -42,6 +44,9 @@ Layout layout(const Settings& s, const std::string& name, const Recipe& recipe);
 // PostgreSQL on the configured server, through psql (argv, no shell).
 std::string quote_ident(const std::string& id);
 std::string psql(const Settings& s, const std::string& sql, const std::string& database = "postgres");
+// The same with the statements (and psql's meta-commands, e.g. \connect) on
+// stdin: for many statements in one run, and for values kept off the command line.
+std::string psql_script(const Settings& s, const std::string& script, const std::string& database = "postgres");
 bool pg_database_exists(const Settings& s, const std::string& name);
 // DROP DATABASE IF EXISTS ... WITH (FORCE).
 void pg_drop(const Settings& s, const std::string& name);
@@ -64,6 +69,28 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
                      const std::vector<std::string>& modules, const std::string& tpl);
 // The runit service folder's `run` and `log/run` scripts.
 void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v, const std::string& user);
+// PostgreSQL copies (copy.cpp) with CREATE DATABASE ... TEMPLATE, which fails
+// while anyone else is connected to the source. drain_source stops the
+// source's server when it runs (PostgreSQL only) and leaves `marker`, so that
+// release_source, a rollback or the next run after a crash starts it again;
+// release_source starts it when `marker` exists, waits for its probe, then
+// removes the marker. Both are idempotent.
+void drain_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+void release_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+// How pg_clone copies. `single`: the server's default strategy (WAL_LOG
+// since PostgreSQL 15: no checkpoint, but the whole copy is written to the
+// WAL). `batch`, for many copies of one stopped source: STRATEGY FILE_COPY
+// (the files copied and one WAL record per copy; each copy asks for a
+// checkpoint, which concurrent copies share) on two sessions at once.
+enum class CloneMode { single, batch };
+// CREATE DATABASE of each of `to` with TEMPLATE `from`; conflict when
+// another session holds `from`.
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to,
+              CloneMode mode = CloneMode::single);
+
+// Runs the tasks on threads of their own, waits for all, then rethrows the
+// first failure (processes through core::run, which is thread-safe).
+void run_concurrently(const std::vector<std::function<void()>>& tasks);
 
 // A service as the create job sees it.
 struct Plan {

@@ -239,4 +239,51 @@ TEST(Recipe, UsageQueriesOfEveryShippedRecipe) {
   // A recipe without [usage] loads; its services report no usage.
   write(t.path / "tryton-7.0.toml", good.substr(0, good.find("[usage]")));
   EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").usage_users_sql.empty());
+
+TEST(Recipe, StudentsSectionCreatesTheStudentsUser) {
+  for (const auto& r : xoe::load_recipes({shipped()})) {
+    EXPECT_FALSE(r.students_hash.empty()) << r.file;
+    EXPECT_FALSE(r.students_sql.empty()) << r.file;
+  }
+  auto r = xoe::find_recipe({shipped()}, "tryton", "7.0");
+  auto v = service_vars();
+  v.vars["login"] = "student01";
+  v.vars["password_hash"] = "$pbkdf2-sha512$25000$c2FsdA$aGFzaA";
+  ASSERT_EQ(r.students_sql.size(), 3U);
+  std::string insert = xoe::render(r.students_sql[0], v);
+  EXPECT_NE(insert.find("SELECT 'student01', 'student01', '$pbkdf2-sha512$25000$c2FsdA$aGFzaA', true, menu"),
+            std::string::npos) << insert;
+  EXPECT_NE(insert.find("WHERE login = 'admin' AND NOT EXISTS"), std::string::npos) << insert;
+  EXPECT_NE(xoe::render(r.students_sql[2], v).find("\"res_user-res_group\""), std::string::npos);
+  // The passwords reach the hash command on stdin only.
+  for (const auto& a : xoe::render_argv(r.students_hash, v)) EXPECT_EQ(a.find("{password"), std::string::npos);
+}
+
+TEST(Recipe, StudentsPlaceholdersOnlyInStudentsSql) {
+  TempDir t;
+  std::string good = read(shipped() / "tryton-7.0.toml");
+  auto expect_invalid = [&](const std::string& text, const std::string& part) {
+    write(t.path / "tryton-7.0.toml", text);
+    try {
+      (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+      ADD_FAILURE() << "accepted: " << part;
+    } catch (const core::Error& e) {
+      EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
+      EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
+    }
+  };
+  std::string s = good;
+  s.replace(s.find("\"UPDATE ir_cron SET active = false\""), 35, "\"UPDATE ir_cron SET name = '{login}'\"");
+  expect_invalid(s, "{login} is only allowed in students.sql");
+  s = good;
+  s.replace(s.find("[students]\n"), 11, "[students]\nrounds = 3\n");
+  expect_invalid(s, "unknown key 'students.rounds'");
+  s = good;
+  auto hash = s.find("hash = [\"{python}\", \"-S\", \"-c\"");
+  s.erase(hash, s.find("sql = [\"INSERT INTO res_user") - hash);
+  expect_invalid(s, "set both students.hash and students.sql, or neither");
+  // Without the section, a recipe still loads: `xoe students` refuses it.
+  s = good.substr(0, good.find("\n[students]\n") + 1);
+  write(t.path / "tryton-7.0.toml", s);
+  EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").students_sql.empty());
 }

@@ -76,6 +76,14 @@ struct Recipe {
   // or NULL. Both empty when the recipe has no [usage] section.
   std::string usage_users_sql;
   std::string usage_last_login_sql;
+  // A student's copy (xoe students) gets the student's own login. The hash
+  // command reads one password per line on stdin and prints one password
+  // hash per line, in the same order (one run for every student); then the
+  // SQL statements run in each copy, after the neutralisation, with {login}
+  // and {password_hash}: they create (idempotently) a user with the admin's
+  // groups. Empty when the recipe has no [students] section.
+  std::vector<std::string> students_hash;
+  std::vector<std::string> students_sql;
 
   [[nodiscard]] bool supports(std::string_view backend) const;
 };

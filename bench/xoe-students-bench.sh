@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-3.0-or-later
+# One database disseminated to XOE_BENCH_STUDENTS students (30), against as
+# many sequential `pg_dump -Fc | pg_restore` of the same database into fresh
+# databases made with createdb, side by side in one run on a private
+# PostgreSQL 15 (tests/bed/bed.sh). The reference is a Tryton 7.0 service
+# with the modules XOE_BENCH_MODULES (party,company: with currency and
+# country, about 190 tables). `xoe students disseminate` does more than the
+# dumps: it stops and starts the service (waiting for its probe), neutralises
+# each copy and creates each student's user (one password hash each). Both
+# start from a checkpointed server. Prints
+# the seconds of both and the ratio (goal: at least 10). Needs root, xoe
+# built (OE_BUILD_DIR, default ./build) and Tryton 7.0's packages reachable
+# or in OE_TEST_CACHE. Usage: bench/xoe-students-bench.sh
+set -euo pipefail
+export OE_SOURCE_DIR=${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+export PATH=${OE_BUILD_DIR:-$OE_SOURCE_DIR/build}/bin:$PATH
+students=${XOE_BENCH_STUDENTS:-30}
+modules=${XOE_BENCH_MODULES-party,company}
+source "$OE_SOURCE_DIR/tests/bed/bed.sh"
+bed_init
+source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
+bed_postgres
+xoe_setup
+now() { date +%s.%N; }
+elapsed() { echo "$(now) - $1" | bc; }
+
+echo "bench: Tryton 7.0 reference service (modules: ${modules:-none}), built once" >&2
+X software fetch tryton/7.0 >/dev/null
+ref=bench-$XID
+X service create "$ref" --software tryton --version 7.0 --db-backend postgresql ${modules:+--modules "$modules"} >/dev/null
+echo "bench: reference database: $(psql -X -A -t -c "select pg_size_pretty(pg_database_size('$ref'))"), $(psql -X -A -t -d "$ref" -c "select count(*) from pg_tables where schemaname = 'public'") tables" >&2
+
+# Each side starts from a checkpointed server: with STRATEGY FILE_COPY the
+# copies ask for checkpoints, which would otherwise flush the dumps' writes.
+psql -X -q -c CHECKPOINT
+t=$(now)
+for i in $(seq -w 1 "$students"); do
+  createdb "dump-$XID-$i"
+  pg_dump -Fc "$ref" | pg_restore --no-owner -d "dump-$XID-$i"
+done
+dump=$(elapsed "$t")
+
+psql -X -q -c CHECKPOINT
+t=$(now)
+X students disseminate "$ref" --group bench --students "$students" --json >"$BED_DIR/students.json"
+xoe=$(elapsed "$t")
+n=$(xoe_json 'len(d["students"]["students"])' <"$BED_DIR/students.json")
+[[ $n == "$students" ]] || bed_fail "disseminate made $n databases"
+# The result is real: the last student logs into their copy.
+last=$(xoe_json 'd["students"]["students"][-1]["login"]+" "+d["students"]["students"][-1]["database"]' <"$BED_DIR/students.json")
+xoe_login "$(X service show "$ref" --json | xoe_json 'd["service"]["port"]')" "${last#* }" "${last% *}" \
+  "$(xoe_json 'd["students"]["students"][-1]["password"]' <"$BED_DIR/students.json")" >/dev/null
+
+printf '%d x pg_dump -Fc | pg_restore   %7.2f s\n' "$students" "$dump"
+printf 'xoe students disseminate (%d)   %7.2f s\n' "$students" "$xoe"
+printf 'ratio %.1f (goal: at least 10)\n' "$(echo "$dump / $xoe" | bc -l)"
