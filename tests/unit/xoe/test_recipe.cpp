@@ -239,6 +239,7 @@ TEST(Recipe, UsageQueriesOfEveryShippedRecipe) {
   // A recipe without [usage] loads; its services report no usage.
   write(t.path / "tryton-7.0.toml", good.substr(0, good.find("[usage]")));
   EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").usage_users_sql.empty());
+}
 
 TEST(Recipe, StudentsSectionCreatesTheStudentsUser) {
   for (const auto& r : xoe::load_recipes({shipped()})) {
