@@ -9,10 +9,12 @@
 
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "core/process.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
 #include "poe/series.hpp"
 #include "poe/store.hpp"
+#include "xoe/recipe.hpp"
 
 namespace fs = std::filesystem;
 
@@ -24,12 +26,11 @@ using core::fail;
 namespace {
 
 // Copies the folder `from` into the new folder `to` with hard links (a copy
-// when `to` is on another file system); caches of compiled Python are left out.
+// when `to` is on another file system). Compiled Python (__pycache__) comes
+// along: a .pyc names its source's mtime and size, which a hard link shares.
 void link_tree(const fs::path& from, const fs::path& to) {
   fs::create_directory(to, from);
   for (const auto& entry : fs::directory_iterator(from)) {
-    const std::string name = entry.path().filename().string();
-    if (name == "__pycache__") continue;
     const fs::path target = to / entry.path().filename();
     const auto status = entry.symlink_status();
     if (fs::is_symlink(status)) {
@@ -90,9 +91,22 @@ void check_series_for(const Settings& s, const std::string& software, const std:
          version);
 }
 
+// Compiles the Python files of `dir` that have no current .pyc (as root:
+// the services' users cannot write their code, so their servers would
+// otherwise compile every module in memory at each start).
+void compile_python(const Settings& s, const std::string& software, const std::string& version, const fs::path& dir) {
+  Recipe recipe = find_recipe(s.recipe_dirs, software, version);
+  if (recipe.python.empty()) return;
+  auto r = core::run({recipe.python, "-m", "compileall", "-q", "-j", "0", dir.string()},
+                     {.timeout = std::chrono::minutes(10), .check = false});
+  if (r.exit_code != 0)  // a file that does not compile is the code's business, not the copy's
+    core::logger("xoe")->warn("compileall {}: exit {}", dir.string(), r.exit_code);
+}
+
 std::size_t build_code(const Settings& s, const std::string& software, const std::string& version,
                        const std::optional<fs::path>& series, const fs::path& into) {
   Code v = fetched_code(s, software, version);
+  compile_python(s, software, version, v.standard);  // once per version: later runs find it done
   host::remove_tree(into);
   auto dmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                fs::perms::others_exec;
@@ -115,6 +129,7 @@ std::size_t build_code(const Settings& s, const std::string& software, const std
     core::logger("xoe")->info("applied {} patches ({} files) of {} onto {}", r.patches, r.files_changed,
                               series->string(), *ref);
   }
+  if (changed > 0) compile_python(s, software, version, into / "tree");
   if (v.site != v.code) {
     // The version's site folder, with the standard's package replaced by this copy.
     host::make_dir(into / "site", dmode);

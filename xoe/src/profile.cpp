@@ -21,38 +21,72 @@ struct Member {
   const char* role;
 };
 
-const std::vector<Member>& members(const std::string& profile) {
-  static const std::vector<Member> vds = {{"production", "production"}, {"training", "training"}, {"test", "test"}};
-  if (profile == "vds") return vds;
-  fail(ErrorKind::invalid, "profile '{}': the profiles are vds", core::escape_for_display(profile));
+const std::vector<Member> roles_of_a_set = {{"production", "production"}, {"training", "training"}, {"test", "test"}};
+
+// One set of production, training and test services: its name prefix and version.
+struct Set {
+  std::string prefix;
+  std::string version;
+};
+
+std::string version_label(const std::string& v) {
+  std::string out = v;
+  std::replace(out.begin(), out.end(), '.', '-');
+  return out;
 }
 
 }  // namespace
 
-ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq) {
-  const auto& list = members(rq.profile);
+ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq_in) {
+  ProfileRequest rq = rq_in;
   std::string name = rq.name;
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
   core::validate_label(name, "--name");
+  std::vector<Set> sets;
+  if (rq.profile == "vds") {
+    if (rq.software.empty() || rq.version.empty())
+      fail(ErrorKind::invalid, "profile vds needs --software and --version");
+    if (!rq.versions.empty()) fail(ErrorKind::invalid, "--versions is for profile acs; vds takes --version");
+    sets.push_back({name, rq.version});
+  } else if (rq.profile == "acs") {
+    if (!rq.version.empty()) fail(ErrorKind::invalid, "profile acs takes --versions (three), not --version");
+    if (rq.software.empty()) rq.software = s.acs_software;
+    std::vector<std::string> versions = rq.versions.empty() ? s.acs_versions : rq.versions;
+    if (versions.size() != 3) fail(ErrorKind::invalid, "profile acs needs three versions, not {}", versions.size());
+    for (const auto& v : versions) {
+      core::validate_version(v, "--versions");
+      for (const auto& set : sets)
+        if (set.version == v) fail(ErrorKind::invalid, "--versions: {} twice", v);
+      sets.push_back({name + "-" + version_label(v), v});
+    }
+  } else {
+    fail(ErrorKind::invalid, "profile '{}': the profiles are vds and acs", core::escape_for_display(rq.profile));
+  }
   // The longest member name must still be a label (63 characters).
-  if (name.size() + std::string_view("-production").size() > 63)
-    fail(ErrorKind::invalid, "--name '{}': at most 52 characters", core::escape_for_display(name));
+  std::size_t extra = 0;
+  for (const auto& set : sets)
+    extra = std::max(extra, set.prefix.size() - name.size() + std::string_view("-production").size());
+  if (name.size() + extra > 63)
+    fail(ErrorKind::invalid, "--name '{}': at most {} characters", core::escape_for_display(name), 63 - extra);
 
   // Check every member first: nothing is created when one of them would fail.
   std::vector<std::pair<CreateRequest, bool>> todo;
-  for (const auto& m : list) {
-    CreateRequest cr{name + "-" + m.suffix, rq.software, rq.version, m.role, rq.backend, rq.modules, std::nullopt};
-    std::optional<registry::ServiceRow> row;
-    if (auto db = registry::open_existing(s)) row = registry::find_service(*db, cr.name);
-    if (row && row->state != "creating") {
-      if (row->software != rq.software || row->version != rq.version || row->role != m.role)
-        fail(ErrorKind::conflict, "service {} exists with other settings ({}/{}, {})", cr.name, row->software,
-             row->version, row->role);
-      todo.emplace_back(cr, true);
-      continue;
+  for (const auto& set : sets) {
+    for (const auto& m : roles_of_a_set) {
+      CreateRequest cr{set.prefix + "-" + m.suffix, rq.software, set.version, m.role, rq.backend, rq.modules,
+                       std::nullopt};
+      std::optional<registry::ServiceRow> row;
+      if (auto db = registry::open_existing(s)) row = registry::find_service(*db, cr.name);
+      if (row && row->state != "creating") {
+        if (row->software != rq.software || row->version != set.version || row->role != m.role)
+          fail(ErrorKind::conflict, "service {} exists with other settings ({}/{}, {})", cr.name, row->software,
+               row->version, row->role);
+        todo.emplace_back(cr, true);
+        continue;
+      }
+      (void)plan_create(s, cr);
+      todo.emplace_back(cr, false);
     }
-    (void)plan_create(s, cr);
-    todo.emplace_back(cr, false);
   }
   ProfileResult out{rq.profile, name, {}};
   for (const auto& [cr, existed] : todo) {

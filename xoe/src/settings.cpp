@@ -28,6 +28,8 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.keep_daily = config.get_int("backup.keep_daily");
   s.keep_weekly = config.get_int("backup.keep_weekly");
   s.keep_monthly = config.get_int("backup.keep_monthly");
+  s.acs_software = config.get_string("profile.acs_software");
+  s.acs_versions = config.get_list("profile.acs_versions");
   const auto& backups = config.get_string("backup.dir");
   s.backups = backups.empty() ? s.state / "backups" : std::filesystem::path(backups);
   return s;

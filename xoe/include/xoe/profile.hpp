@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Profiles: sets of services created together. `vds` is one customer's
-// production, training and test services of one software version.
+// production, training and test services of one software version; `acs`
+// (a school) is production, training and test of each of three versions.
 
 #include <optional>
 #include <string>
@@ -13,10 +14,11 @@
 namespace xoe {
 
 struct ProfileRequest {
-  std::string profile;  // "vds"
+  std::string profile;  // "vds" or "acs"
   std::string name;     // the customer; lower-cased, then a label ("ACME" -> "acme")
-  std::string software;
-  std::string version;
+  std::string software;  // acs: empty for profile.acs_software
+  std::string version;   // vds
+  std::vector<std::string> versions;  // acs: empty for profile.acs_versions
   std::string backend;  // empty: database.backend
   std::vector<std::string> modules;
 };
@@ -34,7 +36,8 @@ struct ProfileResult {
 };
 
 // The services of a profile: vds -> NAME-production, NAME-training (role
-// training), NAME-test (role test). Checks all of them first (plan_create:
+// training), NAME-test (role test); acs -> the same three for each version,
+// named NAME-V-ROLE with the version's dots as hyphens (school-7-0-test). Checks all of them first (plan_create:
 // nothing is created when one would fail); a service that exists with the
 // same software and version is kept (a profile is applied again after a
 // failure or to add what is missing); one that exists with other settings

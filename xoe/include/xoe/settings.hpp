@@ -35,6 +35,8 @@ struct Settings {
   std::int64_t keep_daily = 7;
   std::int64_t keep_weekly = 4;
   std::int64_t keep_monthly = 3;
+  std::string acs_software = "tryton";                               // profile acs
+  std::vector<std::string> acs_versions = {"5.0", "6.0", "7.0"};
 
   std::filesystem::path database() const { return state / "xoe.db"; }
   std::filesystem::path software_dir() const { return state / "software"; }
