@@ -11,30 +11,31 @@
 #   xb_start_trytond CONF LOG      a bare trytond in the background (root); prints its pid
 #   xb_wait_logins SECONDS <<< "PORT DB PASSWORD" lines: until each answers common.db.login
 #   xb_requests <<< "PORT DB PASSWORD" lines: logins and a few reads in each
-#   xb_now / xb_sub T0 / xb_div A B / xb_min_ratio ...
+#   xb_steps SERVICE...            seconds of each step of their service.create jobs
+#   xb_now / xb_sub T0 / xb_div A B
 set -euo pipefail
 XB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export OE_SOURCE_DIR=${OE_SOURCE_DIR:-$XB_SRC}
 XB_PY=/usr/bin/python3
 
-# The built xoe: $OE_BENCH_XOE, else the newest build*/bin/xoe of the source
-# tree, else the one on PATH.
+# The built xoe: $OE_BENCH_XOE (a path), else the newest build*/bin/xoe of
+# the source tree, else the one on PATH. `xoe` (and so lib.sh's X) is a
+# function calling it.
 _xb_find_xoe() {
-  local best="" f
-  if [[ -n ${OE_BENCH_XOE:-} ]]; then
-    best=$OE_BENCH_XOE
-  else
+  local f
+  XB_XOE=${OE_BENCH_XOE:-}
+  if [[ -z $XB_XOE ]]; then
     for f in "$OE_SOURCE_DIR"/build*/bin/xoe; do
       [[ -x $f ]] || continue
-      [[ -z $best || $f -nt $best ]] && best=$f
+      [[ -z $XB_XOE || $f -nt $XB_XOE ]] && XB_XOE=$f
     done
   fi
-  if [[ -n $best ]]; then
-    PATH=$(cd "$(dirname "$best")" && pwd):$PATH
-  fi
-  command -v xoe >/dev/null || { echo "bench: no xoe built (build*/bin/xoe) nor on PATH" >&2; exit 1; }
-  echo "bench: xoe = $(command -v xoe)" >&2
+  [[ -n $XB_XOE ]] || XB_XOE=$(type -P xoe) || { echo "bench: no xoe built (build*/bin/xoe) nor on PATH" >&2; exit 1; }
+  [[ -x $XB_XOE ]] || { echo "bench: $XB_XOE is not executable" >&2; exit 1; }
+  XB_XOE=$(realpath "$XB_XOE")
+  echo "bench: xoe = $XB_XOE" >&2
 }
+xoe() { "$XB_XOE" "$@"; }
 
 xb_now() { echo "$EPOCHREALTIME"; }
 xb_sub() { awk -v a="$EPOCHREALTIME" -v b="$1" 'BEGIN { printf "%.2f", a - b }'; }
@@ -108,14 +109,17 @@ xb_start_trytond() {
 
 _xb_stop_bare() { ((${#XB_PIDS[@]} == 0)) || _bed_kill 10 "${XB_PIDS[@]}"; }
 
-# xb_wait_logins SECONDS, lines "PORT DB PASSWORD" on stdin: polls every
-# 0.1 s until each answers common.db.login as admin (one Python process for
-# all, so both sides of a bench pay the same for the waiting).
+# xb_wait_logins SECONDS, lines "PORT DB PASSWORD" on stdin: one client per
+# line, all at once, each trying common.db.login as admin every 0.1 s until
+# it answers (one Python process for all, so both sides of a bench pay the
+# same for the waiting). The first login of a database loads its modules
+# (trytond's pool), about a second each.
 read -r -d '' _XB_WAIT_PY <<'PY' || :
-import json, sys, time, urllib.request
+import json, sys, threading, time, urllib.request
 limit = float(sys.argv[1])
 todo = [l.split(None, 2) for l in sys.stdin.read().splitlines() if l.strip()]
 deadline = time.monotonic() + limit
+failed = []
 def login(port, db, pw):
     req = urllib.request.Request(f"http://127.0.0.1:{port}/{db}/", method="POST",
         data=json.dumps({"id": 1, "method": "common.db.login", "params": ["admin", {"password": pw}]}).encode(),
@@ -125,13 +129,17 @@ def login(port, db, pw):
     except Exception:
         return False
     return isinstance(answer.get("result"), list)
-while todo:
-    todo = [t for t in todo if not login(*t)]
-    if not todo:
-        break
-    if time.monotonic() > deadline:
-        sys.exit("no login within %s s: %s" % (limit, " ".join(t[1] for t in todo)))
-    time.sleep(0.1)
+def client(port, db, pw):
+    while not login(port, db, pw):
+        if time.monotonic() > deadline:
+            failed.append(db)
+            return
+        time.sleep(0.1)
+threads = [threading.Thread(target=client, args=t) for t in todo]
+for t in threads: t.start()
+for t in threads: t.join()
+if failed:
+    sys.exit("no login within %s s: %s" % (limit, " ".join(failed)))
 PY
 xb_wait_logins() { "$XB_PY" -c "$_XB_WAIT_PY" "$1"; }
 
@@ -161,3 +169,13 @@ for _ in range(rounds):
         call(port, db, "model.res.user.search_read", [[], 0, None, None, ["name", "login"], {}], s)
 PY
 xb_requests() { "$XB_PY" -c "$_XB_REQUESTS_PY" "$1"; }
+
+# xb_steps SERVICE...: seconds of each step of the services' service.create
+# jobs, from xoe's job journal (summed over the services), on one line.
+xb_steps() {
+  local keys="" s
+  for s in "$@"; do keys+="${keys:+,}'service:$s'"; done
+  sqlite3 -separator ' ' "$XROOT/var/lib/oe/xoe/xoe.db" \
+    "SELECT s.name, printf('%.2f', SUM(s.finished - s.started) / 1000.0) FROM job_step s JOIN job j ON j.id = s.job_id
+     WHERE j.kind = 'service.create' AND j.key IN ($keys) GROUP BY s.idx, s.name ORDER BY s.idx" | paste -sd' '
+}

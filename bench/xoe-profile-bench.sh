@@ -43,25 +43,32 @@ t=$(xb_now)
 xb_wait_logins 120 <<<"$lines"
 side_a=$(awk -v a="$t_apply" -v b="$(xb_sub "$t")" 'BEGIN { printf "%.2f", a + b }')
 echo "bench: A (profile apply $t_apply s + logins) $side_a s" >&2
+echo "bench: A's create steps, summed over the three (s): $(xb_steps "bench$tag-production" "bench$tag-training" "bench$tag-test")" >&2
 
 # B: the same by hand.
 bdir=$BED_DIR/side-b
-lines=""
+lines="" t_copy=0 t_pass=0
 t=$(xb_now)
 for role in production training test; do
   db=hand${tag}_$role d=$bdir/$role
   mkdir -p "$d"
   port=$(bed_free_port)
+  t1=$(xb_now)
   psql -X -q -c "CREATE DATABASE \"$db\" TEMPLATE \"$tpl\""
+  t_copy=$(awk -v a="$t_copy" -v b="$(xb_sub "$t1")" 'BEGIN { printf "%.2f", a + b }')
   xb_conf "$d/trytond.conf" "$port" "$d/data"
   xb_passfile "$d/password"
+  t1=$(xb_now)
   xb_admin "$d/trytond.conf" "$db" "$d/password" -p
+  t_pass=$(awk -v a="$t_pass" -v b="$(xb_sub "$t1")" 'BEGIN { printf "%.2f", a + b }')
   xb_start_trytond "$d/trytond.conf" "$d/trytond.log"
   lines+="$port $db $(cat "$d/password")"$'\n'
 done
+t1=$(xb_now)
 xb_wait_logins 120 <<<"$lines"
+t_wait=$(xb_sub "$t1")
 side_b=$(xb_sub "$t")
-echo "bench: B (3 x copy, conf, -p, trytond; then logins) $side_b s" >&2
+echo "bench: B (3 x copy, conf, -p, trytond; then logins) $side_b s: copies $t_copy s, -p $t_pass s, waiting for the logins $t_wait s" >&2
 
 ratio=$(xb_div "$side_a" "$side_b")
 printf 'template build (once)          %7.2f s\n' "$tpl_build"

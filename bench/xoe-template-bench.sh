@@ -55,6 +55,7 @@ port=$(X service show "$a" --json | xoe_json 'd["service"]["port"]')
 xoe_json 'd["service"]["admin_password"]' <<<"$out" | sed "s/^/$port $a /" | xb_wait_logins 60
 side_a=$(xb_sub "$t")
 echo "bench: A (xoe service create --modules sale + login) $side_a s" >&2
+echo "bench: A's create steps (s): $(xb_steps "$a")" >&2
 
 # B: by hand, without a template.
 b=bench_b_$tag
