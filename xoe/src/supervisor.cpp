@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/fd.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -26,6 +27,11 @@ using core::fail;
 namespace {
 
 constexpr std::string_view runsvdir_bin = "/usr/bin/runsvdir";
+// runsvdir's log argument (readproctitle style: runsv's error messages
+// scroll through it, `ps` shows them). With it runsvdir also waits on the
+// pipe that is its stderr, and so can be woken up (see wake_runsvdir).
+constexpr std::string_view runsvdir_log =
+    "log: ..........................................................................................";
 
 fs::path pid_file(const Settings& s) { return s.run / "runsvdir.pid"; }
 
@@ -42,6 +48,36 @@ std::optional<pid_t> running_pid(const Settings& s) {
   std::string args((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
   if (args.find(s.scan_dir().string() + '\0') == std::string::npos) return std::nullopt;
   return static_cast<pid_t>(pid);
+}
+
+// The runsvdir watching `scan_dir`, found in /proc.
+std::optional<pid_t> runsvdir_of(const fs::path& scan_dir) {
+  std::error_code ec;
+  const std::string want = '\0' + scan_dir.string() + '\0';  // a whole argument
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code ec2;
+    if (fs::read_symlink(e.path() / "exe", ec2) != runsvdir_bin || ec2) continue;
+    std::ifstream cmd(e.path() / "cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+    if (args.find(want) != std::string::npos) return static_cast<pid_t>(std::stol(name));
+  }
+  return std::nullopt;
+}
+
+// runsvdir looks at its scan folder only when it wakes up: every 5 s when
+// idle, so a new service waited up to 5 s for its runsv. Started with a
+// log argument, it also wakes up when its log pipe (its stderr) has data:
+// a NUL byte, which it reads and drops, makes it look at the folder now (at
+// most once a second). Only a pipe is written to: a runsvdir started
+// otherwise (stderr /dev/null) is left to its 5 s.
+void wake_runsvdir(pid_t pid) {
+  core::Fd fd(::open(fmt::format("/proc/{}/fd/2", pid).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  struct stat st {};
+  if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0 || !S_ISFIFO(st.st_mode)) return;
+  char nul = 0;
+  (void)!::write(fd.get(), &nul, 1);
 }
 
 core::RunResult sv(const std::vector<std::string>& args, bool check = true) {
@@ -66,7 +102,7 @@ void supervisor_start(const Settings& s) {
   if (!core::which("runsvdir", core::clean_path))
     fail(ErrorKind::precondition, "runsvdir not found: install Debian's runit package");
   core::run({"start-stop-daemon", "--start", "--background", "--make-pidfile", "--pidfile", pid_file(s).string(),
-             "--exec", std::string(runsvdir_bin), "--", "-P", s.scan_dir().string()},
+             "--exec", std::string(runsvdir_bin), "--", "-P", s.scan_dir().string(), std::string(runsvdir_log)},
             {.timeout = 30s});
   auto deadline = std::chrono::steady_clock::now() + 5s;
   while (!running_pid(s)) {
@@ -104,10 +140,17 @@ void wait_supervised(const fs::path& dir, const fs::path& scan_dir, std::chrono:
   auto start = std::chrono::steady_clock::now();
   auto deadline = start + timeout;
   auto next_touch = start + 1100ms;
+  auto next_wake = start;
+  std::optional<pid_t> runsvdir;
   while (!supervised(dir)) {
     if (std::chrono::steady_clock::now() > next_touch) {
       ::utimensat(AT_FDCWD, scan_dir.c_str(), nullptr, 0);  // now: a second after the link was made
       next_touch += 2s;
+    }
+    if (std::chrono::steady_clock::now() >= next_wake) {
+      if (!runsvdir) runsvdir = runsvdir_of(scan_dir);
+      if (runsvdir) wake_runsvdir(*runsvdir);
+      next_wake += 250ms;
     }
     if (std::chrono::steady_clock::now() > deadline)
       fail(ErrorKind::external, "runsv did not take up {} within {} s", dir.string(), timeout.count() / 1000);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The supervisor of this root's services: runit. xoe starts one
-// `runsvdir -P ROOT/var/lib/oe/xoe/sv` per root (through start-stop-daemon,
+// `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per root (through start-stop-daemon,
 // which detaches it) when it is not running; each service is a runit
 // service folder linked into that scan folder, whose `run` script xoe
 // writes. runsv restarts a service that dies; `sv` starts, stops and reads
@@ -48,7 +48,9 @@ bool supervised(const std::filesystem::path& service_dir);
 // Waits until a runsv supervises the folder; throws external after `timeout`.
 // runsvdir notices a new service when the scan folder's mtime changes, in
 // whole seconds: a link made in the second of its last scan would be missed,
-// so the folder's mtime is moved on while waiting.
+// so the folder's mtime is moved on while waiting. runsvdir looks only when
+// it wakes up (every 5 s when idle): it is woken through its log pipe every
+// 250 ms while waiting, so a new service is taken up within about a second.
 void wait_supervised(const std::filesystem::path& service_dir, const std::filesystem::path& scan_dir,
                      std::chrono::milliseconds timeout);
 void up(const std::filesystem::path& service_dir);
