@@ -27,15 +27,8 @@ qconf=$XROOT/var/lib/oe/xoe/services/$sq/trytond.conf
 qlog=$XROOT/var/log/oe/xoe/$sq
 ok "services $sp (PostgreSQL) and $sq (SQLite, training) in $((SECONDS - T0)) s"
 
-# expect CODE MESSAGE-PART ARGS...: exit code, one line on stderr.
-expect() {
-  local code=$1 part=$2 rc=0 err
-  shift 2
-  err=$(X "$@" 2>&1 >/dev/null) || rc=$?
-  bed_assert_eq "$code" "$rc" "exit code of xoe $* ($err)"
-  bed_assert_contains "$err" "$part" "message of xoe $*"
-  [[ $(wc -l <<<"$err") == 1 ]] || bed_fail "more than one line for xoe $*: $err"
-}
+# expect CODE MESSAGE-PART ARGS...: exit code, one line on stderr (tests/xoe/lib.sh).
+expect() { xoe_expect "$@"; }
 pid_of() { X service status "$1" --json | xoe_json 'd["service"]["pid"]'; }
 # The state a refused command must leave as it was.
 state() {

@@ -40,13 +40,7 @@ for i in $(seq 0 8); do
   port=$(xoe_json 'd["service"]["port"]' <<<"$show")
   bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login to $s"
   want=$(xoe_json 'd["service"]["version"]' <<<"$show")
-  served=$(/usr/bin/python3 - "$port" <<'PY'
-import json, sys, urllib.request
-req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/", method="POST", headers={"Content-Type": "application/json"},
-    data=json.dumps({"id": 0, "method": "common.server.version", "params": []}).encode())
-print(json.load(urllib.request.urlopen(req, timeout=30))["result"])
-PY
-  )
+  served=$(xoe_server_version "$port")
   [[ $served == "$want".* ]] || bed_fail "$s serves $served, not $want"
 done
 ok "profile acs for $name: nine services (5.0, 6.0, 7.0 x production, training, test) answering a login, in $secs s"

@@ -120,13 +120,7 @@ bed_assert_eq 1 "$(xoe_login "$mport" "$m" admin "$mpw")" "login after the upgra
 bed_assert_eq 1 "$(xoe_sql "$mshow" "select count(*) from res_group where id = $mgid")" "the record after the upgrade"
 vdb=$(xoe_sql "$mshow" "select count(*) from ir_module where name = 'ir' and state = 'activated'")
 bed_assert_eq 1 "$vdb" "ir activated in the migrated database"
-served=$(/usr/bin/python3 - "$mport" <<'PY'
-import json, sys, urllib.request
-req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/", method="POST", headers={"Content-Type": "application/json"},
-    data=json.dumps({"id": 0, "method": "common.server.version", "params": []}).encode())
-print(json.load(urllib.request.urlopen(req, timeout=30))["result"])
-PY
-)
+served=$(xoe_server_version "$mport")
 [[ $served == 7.0.* ]] || bed_fail "the server answers version $served after the upgrade"
 mcode=$XROOT/var/lib/oe/xoe/services/$m/code
 bed_assert_eq "tryton/7.0" "$(sed -n 's/.*"base": *"\(tryton\/7\.0\)\..*/\1/p' "$mcode/series/poe.json" | head -1)" "the series is now on 7.0"
@@ -153,18 +147,11 @@ bed_assert_eq "$before" "$(find "$XROOT/var/lib/oe/xoe/services/$c/code" -printf
 ok "upgrade with a customisation that conflicts: refused with poe's report, service untouched"
 
 # ---------------------------------------------------------------- bad input
-expect_rc() {
-  local code=$1 part=$2 rc=0 err
-  shift 2
-  err=$(X "$@" 2>&1 >/dev/null) || rc=$?
-  bed_assert_eq "$code" "$rc" "exit code of xoe $*"
-  bed_assert_contains "$err" "$part" "message of xoe $*"
-}
-expect_rc 3 "no service nosuch" service update nosuch
-expect_rc 2 "older than 6.0" service upgrade "$c" --to-version 5.0
-expect_rc 2 "already" service upgrade "$c" --to-version 6.0
-expect_rc 3 "no recipe for tryton/9.9" service upgrade "$c" --to-version 9.9
-expect_rc 2 "is not a folder" service update "$c" --patches "$work/nosuch"
+xoe_expect 3 "no service nosuch" service update nosuch
+xoe_expect 2 "older than 6.0" service upgrade "$c" --to-version 5.0
+xoe_expect 2 "already" service upgrade "$c" --to-version 6.0
+xoe_expect 3 "no recipe for tryton/9.9" service upgrade "$c" --to-version 9.9
+xoe_expect 2 "is not a folder" service update "$c" --patches "$work/nosuch"
 ok "bad input: exit codes"
 
 for s in "$u" "$m" "$c"; do X service remove "$s" >/dev/null; done

@@ -6,6 +6,8 @@
 #   X ARGS...      xoe --root $XROOT ARGS...
 #   xoe_login PORT DB LOGIN PASSWORD   JSON-RPC common.db.login; prints the user id
 #   xoe_json EXPR  reads JSON on stdin, prints the Python expression EXPR of it (d)
+#   xoe_expect CODE PART ARGS...       xoe ARGS exits CODE with one line on stderr holding PART
+#   xoe_server_version PORT            the version the server on PORT answers (common.server.version)
 py=/usr/bin/python3
 
 xoe_setup() {
@@ -32,6 +34,24 @@ _xoe_cleanup() {
 }
 
 X() { xoe --root "$XROOT" "$@"; }
+
+xoe_expect() {
+  local code=$1 part=$2 rc=0 err
+  shift 2
+  err=$(X "$@" 2>&1 >/dev/null) || rc=$?
+  bed_assert_eq "$code" "$rc" "exit code of xoe $* ($err)"
+  bed_assert_contains "$err" "$part" "message of xoe $*"
+  [[ $(wc -l <<<"$err") == 1 ]] || bed_fail "more than one line for xoe $*: $err"
+}
+
+xoe_server_version() {
+  $py - "$1" <<'PY'
+import json, sys, urllib.request
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/", method="POST", headers={"Content-Type": "application/json"},
+    data=json.dumps({"id": 0, "method": "common.server.version", "params": []}).encode())
+print(json.load(urllib.request.urlopen(req, timeout=30))["result"])
+PY
+}
 
 xoe_json() { $py -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
