@@ -187,6 +187,14 @@ X students remove --group g5 >/dev/null
 [[ -z $(ls "$data" | grep -- "-g5-") ]] || bed_fail "SQLite copies left: $(ls "$data")"
 ok "SQLite: copies with the online backup API, the service running; students log in; removed"
 
+# Removing a service removes the students' copies it serves.
+X students disseminate "$p" --group g6 --students 2 >/dev/null
+bed_assert_eq 2 "$(q postgres "select count(*) from pg_database where datname like '$p-g6-%'")" "copies of g6"
+X service remove "$p" >/dev/null
+bed_assert_eq 0 "$(q postgres "select count(*) from pg_database where datname like '$p%'")" "databases after service remove"
+bed_assert_eq 0 "$(X students list --json | xoe_json 'len(d["students"])')" "no student row after service remove"
+ok "service remove drops the students' copies the service served"
+
 ! grep -rqF -e "${pw[student01]}" -e "$apw" "$XROOT/var/log" || bed_fail "a student's password is in a log"
 X supervisor stop >/dev/null
 ok "all in $((SECONDS - T0)) s"

@@ -642,7 +642,19 @@ Removed remove_service(const Settings& s, const std::string& name) {
     runit::release(s.services_dir() / p.name / "runit");
   }, {}});
   job.steps.push_back({"database", [&s, p] {
-    if (p.backend == "postgresql") pg_drop(s, p.database);
+    // The students' copies it serves (xoe students) go with it.
+    std::vector<std::string> copies;
+    {
+      auto d = registry::open(s);
+      auto q = d.query("SELECT database FROM students WHERE service = ?1", p.name);
+      while (q.step()) copies.push_back(q.column_text(0));
+    }
+    if (p.backend == "postgresql") {
+      for (const auto& c : copies) pg_drop(s, c);
+      pg_drop(s, p.database);
+    }
+    auto d = registry::open(s);
+    d.execute("DELETE FROM students WHERE service = ?1", p.name);
   }, {}});
   job.steps.push_back({"files", [&s, p] {
     host::remove_tree(s.services_dir() / p.name);
