@@ -122,17 +122,25 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     }
     BackupMeta m{1, name, row.software, row.version, row.role, row.backend, row.database, split(row.modules, ','),
                  iso(now)};
-    if (row.backend == "sqlite") {
-      sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
-    } else {
-      core::run({"pg_dump", "-Fc", "--no-owner", "-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user,
-                 "-f", (stage / "database.dump").string(), "-d", row.database},
-                {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+    // An action that throws cleans up after itself (a full disk leaves no partial staging).
+    try {
+      if (row.backend == "sqlite") {
+        sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
+      } else {
+        core::run({"pg_dump", "-Fc", "--no-owner", "-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user,
+                   "-f", (stage / "database.dump").string(), "-d", row.database},
+                  {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+      }
+      std::error_code ec;
+      fs::copy_file(l.config, stage / "config" / l.config.filename(), fs::copy_options::overwrite_existing, ec);
+      if (ec) fail(ErrorKind::io, "cannot copy {}: {}", l.config.string(), ec.message());
+      host::write_file(stage / "metadata.json", meta_json(m).dump(2) + "\n",
+                       fs::perms::owner_read | fs::perms::owner_write);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove_all(stage, ec);
+      throw;
     }
-    std::error_code ec;
-    fs::copy_file(l.config, stage / "config" / l.config.filename(), fs::copy_options::overwrite_existing, ec);
-    if (ec) fail(ErrorKind::io, "cannot copy {}: {}", l.config.string(), ec.message());
-    host::write_file(stage / "metadata.json", meta_json(m).dump(2) + "\n", fs::perms::owner_read | fs::perms::owner_write);
   }, [&s, name] { host::remove_tree(staging_dir(s, name)); }});
 
   job.steps.push_back({"archive", [&s, name] {
@@ -152,11 +160,18 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     for (const char* suffix : {".sqlite", ".sqlite-journal", ".sqlite-wal", ".sqlite-shm"})
       argv.push_back("--exclude=data/" + row.database + suffix);
     argv.insert(argv.end(), {"-C", stage.string(), "metadata.json", db_member, "config", "-C", l.dir.string(), "data"});
-    core::run(argv, {.timeout = tool_timeout});
-    std::string hex = sha256_of(tmp);
-    host::write_file(sidecar(archive), hex + "  " + archive.filename().string() + "\n",
-                     fs::perms::owner_read | fs::perms::owner_write);
-    fs::rename(tmp, archive);
+    try {
+      core::run(argv, {.timeout = tool_timeout});
+      std::string hex = sha256_of(tmp);
+      host::write_file(sidecar(archive), hex + "  " + archive.filename().string() + "\n",
+                       fs::perms::owner_read | fs::perms::owner_write);
+      fs::rename(tmp, archive);
+    } catch (...) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      if (!fs::exists(archive, ec)) fs::remove(sidecar(archive), ec);
+      throw;
+    }
   }, [&s, name] {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(backup_dir(s, name), ec))

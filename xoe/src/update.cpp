@@ -150,7 +150,36 @@ core::Job update_job(const Settings& s, const std::string& name) {
     run_admin(recipe, recipe.update, v, l.password, work);
   }, {}});
 
-  job.steps.push_back({"switch", [&s, name, work, to_version] {
+  // An action that throws cleans up after itself (core/jobs.hpp): a switch
+  // that fails half-way is undone here, since the runner undoes done steps only.
+  auto switch_back = [&s, name, work, from_version] {
+    auto row = need_service(s, name);
+    Layout l = layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version));
+    if (row.backend == "sqlite") {
+      fs::path live = l.data / (row.database + ".sqlite");
+      if (present(work / "old.sqlite")) {
+        std::error_code ec;
+        fs::remove(live, ec);
+        fs::rename(work / "old.sqlite", live);
+      }
+    } else if (pg_database_exists(s, previous_db(name))) {
+      pg_drop(s, row.database);
+      psql(s, "ALTER DATABASE " + quote_ident(previous_db(name)) + " RENAME TO " + quote_ident(row.database));
+    }
+    fs::path dir = code_dir(s, name);
+    if (present(work / "old-code") || present(work / "no-old-code")) {
+      host::remove_tree(work / "code");
+      if (present(dir)) fs::rename(dir, work / "code");
+      if (present(work / "old-code")) fs::rename(work / "old-code", dir);
+    }
+    {
+      auto db = registry::open(s);
+      db.execute("UPDATE services SET version = ?1 WHERE name = ?2", from_version(), name);
+    }
+    row.version = from_version();
+    write_service_files(s, row, row.version, dir);
+  };
+  auto switch_to_new = [&s, name, work, to_version] {
     auto row = need_service(s, name);
     Layout l = layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version));
     // The database: the service's becomes the previous one, the migrated copy the service's.
@@ -181,38 +210,32 @@ core::Job update_job(const Settings& s, const std::string& name) {
     }
     row.version = to_version();
     write_service_files(s, row, row.version, dir);
-  }, [&s, name, work, from_version] {
-    auto row = need_service(s, name);
-    Layout l = layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version));
-    if (row.backend == "sqlite") {
-      fs::path live = l.data / (row.database + ".sqlite");
-      if (present(work / "old.sqlite")) {
-        std::error_code ec;
-        fs::remove(live, ec);
-        fs::rename(work / "old.sqlite", live);
+  };
+  job.steps.push_back({"switch", [switch_to_new, switch_back] {
+    try {
+      switch_to_new();
+    } catch (...) {
+      try {
+        switch_back();
+      } catch (const std::exception& e) {
+        core::logger("xoe")->error("cannot undo the half-done switch: {}", e.what());
       }
-    } else if (pg_database_exists(s, previous_db(name))) {
-      pg_drop(s, row.database);
-      psql(s, "ALTER DATABASE " + quote_ident(previous_db(name)) + " RENAME TO " + quote_ident(row.database));
+      throw;
     }
-    fs::path dir = code_dir(s, name);
-    if (present(work / "old-code") || present(work / "no-old-code")) {
-      host::remove_tree(work / "code");
-      if (present(dir)) fs::rename(dir, work / "code");
-      if (present(work / "old-code")) fs::rename(work / "old-code", dir);
-    }
-    {
-      auto db = registry::open(s);
-      db.execute("UPDATE services SET version = ?1 WHERE name = ?2", from_version(), name);
-    }
-    row.version = from_version();
-    write_service_files(s, row, row.version, dir);
-  }});
+  }, switch_back});
 
-  job.steps.push_back({"start", [&s, name] { start_and_probe(s, need_service(s, name)); }, [&s, name] {
+  auto stop_new = [&s, name] {
     auto row = need_service(s, name);
     runit::down(layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version)).runit);
-  }});
+  };
+  job.steps.push_back({"start", [&s, name, stop_new] {
+    try {
+      start_and_probe(s, need_service(s, name));
+    } catch (...) {
+      stop_new();  // a server that does not answer is not left running the new code
+      throw;
+    }
+  }, stop_new});
 
   job.steps.push_back({"finish", [&s, name, work] {
     auto row = need_service(s, name);

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# A full disk, simulated with a small filesystem (a 1 MiB tmpfs as the backup
+# folder): the backup of a running Tryton 7.0 service fails with a one-line
+# error and its exit code, leaves no partial archive and no unfinished job,
+# and the service keeps running untouched; with room again, the next backup
+# works.
+source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
+bed_init
+source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
+xoe_setup
+ok() { bed_log "ok: $*"; }
+
+small=$BED_DIR/small
+mkdir -p "$small"
+mount -t tmpfs -o size=1m oe-bed-small "$small"
+unmount_small() { umount "$small" 2>/dev/null || true; }
+bed_on_exit unmount_small
+
+X software fetch tryton/7.0 >/dev/null
+s=run-$XID
+pw=$(X service create "$s" --software tryton --version 7.0 --db-backend sqlite --json | xoe_json 'd["service"]["admin_password"]')
+show=$(X service show "$s" --json)
+port=$(xoe_json 'd["service"]["port"]' <<<"$show")
+pid=$(X service status "$s" --json | xoe_json 'd["service"]["pid"]')
+gid=$(xoe_rpc "$port" "$s" admin "$pw" model.res.group.create '[[{"name": "before-full-disk"}]]' | xoe_json 'd[0]')
+
+rc=0
+err=$(OE_XOE_BACKUP_DIR=$small X backup "$s" 2>&1 >/dev/null) || rc=$?
+[[ $rc == 1 || $rc == 5 ]] || bed_fail "exit code of a backup onto a full disk: $rc ($err)"
+last=$(tail -n 1 <<<"$err")
+[[ $last == xoe:* ]] || bed_fail "no error line: $err"
+grep -qiE "full|space|No space left" <<<"$last" || bed_fail "the error does not say the disk is full: $last"
+bed_log "the error: $last (exit $rc)"
+bed_assert_eq "" "$(find "$small" -mindepth 2 | head -5)" "files left on the full filesystem"
+bed_assert_eq "$pid" "$(X service status "$s" --json | xoe_json 'd["service"]["pid"]')" "the running service"
+bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login after the failed backup"
+bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after the failed backup"
+ok "backup onto a full disk: exit $rc, one error line, nothing left, the service untouched"
+
+# With room again, the next backup works (nothing unfinished blocks it).
+out=$(X backup "$s" --json)
+a=$(xoe_json 'd["archive"]' <<<"$out")
+[[ -f $a ]] || bed_fail "no archive after the retry"
+bed_assert_eq False "$(xoe_json 'd["resumed"]' <<<"$out")" "the failed backup was rolled back, not left to resume"
+ok "with room again: backup $a"
+
+X service remove "$s" >/dev/null
+X supervisor stop >/dev/null
