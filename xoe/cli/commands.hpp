@@ -33,5 +33,6 @@ void add_training(core::cli::Frame& frame);
 void add_profile(core::cli::Frame& frame);
 void add_monitor(core::cli::Frame& frame);
 void add_students(core::cli::Frame& frame);
+void add_self(core::cli::Frame& frame);
 
 }  // namespace xoe::cli

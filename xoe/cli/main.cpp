@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     xoe::cli::add_profile(frame);
     xoe::cli::add_monitor(frame);
     xoe::cli::add_students(frame);
+    xoe::cli::add_self(frame);
     xoe::cli::add_supervisor(frame);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {
