@@ -33,6 +33,8 @@ series() { P diff --standard "tryton/$v6" "$work/$1.tree" --output "$work/$1" >/
 # the module update (a record of a model that does not exist).
 cp -a "$std6" "$work/good.tree"
 sed -i '0,/<data>/s//<data>\n        <!-- customised by the integrator -->/' "$work/good.tree/res/user.xml"
+sed -i '0,/<field name="name">Users<\/field>/s//<field name="name">Users (customised)<\/field>/' "$work/good.tree/res/user.xml"
+grep -q "Users (customised)" "$work/good.tree/res/user.xml" || bed_fail "the customisation of res/user.xml"
 series good
 cp -a "$work/good.tree" "$work/bad.tree"
 sed -i '0,/<data>/s//<data>\n        <record model="xoe.nosuch" id="xoe_broken"><field name="name">broken<\/field><\/record>/' \
@@ -54,6 +56,8 @@ bed_assert_eq "series" "$(ls "$code/series" | grep -x series)" "the series is ke
 bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login into the customised service"
 pid=$(X service status "$u" --json | xoe_json 'd["service"]["pid"]')
 [[ $(tr '\0' ' ' <"/proc/$pid/environ") == *"PYTHONPATH=$code/site"* ]] || bed_fail "the server does not run the service's code"
+custom() { xoe_sql "$(X service show "$u" --json)" "select count(*) from ir_action where name = 'Users (customised)'"; }
+bed_assert_eq 1 "$(custom)" "the series' data in the database (the modules were updated with the service's code)"
 ok "create --patches: own code (hard links, the changed file its own), the server runs it ($((SECONDS - T0)) s)"
 
 # ---------------------------------------------------------------- a failed update is rolled back
@@ -84,7 +88,15 @@ bed_assert_eq run "$(X service status "$u" --json | xoe_json 'd["service"]["stat
 bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the resumed update"
 bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after the update"
 [[ ! -e $XROOT/var/lib/oe/xoe/work/$u.update ]] || bed_fail "work folder left after the resumed update"
+bed_assert_eq 1 "$(custom)" "the series' data after the update"
 ok "an update killed while migrating is finished by the next run ($((SECONDS - T0)) s)"
+
+# A fresh database (db drop, db create) of a service with a series gets the series' data too.
+X db drop "$u" --no-backup >/dev/null
+X db create "$u" >/dev/null
+bed_assert_eq 1 "$(custom)" "the series' data after db create"
+bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after db create"
+ok "db drop + db create of a service with a series: its modules updated with its code"
 
 # ---------------------------------------------------------------- upgrades 6.0 -> 7.0
 # Customisations chosen from the real differences between 6.0 and 7.0 (tests/poe/customise.py).

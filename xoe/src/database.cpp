@@ -2,6 +2,7 @@
 #include "xoe/database.hpp"
 
 #include "admin.hpp"
+#include "code.hpp"
 #include "core/error.hpp"
 #include "core/jobs.hpp"
 #include "core/lock.hpp"
@@ -179,6 +180,13 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
     std::error_code ec;
     fs::remove(cur.l.data / (cur.row.database + ".sqlite"), ec);
   }});
+  // A service with a poe series: its modules updated with its own code, as create does.
+  job.steps.push_back({"update", [&s, name] {
+    if (!service_series(s, name)) return;
+    Service cur = load_service(s, name);
+    if (cur.recipe.update.empty()) fail(ErrorKind::invalid, "{} has no database.update command", cur.recipe.file.string());
+    run_admin(cur.recipe, cur.recipe.update, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir);
+  }, {}});
   // The service keeps its admin password (its admin-password file).
   job.steps.push_back({"password", [&s, name] {
     Service cur = load_service(s, name);
