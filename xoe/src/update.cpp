@@ -128,12 +128,20 @@ core::Job update_job(const Settings& s, const std::string& name) {
     host::remove_tree(work / "data");
   }});
 
+  // `code-built` marks a finished build (update --patches builds it before the job, to refuse a series that
+  // does not apply before anything is stopped).
   job.steps.push_back({"code", [&s, name, work, to_version] {
+    if (present(work / "code-built")) return;
     auto row = need_service(s, name);
     std::optional<fs::path> series;
     if (present(work / "series" / "series")) series = work / "series";
     build_code(s, row.software, to_version(), series, work / "code");
-  }, [work] { host::remove_tree(work / "code"); }});
+    host::write_file(work / "code-built", "", fs::perms::owner_read | fs::perms::owner_write);
+  }, [work] {
+    std::error_code ec;
+    fs::remove(work / "code-built", ec);
+    host::remove_tree(work / "code");
+  }});
 
   job.steps.push_back({"migrate", [&s, name, work, to_version] {
     auto row = need_service(s, name);
@@ -335,9 +343,8 @@ UpdateResult update_service(const Settings& s, const UpdateRequest& rq) {
     if (runit::status(l.runit).state == "run") host::write_file(work / "was-running", "", fmode);
     auto current = service_series(s, rq.service);
     if (rq.patches) {
-      build_code(s, row.software, to, rq.patches, work / "check");  // a series that does not apply stops here
-      fs::rename(work / "check" / "series", work / "series");
-      host::remove_tree(work / "check");
+      build_code(s, row.software, to, rq.patches, work / "code");  // a series that does not apply stops here
+      host::write_file(work / "code-built", "", fmode);
     } else if (check && current) {
       auto store = poe::Store::open(poe_store(s), poe::StoreMode::open_existing);
       poe::AdaptRequest ar;

@@ -9,19 +9,13 @@
 #include "core/error.hpp"
 #include "poe/series.hpp"
 #include "store_impl.hpp"
+#include "../core/tempdir.hpp"
 
 namespace poe {
 namespace {
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "poe-unit.XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -64,10 +58,10 @@ git::Tree lookup_tree(git_repository* repo, const git_oid& id) {
 
 TEST(TreeIo, TreeIdsAreGits) {
   TempDir tmp;
-  make_tricky(tmp.path / "dir");
+  make_tricky(tmp.path() / "dir");
   // libgit2's own way (an index of the work tree) gives the reference id.
-  fs::copy(tmp.path / "dir", tmp.path / "work", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
-  git::Repository work = open_repo(tmp.path / "work", false);
+  fs::copy(tmp.path() / "dir", tmp.path() / "work", fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  git::Repository work = open_repo(tmp.path() / "work", false);
   git_index* index_raw = nullptr;
   git::check(git::call(git_repository_index, &index_raw, work.get()), "index");
   git::Index index(index_raw);
@@ -75,44 +69,44 @@ TEST(TreeIo, TreeIdsAreGits) {
   git_oid expected{};
   git::check(git::call(git_index_write_tree, &expected, index.get()), "write tree");
 
-  git::Repository store = open_repo(tmp.path / "store", true);
+  git::Repository store = open_repo(tmp.path() / "store", true);
   ScanStats stats;
-  const git_oid id = write_tree_from_folder(store.get(), tmp.path / "dir", {}, stats);
+  const git_oid id = write_tree_from_folder(store.get(), tmp.path() / "dir", {}, stats);
   EXPECT_EQ(git::to_hex(id), git::to_hex(expected));
   EXPECT_EQ(stats.files, 127u);
   EXPECT_EQ(stats.bytes, 35u + 119u * 120u / 2u);  // links are not counted
 
   // Read again `like` a tree that differs: the same id, and a changed file found.
-  write(tmp.path / "dir/ab/inner.py", "INNER\n");  // same size
+  write(tmp.path() / "dir/ab/inner.py", "INNER\n");  // same size
   ScanStats again;
   const git::Tree like = lookup_tree(store.get(), id);
-  const git_oid changed = write_tree_from_folder(store.get(), tmp.path / "dir", {}, again, like.get());
+  const git_oid changed = write_tree_from_folder(store.get(), tmp.path() / "dir", {}, again, like.get());
   EXPECT_NE(git::to_hex(changed), git::to_hex(id));
   const git::Tree now = lookup_tree(store.get(), changed);
   EXPECT_EQ(changed_paths(store.get(), like.get(), now.get()), std::vector<std::string>{"ab/inner.py"});
-  write(tmp.path / "dir/ab/inner.py", "inner\n");
-  const git_oid back = write_tree_from_folder(store.get(), tmp.path / "dir", {}, again, now.get());
+  write(tmp.path() / "dir/ab/inner.py", "inner\n");
+  const git_oid back = write_tree_from_folder(store.get(), tmp.path() / "dir", {}, again, now.get());
   EXPECT_EQ(git::to_hex(back), git::to_hex(id));
 }
 
 TEST(TreeIo, ChangedPathsAndSubsets) {
   TempDir tmp;
-  write(tmp.path / "a/x/same.py", "same\n");
-  write(tmp.path / "a/x/edit.py", "one\n");
-  write(tmp.path / "a/mode.sh", "mode\n");
-  write(tmp.path / "flip", "a file, then a folder\n");
-  write(tmp.path / "gone/g1", "g1\n");
-  write(tmp.path / "gone/sub/g2", "g2\n");
-  git::Repository repo = open_repo(tmp.path / "store", true);
+  write(tmp.path() / "a/x/same.py", "same\n");
+  write(tmp.path() / "a/x/edit.py", "one\n");
+  write(tmp.path() / "a/mode.sh", "mode\n");
+  write(tmp.path() / "flip", "a file, then a folder\n");
+  write(tmp.path() / "gone/g1", "g1\n");
+  write(tmp.path() / "gone/sub/g2", "g2\n");
+  git::Repository repo = open_repo(tmp.path() / "store", true);
   ScanStats stats;
-  const git::Tree a = lookup_tree(repo.get(), write_tree_from_folder(repo.get(), tmp.path, {{"store"}}, stats));
-  write(tmp.path / "a/x/edit.py", "two\n");
-  ::chmod((tmp.path / "a/mode.sh").c_str(), 0755);
-  fs::remove(tmp.path / "flip");
-  write(tmp.path / "flip/inside", "now a folder\n");
-  fs::remove_all(tmp.path / "gone");
-  write(tmp.path / "new/n1", "n1\n");
-  const git::Tree b = lookup_tree(repo.get(), write_tree_from_folder(repo.get(), tmp.path, {{"store"}}, stats, a.get()));
+  const git::Tree a = lookup_tree(repo.get(), write_tree_from_folder(repo.get(), tmp.path(), {{"store"}}, stats));
+  write(tmp.path() / "a/x/edit.py", "two\n");
+  ::chmod((tmp.path() / "a/mode.sh").c_str(), 0755);
+  fs::remove(tmp.path() / "flip");
+  write(tmp.path() / "flip/inside", "now a folder\n");
+  fs::remove_all(tmp.path() / "gone");
+  write(tmp.path() / "new/n1", "n1\n");
+  const git::Tree b = lookup_tree(repo.get(), write_tree_from_folder(repo.get(), tmp.path(), {{"store"}}, stats, a.get()));
   const std::vector<std::string> changed = changed_paths(repo.get(), a.get(), b.get());
   EXPECT_EQ(changed, (std::vector<std::string>{"a/mode.sh", "a/x/edit.py", "flip", "flip/inside", "gone/g1",
                                                "gone/sub/g2", "new/n1"}));
@@ -136,9 +130,9 @@ TEST(TreeIo, ChangedPathsAndSubsets) {
   EXPECT_FALSE(paths.find("missing/x", id));
 
   // The case that once failed: one file of a large tree, in a scratch repository.
-  write(tmp.path / "std/modules/m/a.py", "a\n");
-  Store store = Store::open(tmp.path / "poe", StoreMode::create_if_missing);
-  store.import_standard("soft/1.0", tmp.path / "std", {});
+  write(tmp.path() / "std/modules/m/a.py", "a\n");
+  Store store = Store::open(tmp.path() / "poe", StoreMode::create_if_missing);
+  store.import_standard("soft/1.0", tmp.path() / "std", {});
   Scratch scratch(store);
   git::Tree full = scratch.tree(*git_tree_id(store.impl().standard_tree("soft/1.0").get()));
   TreePaths full_paths(full.get());
@@ -149,7 +143,7 @@ TEST(TreeIo, ChangedPathsAndSubsets) {
 TEST(Git, ErrorsAreTheirOwn) {
   git::init();
   TempDir tmp;
-  git::Repository repo = open_repo(tmp.path / "store", true);
+  git::Repository repo = open_repo(tmp.path() / "store", true);
   // A failure whose message stays behind...
   git_tree_update twice[2] = {};
   twice[0].action = twice[1].action = GIT_TREE_UPDATE_REMOVE;
@@ -180,18 +174,18 @@ TEST(Git, ErrorsAreTheirOwn) {
 
 TEST(Series, SameSizeChangeWithTheSameTimeIsFound) {
   TempDir tmp;
-  write(tmp.path / "std/modules/m/a.py", "value = 1\n");
-  write(tmp.path / "std/modules/m/b.py", "other\n");
-  Store store = Store::open(tmp.path / "store", StoreMode::create_if_missing);
-  store.import_standard("soft/1.0", tmp.path / "std", {});
-  fs::copy(tmp.path / "std", tmp.path / "custom", fs::copy_options::recursive);
-  const auto when = fs::last_write_time(tmp.path / "std/modules/m/a.py");
-  write(tmp.path / "custom/modules/m/a.py", "value = 2\n");
-  fs::last_write_time(tmp.path / "custom/modules/m/a.py", when);
-  const Series series = make_series(store, {"soft/1.0", tmp.path / "custom", tmp.path / "series"});
+  write(tmp.path() / "std/modules/m/a.py", "value = 1\n");
+  write(tmp.path() / "std/modules/m/b.py", "other\n");
+  Store store = Store::open(tmp.path() / "store", StoreMode::create_if_missing);
+  store.import_standard("soft/1.0", tmp.path() / "std", {});
+  fs::copy(tmp.path() / "std", tmp.path() / "custom", fs::copy_options::recursive);
+  const auto when = fs::last_write_time(tmp.path() / "std/modules/m/a.py");
+  write(tmp.path() / "custom/modules/m/a.py", "value = 2\n");
+  fs::last_write_time(tmp.path() / "custom/modules/m/a.py", when);
+  const Series series = make_series(store, {"soft/1.0", tmp.path() / "custom", tmp.path() / "series"});
   ASSERT_EQ(series.patches.size(), 1u);
   EXPECT_EQ(series.patches[0].files, std::vector<std::string>{"modules/m/a.py"});
-  EXPECT_NE(read(tmp.path / "series/modules-m.patch").find("+value = 2"), std::string::npos);
+  EXPECT_NE(read(tmp.path() / "series/modules-m.patch").find("+value = 2"), std::string::npos);
 }
 
 }  // namespace

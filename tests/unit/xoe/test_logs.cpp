@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The pure parts of service logs: svlogd's stamps, and the last lines across rotated files.
 #include "xoe/logs.hpp"
+#include "../core/tempdir.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,14 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/xoe-logs-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 void write(const fs::path& file, const std::string& text) { std::ofstream(file) << text; }
 
@@ -61,25 +55,25 @@ TEST(LogLine, NoStampIsAllText) {
 
 TEST(LastLines, CurrentAlone) {
   TempDir t;
-  write(t.path / "current", "a\nb\nc\n");
-  EXPECT_EQ(xoe::last_log_lines(t.path, 2), (std::vector<std::string>{"b", "c"}));
-  EXPECT_EQ(xoe::last_log_lines(t.path, 10), (std::vector<std::string>{"a", "b", "c"}));
-  EXPECT_TRUE(xoe::last_log_lines(t.path, 0).empty());
+  write(t.path() / "current", "a\nb\nc\n");
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 2), (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 10), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_TRUE(xoe::last_log_lines(t.path(), 0).empty());
 }
 
 TEST(LastLines, RotatedFilesNewestFirst) {
   TempDir t;
-  write(t.path / "@400000006600000000000000.s", "1\n2\n");
-  write(t.path / "@400000006700000000000000.u", "3\n4\n");
-  write(t.path / "current", "5\n6");  // a last line without its newline yet
-  write(t.path / "lock", "");
-  write(t.path / "config", "s1000\n");
-  EXPECT_EQ(xoe::last_log_lines(t.path, 3), (std::vector<std::string>{"4", "5", "6"}));
-  EXPECT_EQ(xoe::last_log_lines(t.path, 100), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
+  write(t.path() / "@400000006600000000000000.s", "1\n2\n");
+  write(t.path() / "@400000006700000000000000.u", "3\n4\n");
+  write(t.path() / "current", "5\n6");  // a last line without its newline yet
+  write(t.path() / "lock", "");
+  write(t.path() / "config", "s1000\n");
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 3), (std::vector<std::string>{"4", "5", "6"}));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 100), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
 }
 
 TEST(LastLines, NoLogYet) {
   TempDir t;
-  EXPECT_TRUE(xoe::last_log_lines(t.path / "missing", 10).empty());
-  EXPECT_TRUE(xoe::last_log_lines(t.path, 10).empty());
+  EXPECT_TRUE(xoe::last_log_lines(t.path() / "missing", 10).empty());
+  EXPECT_TRUE(xoe::last_log_lines(t.path(), 10).empty());
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "../core/tempdir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -14,14 +15,7 @@ namespace {
 // The recipes shipped in the source tree (etc/oe/recipes).
 fs::path shipped() { return fs::path(__FILE__).parent_path() / "../../../etc/oe/recipes"; }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/xoe-recipe-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 std::string read(const fs::path& p) {
   std::ifstream in(p);
@@ -86,14 +80,14 @@ TEST(Recipe, UnknownKeyIsRejectedWithFileAndLine) {
   std::string text = read(shipped() / "tryton-7.0.toml");
   text.replace(text.find("[probe]\n"), 8, "[probe]\ntimeout = 3\n");
   auto line = 1 + std::count(text.begin(), text.begin() + static_cast<long>(text.find("timeout = 3")), '\n');
-  write(t.path / "tryton-7.0.toml", text);
+  write(t.path() / "tryton-7.0.toml", text);
   try {
-    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    (void)xoe::load_recipe(t.path() / "tryton-7.0.toml");
     FAIL();
   } catch (const core::Error& e) {
     EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
     EXPECT_EQ(std::string(e.what()),
-              fmt::format("{}:{}: unknown key 'probe.timeout'", (t.path / "tryton-7.0.toml").string(), line));
+              fmt::format("{}:{}: unknown key 'probe.timeout'", (t.path() / "tryton-7.0.toml").string(), line));
   }
 }
 
@@ -101,15 +95,15 @@ TEST(Recipe, BadRecipesAreRejected) {
   TempDir t;
   std::string good = read(shipped() / "tryton-7.0.toml");
   auto expect_invalid = [&](std::string text, const std::string& part, const std::string& file = "tryton-7.0.toml") {
-    write(t.path / file, text);
+    write(t.path() / file, text);
     try {
-      (void)xoe::load_recipe(t.path / file);
+      (void)xoe::load_recipe(t.path() / file);
       ADD_FAILURE() << "accepted: " << part;
     } catch (const core::Error& e) {
       EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
       EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
-    fs::remove(t.path / file);
+    fs::remove(t.path() / file);
   };
   std::string s = good;
   s.replace(s.find("{site}"), 6, "{sight}");
@@ -218,18 +212,18 @@ TEST(Recipe, UsageQueriesOfEveryShippedRecipe) {
   std::string s = good;
   s.replace(s.find("last_login_sql = "), 17, "last_seen_sql = ");
   auto line = 1 + std::count(s.begin(), s.begin() + static_cast<long>(s.find("last_seen_sql")), '\n');
-  write(t.path / "tryton-7.0.toml", s);
+  write(t.path() / "tryton-7.0.toml", s);
   try {
-    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    (void)xoe::load_recipe(t.path() / "tryton-7.0.toml");
     ADD_FAILURE() << "unknown key accepted";
   } catch (const core::Error& e) {
     EXPECT_EQ(std::string(e.what()),
-              fmt::format("{}:{}: unknown key 'usage.last_seen_sql'", (t.path / "tryton-7.0.toml").string(), line));
+              fmt::format("{}:{}: unknown key 'usage.last_seen_sql'", (t.path() / "tryton-7.0.toml").string(), line));
   }
   s = good.substr(0, good.find("[usage]")) + "[usage]\nusers_sql = \"SELECT 1\"\n";
-  write(t.path / "tryton-7.0.toml", s);
+  write(t.path() / "tryton-7.0.toml", s);
   try {
-    (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+    (void)xoe::load_recipe(t.path() / "tryton-7.0.toml");
     ADD_FAILURE() << "users_sql without last_login_sql accepted";
   } catch (const core::Error& e) {
     EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
@@ -237,8 +231,8 @@ TEST(Recipe, UsageQueriesOfEveryShippedRecipe) {
         << e.what();
   }
   // A recipe without [usage] loads; its services report no usage.
-  write(t.path / "tryton-7.0.toml", good.substr(0, good.find("[usage]")));
-  EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").usage_users_sql.empty());
+  write(t.path() / "tryton-7.0.toml", good.substr(0, good.find("[usage]")));
+  EXPECT_TRUE(xoe::load_recipe(t.path() / "tryton-7.0.toml").usage_users_sql.empty());
 }
 
 TEST(Recipe, StudentsSectionCreatesTheStudentsUser) {
@@ -264,9 +258,9 @@ TEST(Recipe, StudentsPlaceholdersOnlyInStudentsSql) {
   TempDir t;
   std::string good = read(shipped() / "tryton-7.0.toml");
   auto expect_invalid = [&](const std::string& text, const std::string& part) {
-    write(t.path / "tryton-7.0.toml", text);
+    write(t.path() / "tryton-7.0.toml", text);
     try {
-      (void)xoe::load_recipe(t.path / "tryton-7.0.toml");
+      (void)xoe::load_recipe(t.path() / "tryton-7.0.toml");
       ADD_FAILURE() << "accepted: " << part;
     } catch (const core::Error& e) {
       EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
@@ -285,6 +279,6 @@ TEST(Recipe, StudentsPlaceholdersOnlyInStudentsSql) {
   expect_invalid(s, "set both students.hash and students.sql, or neither");
   // Without the section, a recipe still loads: `xoe students` refuses it.
   s = good.substr(0, good.find("\n[students]\n") + 1);
-  write(t.path / "tryton-7.0.toml", s);
-  EXPECT_TRUE(xoe::load_recipe(t.path / "tryton-7.0.toml").students_sql.empty());
+  write(t.path() / "tryton-7.0.toml", s);
+  EXPECT_TRUE(xoe::load_recipe(t.path() / "tryton-7.0.toml").students_sql.empty());
 }

@@ -6,19 +6,13 @@
 #include <fstream>
 
 #include "core/error.hpp"
+#include "../core/tempdir.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/xoe-students-test.XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using test::TempDir;
 
 // The message of the core::Error(invalid) `f` throws; fails the test otherwise.
 template <typename F>
@@ -47,14 +41,14 @@ TEST(Students, NumberedStudents) {
 
 TEST(Students, ListFileSkipsCommentsAndBlankLines) {
   TempDir t;
-  fs::path f = t.path / "class.txt";
+  fs::path f = t.path() / "class.txt";
   std::ofstream(f) << "# class 3B\n\nalice\n  bob  \r\n# late\ncarol-2\n";
   EXPECT_EQ(xoe::read_student_list(f), (std::vector<std::string>{"alice", "bob", "carol-2"}));
 }
 
 TEST(Students, BadListFilesNameTheLine) {
   TempDir t;
-  fs::path f = t.path / "class.txt";
+  fs::path f = t.path() / "class.txt";
   std::ofstream(f) << "alice\n\nBob\n";
   EXPECT_EQ(invalid_message([&] { (void)xoe::read_student_list(f); }),
             f.string() + ":3: login 'Bob': must be lowercase");
@@ -70,9 +64,9 @@ TEST(Students, BadListFilesNameTheLine) {
     for (int i = 0; i < 201; ++i) out << "s" << i << "\n";
   }
   EXPECT_EQ(invalid_message([&] { (void)xoe::read_student_list(f); }), f.string() + ":201: more than 200 students");
-  EXPECT_EQ(invalid_message([&] { (void)xoe::read_student_list(t.path / "missing"); }),
-            "--list " + (t.path / "missing").string() + ": cannot read it");
-  EXPECT_NE(invalid_message([&] { (void)xoe::read_student_list(t.path); }).find("cannot read it"), std::string::npos);
+  EXPECT_EQ(invalid_message([&] { (void)xoe::read_student_list(t.path() / "missing"); }),
+            "--list " + (t.path() / "missing").string() + ": cannot read it");
+  EXPECT_NE(invalid_message([&] { (void)xoe::read_student_list(t.path()); }).find("cannot read it"), std::string::npos);
 }
 
 TEST(Students, DatabaseNamesStayWithinPostgreSQLsLimit) {
