@@ -393,9 +393,9 @@ JobResult JobRunner::run(const Job& job, JobPolicy policy) {
 
     // The step failed: record it, maybe roll back, and rethrow its error. A
     // journal error on the way is logged; the step's error stays the one
-    // reported.
+    // reported (by the caller: at info here, so that it is one line).
     const std::string message = describe(failure);
-    core_log()->error("job {} {} #{}: step {} failed: {}", job.kind, job.key, id, step.name, message);
+    core_log()->info("job {} {} #{}: step {} failed: {}", job.kind, job.key, id, step.name, message);
     try {
       const std::string job_error = fmt::format("step {}: {}", step.name, message);
       journal(db_, [&] {
@@ -404,7 +404,7 @@ JobResult JobRunner::run(const Job& job, JobPolicy policy) {
       });
       status[i] = StepStatus::failed;
       if (has(policy, JobPolicy::rollback_on_failure)) {
-        core_log()->warn("job {} {} #{}: rolling back", job.kind, job.key, id);
+        core_log()->info("job {} {} #{}: rolling back", job.kind, job.key, id);
         std::vector<std::size_t> order;
         for (std::size_t j = job.steps.size(); j-- > 0;) {
           if (status[j] == StepStatus::done) order.push_back(j);
@@ -418,7 +418,7 @@ JobResult JobRunner::run(const Job& job, JobPolicy policy) {
           });
         } else {
           journal(db_, [&] { set_job(db_, id, JobStatus::rolled_back); });
-          core_log()->warn("job {} {} #{}: rolled back", job.kind, job.key, id);
+          core_log()->info("job {} {} #{}: rolled back", job.kind, job.key, id);
         }
       }
     } catch (const std::exception& e) {

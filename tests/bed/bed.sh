@@ -293,7 +293,9 @@ _bed_var() {
 # ---------------------------------------------------------------- PostgreSQL
 
 # bed_postgres: private PostgreSQL 15 cluster on 127.0.0.1:$PGPORT and a
-# socket folder; trust authentication. Exports PGHOST PGPORT PGUSER BED_PG_DATA.
+# socket folder. The superuser postgres is trusted (the tests' and xoe's
+# connection); every other role must give its password (SCRAM), as the
+# services' own roles do on a real server. Exports PGHOST PGPORT PGUSER BED_PG_DATA.
 bed_postgres() {
   local d=$BED_DIR/postgres
   [[ -x $_BED_PG_BIN/initdb ]] || bed_fail "PostgreSQL 15 not found in $_BED_PG_BIN"
@@ -313,7 +315,14 @@ unix_socket_directories = '$d/sock'
 fsync = off
 synchronous_commit = off
 full_page_writes = off
-max_connections = 50
+max_connections = 100
+EOF
+  cat >"$d/data/pg_hba.conf" <<EOF
+# oe test bed
+local all postgres trust
+host  all postgres 127.0.0.1/32 trust
+local all all scram-sha-256
+host  all all 127.0.0.1/32 scram-sha-256
 EOF
   bed_on_exit _bed_postgres_stop "$d"
   (cd "$d" && runuser -u postgres -- "$_BED_PG_BIN/pg_ctl" -D "$d/data" -l "$d/postgres.log" \

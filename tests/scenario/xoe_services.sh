@@ -58,6 +58,8 @@ bed_assert_eq "name,role,software,state,url,version" "$(xoe_json '",".join(sorte
 show=$(X service show "$s6" --json)
 bed_assert_eq "$s6 $port6 postgresql xoe-$s6" "$(xoe_json '" ".join(str(d["service"][k]) for k in ("database","port","backend","user"))' <<<"$show")" "show"
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$s6'") == 1 ]] || bed_fail "no database $s6"
+# Its own role owns its database and everything in it (the bed asks every role but postgres for its password).
+bed_assert_eq "xoe-$s6 0" "$(psql -X -A -t -F ' ' -d "$s6" -c "select pg_get_userbyid(datdba), (select count(*) from pg_class where relnamespace = 'public'::regnamespace and relowner <> datdba) from pg_database where datname = '$s6'")" "owner of $s6 and its tables"
 ok "list and show"
 
 # runit restarts a server that dies.
@@ -84,6 +86,7 @@ bed_assert_eq 137 "$rc" "killed create"
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 1 ]] || bed_fail "the killed create had copied no database"
 bed_assert_eq True "$(X service remove "$c1" --json | xoe_json 'd["rolled_back"]')" "rollback"
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 0 ]] || bed_fail "database left after rollback"
+[[ $(psql -X -A -t -c "select count(*) from pg_roles where rolname = 'xoe-$c1'") == 0 ]] || bed_fail "role left after rollback"
 ! id "xoe-$c1" >/dev/null 2>&1 || bed_fail "user left after rollback"
 [[ ! -e $XROOT/var/lib/oe/xoe/services/$c1 && ! -e $XROOT/var/lib/oe/xoe/sv/$c1 ]] || bed_fail "files left after rollback"
 rc=0; X service show "$c1" >/dev/null 2>&1 || rc=$?
@@ -114,6 +117,7 @@ for s in "$s7" "$s6" "$c2"; do
   ! pgrep -u "xoe-$s" >/dev/null 2>&1 || bed_fail "processes of $s left"
 done
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$s6'") == 0 ]] || bed_fail "database $s6 left"
+[[ $(psql -X -A -t -c "select count(*) from pg_roles where rolname = 'xoe-$s6'") == 0 ]] || bed_fail "role xoe-$s6 left"
 bed_assert_eq 0 "$(X service list --json | xoe_json 'len(d["services"])')" "empty list"
 ok "remove: no user, folder, supervisor entry, log, port, process or database left"
 

@@ -21,6 +21,10 @@ xoe_setup() {
   export OE_XOE_SERVICES_PORT_MIN=$XOE_PORT_MIN OE_XOE_SERVICES_PORT_MAX=$((XOE_PORT_MIN + 40))
   if [[ -n ${PGPORT:-} ]]; then
     export OE_XOE_DATABASE_HOST=127.0.0.1 OE_XOE_DATABASE_PORT=$PGPORT OE_XOE_DATABASE_USER=postgres
+  else
+    # database.host empty: xoe's own cluster, if a test makes one, on a port of the bed's.
+    OE_XOE_DATABASE_CLUSTER_PORT=$(bed_free_port)
+    export OE_XOE_DATABASE_CLUSTER_PORT
   fi
   export XROOT XID
   bed_on_exit _xoe_cleanup

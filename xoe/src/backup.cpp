@@ -19,6 +19,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "replace.hpp"
 #include "service_impl.hpp"
@@ -127,13 +128,22 @@ core::Job backup_job(const Settings& s, const std::string& name) {
       if (row.backend == "sqlite") {
         sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
       } else {
+        pg_prepare(s);
         core::run({"pg_dump", "-Fc", "--no-owner", "-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user,
                    "-f", (stage / "database.dump").string(), "-d", row.database},
                   {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
       }
+      // The config as it was, without the password of the service's role
+      // (an archive may leave the host; a restore writes the config anew).
+      std::string config = host::read_file(l.config);
       std::error_code ec;
-      fs::copy_file(l.config, stage / "config" / l.config.filename(), fs::copy_options::overwrite_existing, ec);
-      if (ec) fail(ErrorKind::io, "cannot copy {}: {}", l.config.string(), ec.message());
+      if (fs::exists(service_password_file(s, name), ec)) {
+        std::string secret = host::read_file(service_password_file(s, name));
+        secret = secret.substr(0, secret.find('\n'));
+        for (auto at = config.find(secret); !secret.empty() && at != std::string::npos; at = config.find(secret))
+          config.replace(at, secret.size(), "(password of the role)");
+      }
+      host::write_file(stage / "config" / l.config.filename(), config, fs::perms::owner_read | fs::perms::owner_write);
       host::write_file(stage / "metadata.json", meta_json(m).dump(2) + "\n",
                        fs::perms::owner_read | fs::perms::owner_write);
     } catch (...) {
@@ -227,6 +237,7 @@ core::Job restore_job(const Settings& s, const std::string& target, const fs::pa
       core::run({"pg_restore", "--no-owner", "--exit-on-error", "-h", s.db_host, "-p", std::to_string(s.db_port),
                  "-U", s.db_user, "-d", db, (x / "database.dump").string()},
                 {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+      pg_hand_over(s, db, service_role(target));
     }
     host::remove_tree(x);
   }, [&s, target] { discard_prepared(s, target); }});

@@ -12,6 +12,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "replace.hpp"
 #include "service_impl.hpp"
@@ -54,7 +55,8 @@ void release_source(const Settings& s, const std::string& source, const fs::path
   fs::remove(marker, ec);
 }
 
-void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to, CloneMode mode) {
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to, const std::string& owner,
+              CloneMode mode) {
   if (to.empty()) return;
   std::string strategy;
   std::size_t sessions = 1;
@@ -66,7 +68,8 @@ void pg_clone(const Settings& s, const std::string& from, const std::vector<std:
   std::vector<std::string> scripts(sessions);
   for (std::size_t i = 0; i < to.size(); ++i)
     scripts[i % sessions] +=
-        "CREATE DATABASE " + quote_ident(to[i]) + " TEMPLATE " + quote_ident(from) + strategy + ";\n";
+        "CREATE DATABASE " + quote_ident(to[i]) + " TEMPLATE " + quote_ident(from) + strategy + ";\n" +
+        seal_sql(to[i], owner);
   std::vector<std::function<void()>> tasks;
   for (const auto& script : scripts) tasks.push_back([&s, script] { psql_script(s, script); });
   try {
@@ -123,7 +126,9 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
     } else {
       std::string db = new_database(target);
       pg_drop(s, db);
-      pg_clone(s, from.database, {db});
+      // Owned by the target's role, down to each table (the source's role owned them).
+      pg_clone(s, from.database, {db}, service_role(target));
+      pg_hand_over(s, db, service_role(target));
     }
   }, {}});
 
@@ -144,7 +149,7 @@ std::vector<DatabaseInfo> list_databases(const Settings& s) {
       std::error_code ec;
       auto n = fs::file_size(s.services_dir() / r.name / "data" / (r.database + ".sqlite"), ec);
       if (!ec) i.bytes = n;
-    } else if (!s.db_host.empty()) {
+    } else {
       std::string lit = "'" + r.database + "'";  // a label: no quote inside
       auto size = psql(s, "SELECT pg_database_size(datname) FROM pg_database WHERE datname = " + lit);
       i.bytes = static_cast<std::uintmax_t>(std::atoll(size.c_str()));

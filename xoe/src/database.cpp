@@ -9,6 +9,7 @@
 #include "core/log.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "xoe/backup.hpp"
 #include "xoe/supervisor.hpp"
 
@@ -173,6 +174,7 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
     } else {
       pg_drop(s, cur.row.database);  // what a killed run left: the name was checked free before the job
       psql(s, "CREATE DATABASE " + quote_ident(cur.row.database) + " TEMPLATE " + quote_ident(tpl));
+      pg_hand_over(s, cur.row.database, service_role(name));
     }
   }, [&s, name] {
     Service cur = load_service(s, name);

@@ -278,7 +278,6 @@ class Host {
   bool pg_reachable() {
     if (pg_ok_) return *pg_ok_;
     pg_ok_ = false;
-    if (s_.db_host.empty()) return false;
     try {
       std::string out = psql(s_, "SELECT datname, pg_database_size(datname) FROM pg_database");
       for (const auto& line : split(out, '\n')) {

@@ -28,7 +28,7 @@ const std::vector<std::string>& placeholder_names() {
   static const std::vector<std::string> names = {
       "name",    "software", "version",  "python",      "code",         "site",        "config",
       "database", "data",    "port",     "listen",      "db_uri",       "db_host",     "db_port",
-      "db_user", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host",   "mail_port",
+      "db_user", "db_password", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host", "mail_port",
       "role",    "copy_of", "login",    "password_hash", "modules...",
   };
   return names;

@@ -39,6 +39,8 @@ void apt_install(const std::vector<std::string>& what) {
 
 DepsPlan check_self(const Settings& s, const std::vector<core::SoftwareRef>& refs) {
   std::vector<std::string> all = own_packages;
+  // database.host empty: xoe runs its own cluster, with Debian's server.
+  if (s.own_cluster) all.push_back("postgresql");
   std::vector<Recipe> recipes;
   if (refs.empty()) recipes = load_recipes(s.recipe_dirs);
   for (const auto& ref : refs) recipes.push_back(find_recipe(s.recipe_dirs, ref.software, ref.version));

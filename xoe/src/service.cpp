@@ -15,6 +15,7 @@
 #include "core/validate.hpp"
 #include "code.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
 #include "xoe/recipe.hpp"
@@ -85,6 +86,7 @@ std::string quote_ident(const std::string& id) {
 }
 
 std::string psql(const Settings& s, const std::string& sql, const std::string& database) {
+  pg_prepare(s);
   auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
                       std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-c", sql},
                      {.timeout = 300s, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
@@ -92,6 +94,7 @@ std::string psql(const Settings& s, const std::string& sql, const std::string& d
 }
 
 std::string psql_script(const Settings& s, const std::string& script, const std::string& database) {
+  pg_prepare(s);
   auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
                       std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-f", "-"},
                      {.timeout = 30min, .stdin_data = script, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
@@ -141,9 +144,8 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
             {"data", data.string()},
             {"port", std::to_string(port)},
             {"listen", s.listen},
-            {"db_host", s.db_host},
+            {"db_host", s.db_service_host},
             {"db_port", std::to_string(s.db_port)},
-            {"db_user", s.db_user},
             {"admin_login", recipe.admin_login},
             {"modules_csv", join(modules, ',')},
             {"mail_catcher", s.mail_catcher},
@@ -155,6 +157,19 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
   auto colon = rest.rfind(':');
   v.vars["mail_host"] = colon == std::string::npos ? rest : rest.substr(0, colon);
   v.vars["mail_port"] = colon == std::string::npos ? "25" : rest.substr(colon + 1);
+  // A service's server connects with its own role (pg.hpp); a template build as xoe-template.
+  if (backend == "postgresql") {
+    fs::path own = service_password_file(s, name);
+    std::error_code ec;
+    bool is_service = fs::exists(own, ec);
+    fs::path pw = is_service ? own : template_password_file(s);
+    v.vars["db_user"] = is_service ? service_role(name) : std::string(template_role);
+    std::string secret = fs::exists(pw, ec) ? host::read_file(pw) : std::string();
+    v.vars["db_password"] = secret.substr(0, secret.find('\n'));
+  } else {
+    v.vars["db_user"] = "";
+    v.vars["db_password"] = "";
+  }
   v.vars["db_uri"] = render(backend == "sqlite" ? recipe.uri_sqlite : recipe.uri_postgresql, v);
   return v;
 }
@@ -222,6 +237,7 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
   log->info("building template database {} (once)", tpl);
   auto dmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
   host::make_dir(s.templates_dir(), dmode);
+  if (backend == "postgresql") pg_ensure_role(s, std::string(template_role), template_password_file(s));
   fs::path work = s.templates_dir() / ("." + tpl + ".partial");
   host::remove_tree(work);
   host::make_dir(work, fs::perms::owner_all);
@@ -235,7 +251,8 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
       host::write_file(work / (tpl + ".sqlite"), "", fs::perms::owner_read | fs::perms::owner_write);
     } else {
       pg_drop(s, tpl);
-      psql(s, "CREATE DATABASE " + quote_ident(tpl) + " ENCODING 'UTF8' TEMPLATE template0");
+      psql_script(s, "CREATE DATABASE " + quote_ident(tpl) + " ENCODING 'UTF8' TEMPLATE template0;\n" +
+                         seal_sql(tpl, std::string(template_role)));
     }
     run_admin(recipe, recipe.init, v, work / ".password", work);
     if (!modules.empty()) {
@@ -334,10 +351,21 @@ core::Job create_job(const Settings& s, const Plan& p) {
     host::chown_path(l.data, account->uid, account->gid);
     if (!fs::exists(l.password))  // kept on resume: it is printed at the end
       host::write_file(l.password, host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+    // The password of its PostgreSQL role (the role step), in its config.
+    fs::path db_password = service_password_file(s, p.name);
+    if (p.backend == "postgresql" && !fs::exists(db_password))
+      host::write_file(db_password, host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     host::write_file(l.config, render(recipe.config, v), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     host::chown_path(l.config, 0, account->gid);
   }, [&s, p] { host::remove_tree(s.services_dir() / p.name); }});
+
+  // Its own PostgreSQL role, which will own its database (pg.hpp).
+  job.steps.push_back({"role", [&s, p] {
+    if (p.backend == "postgresql") pg_ensure_role(s, service_role(p.name), service_password_file(s, p.name));
+  }, [&s, p] {
+    if (p.backend == "postgresql") pg_drop_role(s, service_role(p.name));
+  }});
 
   // The service's own copy of the code: the standard, plus its series.
   job.steps.push_back({"code", [&s, p] {
@@ -391,6 +419,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
     } else {
       pg_drop(s, p.database);  // a copy a killed run left
       psql(s, "CREATE DATABASE " + quote_ident(p.database) + " TEMPLATE " + quote_ident(tpl));
+      pg_hand_over(s, p.database, service_role(p.name));
     }
   }, [&s, p] {
     if (p.backend == "postgresql") pg_drop(s, p.database);
@@ -508,9 +537,6 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
     fail(ErrorKind::invalid, "{}/{} does not run on {}", recipe.software, recipe.version, backend);
   (void)fetched_code(s, rq.software, rq.version);
   if (rq.patches) check_series_for(s, rq.software, rq.version, *rq.patches);
-  if (backend == "postgresql" && s.db_host.empty())
-    fail(ErrorKind::precondition, "no PostgreSQL server configured: set database.host (a cluster under the root "
-                                  "is not implemented yet)");
 
   CreatePlan plan;
   auto db = registry::open_existing(s);
@@ -546,7 +572,8 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
         if (!is_taken(p) && host::port_free(s.listen, static_cast<std::uint16_t>(p))) port = static_cast<std::uint16_t>(p);
       if (port == 0) fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
     }
-    if (backend == "postgresql" && pg_database_exists(s, rq.name))
+    // (xoe's own cluster not made yet has no database: a dry run does not make it)
+    if (backend == "postgresql" && !pg_cluster_absent(s) && pg_database_exists(s, rq.name))
       fail(ErrorKind::conflict, "PostgreSQL database {} exists already", rq.name);
     registry::ServiceRow r{rq.name, rq.software, rq.version, rq.role, backend, rq.name, user,
                            join(modules, ','), "planned", {}, port};
@@ -652,6 +679,7 @@ Removed remove_service(const Settings& s, const std::string& name) {
     if (p.backend == "postgresql") {
       for (const auto& c : copies) pg_drop(s, c);
       pg_drop(s, p.database);
+      pg_drop_role(s, service_role(p.name));
     }
     auto d = registry::open(s);
     d.execute("DELETE FROM students WHERE service = ?1", p.name);

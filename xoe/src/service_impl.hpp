@@ -83,9 +83,10 @@ void release_source(const Settings& s, const std::string& source, const std::fil
 // (the files copied and one WAL record per copy; each copy asks for a
 // checkpoint, which concurrent copies share) on two sessions at once.
 enum class CloneMode { single, batch };
-// CREATE DATABASE of each of `to` with TEMPLATE `from`; conflict when
-// another session holds `from`.
-void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to,
+// CREATE DATABASE of each of `to` with TEMPLATE `from`, owned by `owner`
+// and closed to PUBLIC (pg.hpp seal_sql: the objects in it keep the owners
+// they had in `from`); conflict when another session holds `from`.
+void pg_clone(const Settings& s, const std::string& from, const std::vector<std::string>& to, const std::string& owner,
               CloneMode mode = CloneMode::single);
 
 // Runs the tasks on threads of their own, waits for all, then rethrows the

@@ -19,6 +19,17 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.db_host = config.get_string("database.host");
   s.db_port = config.get_int("database.port");
   s.db_user = config.get_string("database.user");
+  s.db_service_host = s.db_host;
+  if (s.db_host.empty()) {
+    s.own_cluster = true;
+    // Not below ROOT/run/oe (0750 root): the server, as postgres, makes its socket there.
+    s.db_host = (paths.root() / "run/postgresql/oe-xoe").string();
+    s.db_port = config.get_int("database.cluster_port");
+    s.cluster_data = paths.root() / "var/lib/postgresql/oe-xoe";
+    s.db_service_host = "127.0.0.1";
+  } else if (s.db_host.front() == '/') {
+    s.db_service_host = "127.0.0.1";
+  }
   s.port_min = config.get_int("services.port_min");
   s.port_max = config.get_int("services.port_max");
   s.listen = config.get_string("services.listen");

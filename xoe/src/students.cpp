@@ -17,6 +17,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
 #include "sqlite_file.hpp"
@@ -251,7 +252,7 @@ void clone_all(const Settings& s, const GroupPlan& p) {
     std::erase_if(missing, [&](const std::string& m) {
       return std::find(present.begin(), present.end(), m) != present.end();
     });
-    pg_clone(s, src.row.database, missing, CloneMode::batch);
+    pg_clone(s, src.row.database, missing, service_role(src.row.name), CloneMode::batch);
   }
 }
 
@@ -413,8 +414,6 @@ StudentsResult run_plan(const Settings& s, const GroupPlan& p, Clock::time_point
     if (src.recipe.students_sql.empty())
       fail(ErrorKind::invalid, "{} has no [students] section: {}/{} cannot give students their own login",
            src.recipe.file.string(), src.row.software, src.row.version);
-    if (src.row.backend == "postgresql" && s.db_host.empty())
-      fail(ErrorKind::precondition, "no PostgreSQL server configured: set database.host");
     for (const auto& c : p.copies)
       if (c.login == src.recipe.admin_login)
         fail(ErrorKind::invalid, "login '{}' is the administrator's of {}", c.login, service);

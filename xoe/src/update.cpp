@@ -12,6 +12,7 @@
 #include "core/log.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "poe/series.hpp"
 #include "poe/store.hpp"
 #include "registry.hpp"
@@ -120,7 +121,7 @@ core::Job update_job(const Settings& s, const std::string& name) {
       sqlite_file::backup(l.data / (row.database + ".sqlite"), work / "data" / (migration_db(name) + ".sqlite"));
     } else {
       pg_drop(s, migration_db(name));
-      psql(s, "CREATE DATABASE " + quote_ident(migration_db(name)) + " TEMPLATE " + quote_ident(row.database));
+      pg_clone(s, row.database, {migration_db(name)}, service_role(name));
     }
   }, [&s, name, work] {
     auto row = need_service(s, name);

@@ -30,7 +30,7 @@ xoe::TemplateVars service_vars() {
             {"python", "/usr/bin/python3"}, {"code", "/srv/code"}, {"site", "/srv/code"},
             {"config", "/srv/acme/odoo.conf"}, {"database", "acme"}, {"data", "/srv/acme/data"},
             {"port", "8069"},        {"listen", "127.0.0.1"},   {"db_uri", ""},
-            {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "postgres"},
+            {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "xoe-acme"}, {"db_password", "S3cret"},
             {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"},
             {"mail_host", "127.0.0.1"}, {"mail_port", "2525"},  {"role", "training"}, {"copy_of", "acme-production"}};
   v.modules = {"sale", "stock"};
@@ -182,7 +182,7 @@ TEST(Recipe, TrytonLoginAndNeutralisation) {
 TEST(Recipe, TrytonConfigurationForBothBackends) {
   auto r = xoe::find_recipe({shipped()}, "tryton", "6.0");
   auto v = service_vars();
-  EXPECT_EQ(xoe::render(r.uri_postgresql, v), "postgresql://postgres@127.0.0.1:5432/");
+  EXPECT_EQ(xoe::render(r.uri_postgresql, v), "postgresql://xoe-acme:S3cret@127.0.0.1:5432/");
   v.vars["db_uri"] = xoe::render(r.uri_sqlite, v);
   std::string config = xoe::render(r.config, v);
   EXPECT_NE(config.find("uri = sqlite://\npath = /srv/acme/data\n"), std::string::npos);

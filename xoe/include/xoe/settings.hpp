@@ -24,9 +24,17 @@ struct Settings {
   std::filesystem::path apt_etc = "/etc/apt";      // where the mirror is read from
 
   std::string default_backend;  // "postgresql" or "sqlite"
-  std::string db_host;          // empty: none configured
+  // xoe's own connection, as the superuser db_user: database.host and
+  // database.port, or, when database.host is empty (own_cluster), the socket
+  // folder and port of the cluster xoe runs itself (pg.hpp).
+  std::string db_host;
   std::int64_t db_port = 5432;
   std::string db_user;
+  bool own_cluster = false;
+  std::filesystem::path cluster_data;  // own_cluster: ROOT/var/lib/postgresql/oe-xoe
+  // The host the services' servers connect to (over TCP, with their own
+  // roles): database.host, or 127.0.0.1 for the own cluster and for a socket folder.
+  std::string db_service_host;
   std::int64_t port_min = 8000;
   std::int64_t port_max = 8999;
   std::string listen;  // address services listen on
