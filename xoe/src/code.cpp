@@ -106,7 +106,14 @@ void compile_python(const Settings& s, const std::string& software, const std::s
 std::size_t build_code(const Settings& s, const std::string& software, const std::string& version,
                        const std::optional<fs::path>& series, const fs::path& into) {
   Code v = fetched_code(s, software, version);
-  compile_python(s, software, version, v.standard);  // once per version: later runs find it done
+  // The standard never changes once fetched: compiled once per version, then
+  // marked (compileall would otherwise stat every file of it at each create).
+  fs::path compiled = s.software_dir() / software / version / ".compiled";
+  std::error_code ec;
+  if (!fs::exists(compiled, ec)) {
+    compile_python(s, software, version, v.standard);
+    host::write_file(compiled, "", fs::perms::owner_read | fs::perms::owner_write);
+  }
   host::remove_tree(into);
   auto dmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                fs::perms::others_exec;

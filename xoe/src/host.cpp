@@ -16,7 +16,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <mutex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
@@ -212,23 +215,48 @@ std::optional<gid_t> find_group(const std::string& name) {
   return gr.gr_gid;
 }
 
+namespace {
+
+// useradd, userdel and groupadd lock /etc/passwd and /etc/group and give up
+// at once when another holds them: one at a time in this process (a profile
+// creates its members side by side), and a few tries against other processes.
+std::mutex accounts_mutex;
+
+core::RunResult run_account_tool(const std::vector<std::string>& argv, bool check) {
+  std::lock_guard guard(accounts_mutex);
+  for (int attempt = 1;; ++attempt) {
+    auto r = core::run(argv, {.timeout = std::chrono::seconds(60), .check = false});
+    bool locked = r.exit_code != 0 && r.err.find("lock") != std::string::npos;
+    if (locked && attempt < 20) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      continue;
+    }
+    if (check && r.exit_code != 0)
+      fail(ErrorKind::external, "{} {} failed: {}", argv[0], argv.back(), r.err.substr(0, r.err.find('\n')));
+    return r;
+  }
+}
+
+}  // namespace
+
 void ensure_group(const std::string& name) {
   if (find_group(name)) return;
-  auto r = core::run({"groupadd", "--system", name}, {.check = false});
+  auto r = run_account_tool({"groupadd", "--system", name}, false);
   // a concurrent xoe may have created it in the meantime
   if (r.exit_code != 0 && !find_group(name))
     fail(ErrorKind::external, "groupadd {} failed: {}", name, r.err);
 }
 
 void create_user(const std::string& name, const std::string& extra_group, const fs::path& home) {
-  core::run({"useradd", "--system", "--user-group", "--no-create-home", "--home-dir", home.string(), "--shell",
-             "/usr/sbin/nologin", "--groups", extra_group, "--comment", "xoe service", name});
+  run_account_tool({"useradd", "--system", "--user-group", "--no-create-home", "--home-dir", home.string(), "--shell",
+                    "/usr/sbin/nologin", "--groups", extra_group, "--comment", "xoe service", name},
+                   true);
 }
 
 void delete_user(const std::string& name) {
   if (!find_user(name)) return;
-  core::run({"userdel", name});
-  if (find_group(name)) core::run({"groupdel", name}, {.check = false});
+  run_account_tool({"userdel", name}, true);
+  if (find_group(name)) run_account_tool({"groupdel", name}, false);
 }
 
 void chown_path(const fs::path& path, uid_t uid, gid_t gid) {

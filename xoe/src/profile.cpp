@@ -3,11 +3,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <functional>
+#include <set>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/validate.hpp"
+#include "host.hpp"
 #include "registry.hpp"
+#include "service_impl.hpp"
 
 namespace xoe {
 
@@ -28,6 +32,17 @@ struct Set {
   std::string prefix;
   std::string version;
 };
+
+// The first port of services.port_min..port_max that no service has, none
+// of `chosen`, and nothing listens on; added to `chosen`.
+std::uint16_t next_free_port(const Settings& s, std::set<std::int64_t>& chosen) {
+  for (std::int64_t p = s.port_min; p <= s.port_max; ++p) {
+    if (chosen.count(p) || !host::port_free(s.listen, static_cast<std::uint16_t>(p))) continue;
+    chosen.insert(p);
+    return static_cast<std::uint16_t>(p);
+  }
+  fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
+}
 
 std::string version_label(const std::string& v) {
   std::string out = v;
@@ -70,6 +85,10 @@ ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq_in) {
     fail(ErrorKind::invalid, "--name '{}': at most {} characters", core::escape_for_display(name), 63 - extra);
 
   // Check every member first: nothing is created when one of them would fail.
+  // Each new member gets its port now, so that a set's three are created side by side.
+  std::set<std::int64_t> chosen;
+  if (auto db = registry::open_existing(s))
+    for (const auto& r : registry::all_services(*db)) chosen.insert(r.port);
   std::vector<std::pair<CreateRequest, bool>> todo;
   for (const auto& set : sets) {
     for (const auto& m : roles_of_a_set) {
@@ -84,22 +103,34 @@ ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq_in) {
         todo.emplace_back(cr, true);
         continue;
       }
+      // an unfinished creation keeps its port
+      cr.port = row ? static_cast<std::uint16_t>(row->port) : next_free_port(s, chosen);
       (void)plan_create(s, cr);
       todo.emplace_back(cr, false);
     }
   }
-  ProfileResult out{rq.profile, name, {}};
-  for (const auto& [cr, existed] : todo) {
-    ProfileService ps;
-    ps.existed = existed;
-    if (existed) {
-      ps.service = show_service(s, cr.name);
-    } else {
-      Created c = create_service(s, cr);
-      ps.service = c.service;
-      ps.admin_password = c.admin_password;
+  // A set's three members side by side (template copies, admin runs, server
+  // starts and probes overlap), one set after the other. A member that fails
+  // rolls back alone; the others stay, and the first failure is reported
+  // (apply again to finish).
+  ProfileResult out{rq.profile, name, std::vector<ProfileService>(todo.size())};
+  for (std::size_t first = 0; first < todo.size(); first += roles_of_a_set.size()) {
+    std::vector<std::function<void()>> tasks;
+    for (std::size_t i = first; i < std::min(todo.size(), first + roles_of_a_set.size()); ++i) {
+      tasks.push_back([&s, &todo, &out, i] {
+        const auto& [cr, existed] = todo[i];
+        ProfileService& ps = out.services[i];
+        ps.existed = existed;
+        if (existed) {
+          ps.service = show_service(s, cr.name);
+          return;
+        }
+        Created c = create_service(s, cr);
+        ps.service = c.service;
+        ps.admin_password = c.admin_password;
+      });
     }
-    out.services.push_back(ps);
+    detail::run_concurrently(tasks);
   }
   core::logger("xoe")->info("profile {} applied for {}", rq.profile, name);
   return out;
