@@ -30,6 +30,9 @@ mkdir -p "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa"
 echo attachment >"$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa/file1"
 bed_assert_eq 1 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'before-backup'")" "record in $s7"
 
+# Its own settings go into the archive too (restore --as gives them to the new service).
+X service config set "$s7" session_timeout=900 >/dev/null
+
 # ---------------------------------------------------------------- backup
 t0=$SECONDS
 b7=$(X backup "$s7" --json)
@@ -98,9 +101,12 @@ bed_assert_eq 0 "$(xoe_sql "$showc" "select count(*) from ir_cron where active")
 bed_assert_contains "$(xoe_sql "$showc" "select name from res_user where login = 'admin'")" "[training copy of $s7]" "marker"
 bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy"
 bed_assert_eq attachment "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/data/$c7/aa/file1")" "attachments follow the database name"
+bed_assert_eq "900" "$(xoe_json 'd["metadata"]["settings"]["session_timeout"]' <<<"$r")" "settings in the archive's metadata"
+bed_assert_eq "session_timeout 900 set" "$(X service config show "$c7" --json | xoe_json '" ".join(e["key"] + " " + str(e["value"]) + " " + e["origin"] for e in d["config"]["settings"] if e["key"] == "session_timeout")')" "the archived setting on the new service"
+bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/trytond.conf")" $'[session]\ntimeout = 900' "in its config"
 bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$showc")" "$c7" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login in the copy"
 X service remove "$c7" >/dev/null
-ok "restore --as a training service: record there, crons off, marker, mail to the catcher, login"
+ok "restore --as a training service: record there, crons off, marker, mail to the catcher, its settings, login"
 
 # ---------------------------------------------------------------- bad archives: nothing touched
 pid7=$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')

@@ -133,6 +133,8 @@ bed_assert_eq "0 0" "$(q "k$XID-g2-alice-test" "select count(*) from res_group w
 bed_assert_eq 0 "$(q "k$XID-g2-bob-prod" "select count(*) from ir_cron where active")" "crons off in the production copy"
 bed_assert_eq "600 600" "$(stat -c %a "$creds/g2.production.credentials") $(stat -c %a "$XROOT/var/lib/oe/xoe/services/$t/students/g2.test.credentials")" "credentials files"
 bed_assert_eq "run run" "$(state "$p") $(state "$t")" "both running again"
+# Each copy belongs to the role of the service that serves it, and PUBLIC may not connect.
+bed_assert_eq "xoe-$p|xoe-$t|f" "$(q postgres "select (select pg_get_userbyid(datdba) from pg_database where datname = 'k$XID-g2-alice-prod'), (select pg_get_userbyid(datdba) from pg_database where datname = 'k$XID-g2-alice-test'), has_database_privilege('public', 'k$XID-g2-alice-test', 'connect')")" "owners of the copies"
 expect 4 "group g2 exists already" students copy "$p" --group g2
 ok "students copy: each student logs into a copy of production and one of test"
 
@@ -156,10 +158,22 @@ bed_assert_eq True "$(X students remove --group g4 --json | xoe_json 'd["removed
 bed_assert_eq "0 run" "$(q postgres "select count(*) from pg_database where datname like '$p-g4-%'") $(state "$p")" "rolled back, service running"
 bed_assert_eq 0 "$(X students list --group g4 --json | xoe_json 'len(d["students"])')" "no row of g4"
 bed_assert_eq 1 "$(xoe_login "$pport" "$p" admin "$ppw")" "production's admin"
-ok "a run killed with the service stopped: resumed by the next run; another rolled back by remove"
+# students copy killed half-way (production and test both drained): the next run finishes it.
+X students disseminate "$p" --group g5 --list "$list" >/dev/null
+rc=0; OE_CRASH_AT=students.copy:neutralise X students copy "$p" --group g5 >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed students copy"
+bed_assert_eq "down down" "$(state "$p") $(state "$t")" "both services stopped by the killed copy"
+r=$(X students copy "$p" --group g5 --json)
+bed_assert_eq True "$(xoe_json 'd["students"]["resumed"]' <<<"$r")" "students copy resumed"
+bed_assert_eq "run run" "$(state "$p") $(state "$t")" "both running after the resumed copy"
+bpw=$(xoe_json '[s["password"] for s in d["students"]["students"] if s["login"] == "bob"][0]' <<<"$r")
+bed_assert_eq 1 "$(xoe_rpc "$tport" "k$XID-g5-bob-test" bob "$bpw" model.res.group.search_count '[[["name", "=", "test-only"]]]')" "bob's test copy after the resumed run"
+bed_assert_eq 0 "$(q "k$XID-g5-bob-prod" "select count(*) from ir_cron where active")" "crons off in the resumed production copy"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/group.g5 ]] || bed_fail "work folder of g5 left"
+ok "a run killed with the service stopped: resumed by the next run; another rolled back by remove; a killed students copy resumed"
 
 # ---------------------------------------------------------------- remove
-for g in g1 g2 g3; do X students remove --group "$g" >/dev/null; done
+for g in g1 g2 g3 g5; do X students remove --group "$g" >/dev/null; done
 bed_assert_eq 0 "$(q postgres "select count(*) from pg_database where datname like 'k$XID-%-g%'")" "every student database dropped"
 bed_assert_eq "$(printf '%s\n' "$p" "$t" | sort | tr '\n' ' ' | sed 's/ $//')" "$(q postgres "select string_agg(datname, ' ' order by datname) from pg_database where datname like 'k$XID-%'")" "the services' own databases stay"
 bed_assert_eq 0 "$(X students list --json | xoe_json 'len(d["students"])')" "no row left"

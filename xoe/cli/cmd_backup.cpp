@@ -10,7 +10,8 @@ namespace xoe::cli {
 
 nlohmann::json meta_json(const BackupMeta& m) {
   return {{"service", m.service}, {"software", m.software}, {"version", m.version},  {"role", m.role},
-          {"backend", m.backend}, {"database", m.database}, {"modules", m.modules}, {"created", m.created}};
+          {"backend", m.backend}, {"database", m.database}, {"modules", m.modules}, {"created", m.created},
+          {"settings", m.settings}};
 }
 
 namespace {

@@ -18,6 +18,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
+#include "admin.hpp"
 #include "host.hpp"
 #include "pg.hpp"
 #include "registry.hpp"
@@ -72,7 +73,7 @@ std::string sha256_of(const fs::path& file) {
 nlohmann::json meta_json(const BackupMeta& m) {
   return {{"format", m.format},   {"service", m.service}, {"software", m.software}, {"version", m.version},
           {"role", m.role},       {"backend", m.backend}, {"database", m.database}, {"modules", m.modules},
-          {"created", m.created}};
+          {"created", m.created}, {"settings", m.settings}};
 }
 
 BackupMeta meta_from(const std::string& text, const std::string& what) {
@@ -88,6 +89,7 @@ BackupMeta meta_from(const std::string& text, const std::string& what) {
     m.database = j.at("database").get<std::string>();
     m.modules = j.at("modules").get<std::vector<std::string>>();
     m.created = j.at("created").get<std::string>();
+    if (j.contains("settings")) m.settings = j.at("settings").get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::invalid, "corrupt archive {}: metadata.json: {}", what, e.what());
   }
@@ -122,7 +124,12 @@ core::Job backup_job(const Settings& s, const std::string& name) {
       now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
     }
     BackupMeta m{1, name, row.software, row.version, row.role, row.backend, row.database, split(row.modules, ','),
-                 iso(now)};
+                 iso(now), {}};
+    {
+      auto db = registry::open(s);
+      for (const auto& st : stored_settings(db, name))
+        if (st.key != "port") m.settings[st.key] = st.value;
+    }
     // An action that throws cleans up after itself (a full disk leaves no partial staging).
     try {
       if (row.backend == "sqlite") {
@@ -405,6 +412,13 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
       Created c = create_service(s, cr);
       out.created = true;
       out.admin_password = c.admin_password;
+      // The archived service's own settings become the new one's; the
+      // restore below writes its config with them.
+      auto db = registry::open(s);
+      for (const auto& [key, value] : meta.settings)
+        if (key != "port")
+          db.execute("INSERT OR REPLACE INTO service_settings (service, key, value, updated) VALUES (?1, ?2, ?3, ?4)",
+                     target, key, value, host::now_iso());
     }
   }
   try {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct BackupMeta {
   std::string database;  // the database's name in the service
   std::vector<std::string> modules;
   std::string created;  // UTC, ISO 8601
+  // The service's own settings (xoe service config set), but its port: given
+  // to the new service of `restore --as`. Absent in older archives.
+  std::map<std::string, std::string> settings;
 };
 
 struct Retention {
