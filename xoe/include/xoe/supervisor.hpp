@@ -1,18 +1,25 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// The supervisor of this root's services: runit. xoe starts one
-// `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per root (through start-stop-daemon,
-// which detaches it) when it is not running; each service is a runit
-// service folder linked into that scan folder, whose `run` script xoe
-// writes. runsv restarts a service that dies; `sv` starts, stops and reads
-// its state. (systemd units, for hosts where systemd is PID 1, come later.)
+// The supervisor of this root's services: runit. The rest of xoe uses only
+// the functions of namespace `supervisor` below, which take the service's
+// name; docs/xoe.md, Supervisor.
+//
+// xoe starts one `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per root
+// (through start-stop-daemon, which detaches it) when it is not running;
+// each service is a runit service folder linked into that scan folder,
+// whose `run` script xoe writes. runsv restarts a service that dies; `sv`
+// starts, stops and reads its state. (systemd units, for hosts where
+// systemd is PID 1, come later.)
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "xoe/settings.hpp"
 
@@ -33,13 +40,54 @@ void supervisor_start(const Settings& settings);
 // runsvdir, and waits until none of them is left.
 void supervisor_stop(const Settings& settings);
 
-// The state of one runit service folder, as `sv status` reports it.
+// The state of one service as the supervisor reports it.
 struct ProcessState {
-  std::string state;  // "run", "down", "finish", or "unsupervised" (no runsv for it)
+  std::string state;  // "run", "down", "finish", or "unsupervised" (no supervisor entry watched)
   std::optional<pid_t> pid;
   std::int64_t seconds = 0;  // in that state for
 };
 
+// What the supervisor runs for a service: the server's argv (no shell), as
+// `user` with its own group and the supplementary group `group`, in an
+// environment of PATH=/usr/bin:/bin, LC_ALL and LANG C.UTF-8, then `env`;
+// stdout and stderr appended to `logs`/current.
+struct ServiceProgram {
+  std::string name;
+  std::string user;
+  std::string group;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::filesystem::path dir;   // the service's folder
+  std::filesystem::path logs;  // the log folder
+};
+
+namespace supervisor {
+
+// Writes the supervisor entry of program.name: runit's service folder and
+// its link into the scan folder (starting runsvdir). A new entry stays down until up(); an existing one is
+// rewritten and keeps its state (a running server runs on with the old
+// argv until it is restarted).
+void define(const Settings& settings, const ServiceProgram& program);
+
+// Starts the service and marks it to be started again with the supervisor
+// (no `down` file); returns once the supervisor
+// runs it (not once it answers). Throws external when the supervisor fails.
+void up(const Settings& settings, const std::string& name);
+
+// Stops the service and marks it to stay down; a service without an entry
+// is left alone.
+void down(const Settings& settings, const std::string& name);
+
+ProcessState status(const Settings& settings, const std::string& name);
+
+// Stops the service and removes its supervisor entry (the link, the runsv;
+// the folder goes with the service's folder). A service without an entry
+// is left alone.
+void release(const Settings& settings, const std::string& name);
+
+}  // namespace supervisor
+
+// The runit side, for the implementation and its tests.
 namespace runit {
 
 ProcessState status(const std::filesystem::path& service_dir);
