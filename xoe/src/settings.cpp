@@ -22,6 +22,7 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.port_min = config.get_int("services.port_min");
   s.port_max = config.get_int("services.port_max");
   s.listen = config.get_string("services.listen");
+  s.supervisor = config.get_string("supervisor.kind");
   s.mail_catcher = config.get_string("mail.catcher");
   // No catcher configured: a port nothing listens on, so no mail of a copy leaves the host.
   if (s.mail_catcher.empty()) s.mail_catcher = "smtp://127.0.0.1:1";

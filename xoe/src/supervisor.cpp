@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "host.hpp"
+#include "systemd.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -111,14 +112,34 @@ void start_runsvdir(const Settings& s) {
 
 }  // namespace
 
-SupervisorStatus supervisor_status(const Settings& s) {
-  auto pid = running_pid(s);
-  return {pid.has_value(), pid, s.scan_dir()};
+std::string_view kind_name(SupervisorKind kind) { return kind == SupervisorKind::systemd ? "systemd" : "runit"; }
+
+bool systemd_booted() {
+  std::error_code ec;
+  return fs::is_directory("/run/systemd/system", ec);
 }
 
-void supervisor_start(const Settings& s) { start_runsvdir(s); }
+SupervisorKind supervisor_kind(const Settings& s) {
+  if (s.supervisor == "runit") return SupervisorKind::runit;
+  bool booted = systemd_booted();
+  if (s.supervisor == "systemd" && !booted)
+    fail(ErrorKind::precondition, "supervisor.kind is systemd, but systemd is not PID 1 on this host");
+  return booted ? SupervisorKind::systemd : SupervisorKind::runit;
+}
+
+SupervisorStatus supervisor_status(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return {SupervisorKind::systemd, true, 1, systemd::unit_dir};
+  auto pid = running_pid(s);
+  return {SupervisorKind::runit, pid.has_value(), pid, s.scan_dir()};
+}
+
+void supervisor_start(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start_enabled(s);
+  start_runsvdir(s);
+}
 
 void supervisor_stop(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop_all(s);
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
   std::vector<fs::path> services;
   std::error_code ec;
@@ -136,6 +157,7 @@ void supervisor_stop(const Settings& s) {
 namespace supervisor {
 
 void define(const Settings& s, const ServiceProgram& p) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::write_unit(s, p);
   fs::path dir = runit_dir(s, p.name), link = s.scan_dir() / p.name;
   auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                fs::perms::others_exec;
@@ -162,21 +184,25 @@ void define(const Settings& s, const ServiceProgram& p) {
 }
 
 void up(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start(s, name);
   start_runsvdir(s);
   runit::wait_supervised(runit_dir(s, name), s.scan_dir(), 15s);
   runit::up(runit_dir(s, name));
 }
 
 void down(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop(s, name);
   std::error_code ec;
   if (fs::is_directory(runit_dir(s, name), ec)) runit::down(runit_dir(s, name));
 }
 
 ProcessState status(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::status(s, name);
   return runit::status(runit_dir(s, name));
 }
 
 void release(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::remove(s, name);
   std::error_code ec;
   fs::remove(s.scan_dir() / name, ec);
   runit::release(runit_dir(s, name));
