@@ -186,12 +186,16 @@ void write_unit(const Settings& s, const ServiceProgram& program) {
 
 void start(const Settings& s, const std::string& name) {
   std::string unit = unit_name(s.root, name);
-  if (!fs::exists(unit_file(s, name))) fail(ErrorKind::internal, "service {} has no unit {}", name, unit);
+  std::error_code ec;
+  if (!fs::exists(unit_file(s, name), ec))
+    fail(ErrorKind::precondition, "service {} has no unit {}: was it created under runit (supervisor.kind)?", name,
+         unit);
   systemctl({"enable", "--now", unit});
 }
 
 void stop(const Settings& s, const std::string& name) {
-  if (!fs::exists(unit_file(s, name))) return;
+  std::error_code ec;
+  if (!fs::exists(unit_file(s, name), ec)) return;
   systemctl({"disable", "--now", unit_name(s.root, name)});
 }
 
