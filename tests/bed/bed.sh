@@ -32,6 +32,8 @@
 #   bed_node NAME [IP] [BRIDGE]    [BED_NODE_<NAME>_IP _URI _LOCAL_URI _NS _DIR] (+ the BED_SSH_* ones)
 #   bed_node_exec NAME CMD...      on the node, via nsenter
 #   bed_node_ssh NAME CMD...       on the node, via ssh
+#   bed_systemd [FOLDER...]        [BED_SYSTEMD_PID BED_SYSTEMD_DIR] a container whose PID 1 is systemd
+#   bed_systemd_exec CMD...        in that container
 # <NAME> is NAME upper-cased with any other character than A-Z0-9 made '_'.
 # Mounts made on the host under $BED_DIR reach the libvirtd and node
 # namespaces started before or after (not elsewhere: / is private here).
@@ -210,6 +212,8 @@ _bed_leftovers() {
   [[ -z $out ]] || { bed_log "LEFTOVER netns: $out"; bad=1; }
   out=$(ip -o link show | grep -F "oet" | grep -F "$BED_ID")
   [[ -z $out ]] || { bed_log "LEFTOVER links: $out"; bad=1; }
+  out=$(find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "oe-bed-$BED_ID" -prune 2>/dev/null)
+  [[ -z $out ]] || { bed_log "LEFTOVER cgroups: $out"; bad=1; }
   ((bad == 0))
 }
 
@@ -250,6 +254,7 @@ _bed_reap_stale() {
     ((${#pids[@]} == 0)) || _bed_kill 3 "${pids[@]}"
     for ns in $(ip netns list | grep -o "^oet${id}-[^ ]*"); do ip netns del "$ns"; done
     for link in $(ip -o link show | grep -o "oet[bh]${id}[0-9]*"); do ip link del "$link" 2>/dev/null; done
+    _bed_cgroups_remove "$id"  # bed_systemd's
     if grep -qF " $dir" /proc/self/mountinfo; then umount -R -l "$dir"; fi
     rm -rf --one-file-system "$dir"
   done
@@ -832,4 +837,162 @@ _bed_node_stop() {
   fi
   ip link del "$vh" >/dev/null 2>&1  # usually gone with the netns already
   return 0
+}
+
+# ---------------------------------------------------------------- systemd
+
+# _bed_cgroup_dirs: one line per cgroup hierarchy mounted here: the folder of
+# this shell's own cgroup in it.
+_bed_cgroup_dirs() {
+  local id ctl path type target fsroot opts c want rel
+  while IFS=: read -r id ctl path; do
+    while read -r type target fsroot opts; do
+      if [[ $id == 0 ]]; then
+        [[ $type == cgroup2 ]] || continue
+      else
+        [[ $type == cgroup ]] || continue
+        want=1
+        for c in ${ctl//,/ }; do [[ ,$opts, == *",$c,"* ]] || want=0; done
+        ((want)) || continue
+      fi
+      rel=${path#"${fsroot%/}"}
+      printf '%s\n' "${target}${rel%/}"
+      break
+    done < <(findmnt -rn -t cgroup,cgroup2 -o FSTYPE,TARGET,FSROOT,FS-OPTIONS)
+  done </proc/self/cgroup
+}
+
+# _bed_cgroups_remove ID: removes the cgroups oe-bed-ID (and what was made in
+# them) from every hierarchy; they must hold no process any more.
+_bed_cgroups_remove() {
+  local d
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 8 -type d -name "oe-bed-$1" -prune 2>/dev/null \
+    | while read -r d; do
+        find "$d" -depth -type d -exec rmdir {} + 2>/dev/null \
+          || bed_log "cannot remove the cgroup $d: $(cat "$d/cgroup.procs" 2>/dev/null | tr '\n' ' ')"
+      done
+  return 0
+}
+
+# bed_systemd [FOLDER...]: a container whose PID 1 is Debian's real systemd
+# (/lib/systemd/systemd), booted to basic.target with none of the host's
+# enabled units. Its root is the host's / seen through an overlay whose upper
+# layer is a tmpfs (what it writes, /etc included, is gone when it stops),
+# with /etc/systemd/system emptied, a fresh /run, /tmp and a minimal /dev;
+# private mount, PID, UTS, IPC, network (loopback only) and cgroup
+# namespaces; its own cgroup oe-bed-$BED_ID in each hierarchy of the host
+# (removed afterwards; systemd sees only that subtree). $BED_DIR is
+# bind-mounted at the same path (read-write, shared with the host), each
+# FOLDER too (read-only): the build and the sources. Nothing is mounted on
+# the host. Exports BED_SYSTEMD_PID (its PID 1 as the host sees it) and
+# BED_SYSTEMD_DIR.
+bed_systemd() {
+  local d=$BED_DIR/systemd c cg dirs=() f q=() pid child deadline
+  [[ -z ${BED_SYSTEMD_DIR:-} ]] || bed_fail "bed_systemd called twice"
+  [[ -x /lib/systemd/systemd ]] || bed_fail "no /lib/systemd/systemd: install Debian's systemd (.ci/packages.txt)"
+  [[ $(stat -f -c %T /sys/fs/cgroup/systemd 2>/dev/null) == cgroupfs ||
+     $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) == cgroup2fs ]] \
+    || bed_fail "bed_systemd: no name=systemd cgroup hierarchy nor a cgroup v2 /sys/fs/cgroup"
+  mkdir -p "$d/rootfs" "$d/layer"
+  # Parents first, so that a folder inside another stays visible.
+  while IFS= read -r -d '' f; do
+    if [[ $f == "$BED_DIR" ]]; then q+=("rw $(printf %q "$f")"); else q+=("ro $(printf %q "$f")"); fi
+  done < <(printf '%s\0' "$BED_DIR" "$@" | sort -z -u)
+  cat >"$d/boot.sh" <<BOOT
+set -eu
+R=$(printf %q "$d/rootfs") L=$(printf %q "$d/layer")
+mount -t tmpfs -o mode=755 bed-systemd "\$L"
+mkdir "\$L/upper" "\$L/work"
+mount -t overlay bed-systemd -o "lowerdir=/,upperdir=\$L/upper,workdir=\$L/work" "\$R"
+mount -t tmpfs -o mode=755,nosuid bed-dev "\$R/dev"
+for n in null zero full random urandom tty; do touch "\$R/dev/\$n"; mount --bind "/dev/\$n" "\$R/dev/\$n"; done
+touch "\$R/dev/console"; mount --bind /dev/null "\$R/dev/console"
+mkdir "\$R/dev/pts" "\$R/dev/shm"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "\$R/dev/pts"
+ln -s pts/ptmx "\$R/dev/ptmx"; ln -s /proc/self/fd "\$R/dev/fd"
+mount -t proc proc "\$R/proc"
+# read-only, as in systemd-nspawn: no udev in there acting on the host's devices
+mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "\$R/sys"
+if [ "\$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+  mount -t cgroup2 cgroup2 "\$R/sys/fs/cgroup"
+else
+  mount -t tmpfs -o mode=755 bed-cgroup "\$R/sys/fs/cgroup"
+  mkdir "\$R/sys/fs/cgroup/systemd"
+  mount -t cgroup -o none,name=systemd cgroup "\$R/sys/fs/cgroup/systemd"
+fi
+mount -t tmpfs -o mode=755 bed-run "\$R/run"
+mount -t tmpfs -o mode=1777 bed-tmp "\$R/tmp"
+rm -rf "\$R"/etc/systemd/system/*
+bind() {
+  mkdir -p "\$R\$2"
+  mount --bind "\$2" "\$R\$2"
+  if [ "\$1" = ro ]; then mount -o remount,bind,ro "\$R\$2"; fi
+}
+$(for e in "${q[@]}"; do echo "bind $e"; done)
+cd "\$R"
+old=\$(mktemp -d .bed-old.XXXXXX)
+pivot_root . "\$old"
+umount -l "/\$old"
+rmdir "/\$old"
+# oe.bed=...: ignored by systemd; names the bed in its command line (_bed_dir_pids)
+exec env -i container=oe-bed TERM=dumb /lib/systemd/systemd --unit=basic.target --log-target=console \\
+  $(printf %q "oe.bed=$BED_DIR")
+BOOT
+  BED_SYSTEMD_DIR=$d
+  export BED_SYSTEMD_DIR
+  bed_on_exit _bed_systemd_stop "$d" "$BED_ID"
+  while read -r cg; do
+    [[ -n $cg ]] || continue
+    mkdir "$cg/oe-bed-$BED_ID"
+    if [[ -e $cg/cpuset.cpus ]]; then
+      cat "$cg/cpuset.cpus" >"$cg/oe-bed-$BED_ID/cpuset.cpus"
+      cat "$cg/cpuset.mems" >"$cg/oe-bed-$BED_ID/cpuset.mems"
+    fi
+    dirs+=("$cg/oe-bed-$BED_ID")
+  done < <(_bed_cgroup_dirs)
+  (
+    for c in "${dirs[@]}"; do echo "$BASHPID" >"$c/cgroup.procs"; done
+    exec unshare --mount --pid --fork --kill-child --uts --ipc --net --cgroup --propagation private \
+      bash "$d/boot.sh"
+  ) </dev/null >"$d/console.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$d/unshare.pid"
+  deadline=$((SECONDS + 20))
+  until child=$(pgrep -P "$pid") && [[ $(readlink "/proc/$child/exe") == */systemd/systemd ]]; do
+    _bed_alive "$pid" || { cat "$d/console.log" >&2; bed_fail "the systemd container did not start"; }
+    ((SECONDS < deadline)) || { cat "$d/console.log" >&2; bed_fail "the systemd container did not start"; }
+    sleep 0.1
+  done
+  BED_SYSTEMD_PID=$child
+  export BED_SYSTEMD_PID
+  bed_wait 60 "systemd in the container to boot" _bed_systemd_booted
+  bed_log "systemd: PID 1 of a container, $BED_SYSTEMD_PID on the host" \
+    "($(bed_systemd_exec systemctl is-system-running 2>/dev/null || :))"
+}
+
+_bed_systemd_booted() {
+  local state
+  state=$(bed_systemd_exec systemctl is-system-running 2>/dev/null) || :
+  [[ $state == running || $state == degraded ]]
+}
+
+# bed_systemd_exec CMD...: run CMD in the container (all its namespaces, its
+# root), with this shell's environment.
+bed_systemd_exec() {
+  [[ -n ${BED_SYSTEMD_PID:-} ]] || bed_fail "bed_systemd is not running"
+  nsenter -t "$BED_SYSTEMD_PID" -m -u -i -n -p -C -r -- "$@"
+}
+
+_bed_systemd_stop() {
+  local d=$1 id=$2 pid child deadline
+  pid=$(_bed_pidfile "$d/unshare.pid") || { _bed_cgroups_remove "$id"; return 0; }
+  if _bed_alive "$pid"; then
+    if child=$(pgrep -P "$pid"); then
+      nsenter -t "$child" -m -u -i -n -p -C -r -- systemctl --no-block poweroff >/dev/null 2>&1
+    fi
+    deadline=$((SECONDS + 30))
+    while _bed_alive "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+    _bed_alive "$pid" && { bed_log "systemd did not power off: killing the container"; _bed_kill 5 "$pid"; }
+  fi
+  _bed_cgroups_remove "$id"
 }

@@ -12,8 +12,8 @@ source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup   # no bed_postgres: database.host stays empty
 ok() { bed_log "ok: $*"; }
 PGP=$OE_XOE_DATABASE_CLUSTER_PORT
-SOCK=$XROOT/run/postgresql/oe-xoe
 DATA=$XROOT/var/lib/postgresql/oe-xoe
+SOCK=$DATA   # its socket, in its data folder (0700 postgres)
 # xoe's own connection: root over the socket, mapped to the superuser (peer).
 Q() { psql -X -A -t -F ' ' -h "$SOCK" -p "$PGP" -U postgres "$@"; }
 
@@ -60,8 +60,11 @@ tpl=$(Q -c "select datname from pg_database where datname like 'xoe-tpl-%' limit
 bed_assert_contains "$(as_a "$pa" -h 127.0.0.1 -p "$PGP" -U "xoe-$a" -d "$tpl" -c 'select 1')" "permission denied for database" "A into a template"
 bed_assert_contains "$(as_a "$pa" -h 127.0.0.1 -p "$PGP" -U "xoe-$b" -d "$b" -c 'select 1')" "password authentication failed" "A as B's role"
 bed_assert_contains "$(as_a "" -h 127.0.0.1 -p "$PGP" -U postgres -d postgres -c 'select 1')" "rejects connection" "A as the superuser over TCP"
-bed_assert_contains "$(as_a "" -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1')" "Peer authentication failed" "A as the superuser over the socket"
-bed_assert_contains "$(as_a "$pa" -h "$SOCK" -p "$PGP" -U "xoe-$a" -d "$a" -c 'select 1')" "rejects connection" "A's role over the socket"
+# The socket is in the data folder, out of A's reach; and pg_hba.conf lets
+# only root and postgres in over it, as the superuser (peer), nobody else.
+bed_assert_contains "$(as_a "" -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1')" "Permission denied" "A as the superuser over the socket"
+bed_assert_contains "$(runuser -u postgres -- psql -w -X -A -t -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1' 2>&1)" "1" "postgres over the socket (peer)"
+bed_assert_contains "$(runuser -u postgres -- env PGPASSWORD="$pa" psql -w -X -A -t -h "$SOCK" -p "$PGP" -U "xoe-$a" -d "$a" -c 'select 1' 2>&1)" "rejects connection" "A's role over the socket"
 runuser -u "xoe-$a" -- cat "$XROOT/var/lib/oe/xoe/services/$b/trytond.conf" >/dev/null 2>&1 && bed_fail "A reads B's config"
 runuser -u "xoe-$a" -- cat "$XROOT/var/lib/oe/xoe/services/$b/db-password" >/dev/null 2>&1 && bed_fail "A reads B's role password"
 ok "isolation: A reaches its own database only (not B's, not a template, not as B, not as the superuser)"

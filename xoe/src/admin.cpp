@@ -51,7 +51,7 @@ void rebase_files(const Settings& s, const Service& svc, const registry::Service
   // The run file holds the server's argv and environment: rewritten only when they name the port or database.
   if (render_argv(svc.recipe.server_argv, old_vars) != render_argv(svc.recipe.server_argv, new_vars) ||
       server_env(svc.recipe, old_vars) != server_env(svc.recipe, new_vars))
-    write_runit(svc.l, svc.recipe, new_vars, svc.row.user);
+    supervise(s, svc.l, svc.recipe, new_vars, svc.row.user);
 }
 
 std::vector<StoredSetting> stored_settings(core::sqlite::Database& db, const std::string& name) {
@@ -77,13 +77,13 @@ void write_settings_into_config(const Settings& s, const Service& svc) {
   if (auto account = host::find_user(svc.row.user)) host::chown_path(svc.l.config, 0, account->gid);
 }
 
-bool is_running(const Service& svc) { return runit::status(svc.l.runit).state == "run"; }
+bool is_running(const Settings& s, const Service& svc) {
+  return supervisor::status(s, svc.row.name).state == "run";
+}
 
 void start_and_probe(const Settings& s, const Service& svc) {
-  supervisor_start(s);
-  runit::wait_supervised(svc.l.runit, s.scan_dir(), 15s);
-  runit::up(svc.l.runit);
-  wait_probe(s, svc.recipe, svc.row.name, static_cast<std::uint16_t>(svc.row.port), svc.l.logs, svc.l.runit);
+  supervisor::up(s, svc.row.name);
+  wait_probe(s, svc.recipe, svc.row.name, static_cast<std::uint16_t>(svc.row.port), svc.l.logs);
 }
 
 std::optional<nlohmann::json> unfinished_memo(const Settings& s, core::JobRunner& jobs, const std::string& kind,

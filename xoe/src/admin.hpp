@@ -52,7 +52,7 @@ std::vector<StoredSetting> stored_settings(core::sqlite::Database& db, const std
 std::string with_stored_settings(const Settings& s, const std::string& name, const std::string& software,
                                  const std::string& config);
 
-bool is_running(const Service& svc);
+bool is_running(const Settings& s, const Service& svc);
 // Starts the service through the supervisor and waits for its probe.
 void start_and_probe(const Settings& s, const Service& svc);
 

@@ -34,12 +34,10 @@ namespace detail {
 void drain_source(const Settings& s, const std::string& source, const fs::path& marker) {
   auto row = need_service(s, source);
   if (row.backend != "postgresql") return;
-  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
-  Layout l = layout(s, source, recipe);
   std::error_code ec;
-  if (!fs::exists(marker, ec) && runit::status(l.runit).state != "run") return;
+  if (!fs::exists(marker, ec) && supervisor::status(s, source).state != "run") return;
   host::write_file(marker, "", fs::perms::owner_read | fs::perms::owner_write);
-  runit::down(l.runit);
+  supervisor::down(s, source);
 }
 
 void release_source(const Settings& s, const std::string& source, const fs::path& marker) {
@@ -48,10 +46,8 @@ void release_source(const Settings& s, const std::string& source, const fs::path
   auto row = need_service(s, source);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, source, recipe);
-  supervisor_start(s);
-  runit::wait_supervised(l.runit, s.scan_dir(), 15s);
-  runit::up(l.runit);
-  wait_probe(s, recipe, source, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+  supervisor::up(s, source);
+  wait_probe(s, recipe, source, static_cast<std::uint16_t>(row.port), l.logs);
   fs::remove(marker, ec);
 }
 
@@ -181,7 +177,7 @@ CopyResult copy_database(const Settings& s, const CopyRequest& rq) {
   core::JobRunner jobs(db);
   refuse_other_jobs(jobs, rq.target, "db.copy");
   CopyResult out{rq.source, rq.target, dst.role != "production", false, 0, false};
-  out.source_stopped = src.backend == "postgresql" && runit::status(s.services_dir() / src.name / "runit").state == "run";
+  out.source_stopped = src.backend == "postgresql" && supervisor::status(s, src.name).state == "run";
   auto result = jobs.run(copy_job(s, src, dst), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
   out.resumed = result.resumed;
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

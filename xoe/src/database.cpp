@@ -102,14 +102,14 @@ DropResult drop_database(const Settings& s, const DropRequest& rq) {
   Service svc = load_service(s, name);
   if (!memo) {
     if (svc.row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, svc.row.state);
-    memo = nlohmann::json{{"kind", "db.drop"}, {"request", nlohmann::json::object()}, {"was_running", is_running(svc)}};
+    memo = nlohmann::json{{"kind", "db.drop"}, {"request", nlohmann::json::object()}, {"was_running", is_running(s, svc)}};
     write_memo(s, name, *memo);
   } else {
     out.resumed = true;
   }
   bool was_running = (*memo)["was_running"].get<bool>();
   core::Job job{"db.drop", "service:" + name, {}};
-  job.steps.push_back({"stop", [&s, name] { runit::down(load_service(s, name).l.runit); }, [&s, name, was_running] {
+  job.steps.push_back({"stop", [&s, name] { supervisor::down(s, name); }, [&s, name, was_running] {
     if (was_running) start_and_probe(s, load_service(s, name));
   }});
   job.steps.push_back({"mark", [&s, name] { set_state(s, name, "dropped"); },
@@ -198,7 +198,7 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
   job.steps.push_back({"ready", [&s, name] { set_state(s, name, "ready"); },
                        [&s, name] { set_state(s, name, "dropped"); }});
   job.steps.push_back({"start", [&s, name] { start_and_probe(s, load_service(s, name)); },
-                       [&s, name] { runit::down(load_service(s, name).l.runit); }});
+                       [&s, name] { supervisor::down(s, name); }});
   run_job(s, jobs, job, name);
   out.seconds = seconds_since(t0);
   core::logger("xoe")->info("created a fresh database {} for {} from {}", out.database, name, tpl);
@@ -232,7 +232,7 @@ RenameResult rename_database(const Settings& s, const RenameRequest& rq) {
       if (fs::exists(p, ec)) fail(ErrorKind::conflict, "{} exists already", p.string());
     memo = nlohmann::json{{"kind", "db.rename"},
                           {"request", request},
-                          {"was_running", is_running(svc)},
+                          {"was_running", is_running(s, svc)},
                           {"old", svc.row.database}};
     write_memo(s, name, *memo);
   }
@@ -253,7 +253,7 @@ RenameResult rename_database(const Settings& s, const RenameRequest& rq) {
     rebase_files(s, cur, a, b);
   };
   core::Job job{"db.rename", "service:" + name, {}};
-  job.steps.push_back({"stop", [&s, name] { runit::down(load_service(s, name).l.runit); }, [&s, name, was_running] {
+  job.steps.push_back({"stop", [&s, name] { supervisor::down(s, name); }, [&s, name, was_running] {
     if (was_running) start_and_probe(s, load_service(s, name));
   }});
   job.steps.push_back({"database", [&s, name, from, to] { move_database(s, load_service(s, name), from, to); },
@@ -262,7 +262,7 @@ RenameResult rename_database(const Settings& s, const RenameRequest& rq) {
                        [name_it, from, to] { name_it(to, from); }});
   job.steps.push_back({"start", [&s, name, was_running] {
     if (was_running) start_and_probe(s, load_service(s, name));
-  }, [&s, name] { runit::down(load_service(s, name).l.runit); }});
+  }, [&s, name] { supervisor::down(s, name); }});
   out.resumed = run_job(s, jobs, job, name).resumed;
   out.seconds = seconds_since(t0);
   core::logger("xoe")->info("renamed the database of {} from {} to {}", name, from, to);

@@ -25,7 +25,7 @@ using core::fail;
 namespace {
 
 constexpr std::string_view pg_lib = "/usr/lib/postgresql";
-// The cluster's runit service in the scan folder: not a label, so never a service's name.
+// The cluster's name for the supervisor: not a label, so never a service's.
 constexpr std::string_view cluster_service = "_postgresql";
 constexpr auto cluster_start_timeout = 60s;
 
@@ -47,8 +47,6 @@ std::string first_line(const fs::path& file) {
   return text.substr(0, text.find('\n'));
 }
 
-fs::path cluster_runit(const Settings& s) { return s.state / "postgresql" / "runit"; }
-fs::path socket_dir(const Settings& s) { return fs::path(s.db_host); }
 
 bool ready(const Settings& s) {
   auto r = core::run({"pg_isready", "-q", "-h", s.db_host, "-p", std::to_string(s.db_port), "-t", "2"},
@@ -133,31 +131,6 @@ void configure(const Settings& s, const host::Account& pg) {
               pg);
 }
 
-void write_service(const Settings& s, const fs::path& bin) {
-  fs::path dir = cluster_runit(s);
-  auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-               fs::perms::others_exec;
-  host::make_dir(dir / "log", xmode);
-  host::make_dir(dir / "control", xmode);
-  host::write_file(dir / "run",
-                   "#!/bin/sh\n# Written by xoe: its own PostgreSQL cluster (database.host is empty); runsv runs it.\n"
-                   "exec 2>&1\ninstall -d -o postgres -g postgres -m 0755 " +
-                       host::shell_quote(s.db_host) + "\nexec chpst -u postgres:postgres " +
-                       host::shell_quote((bin / "postgres").string()) + " -D " +
-                       host::shell_quote(s.cluster_data.string()) + "\n",
-                   xmode);
-  // runsv stops a service with TERM, a smart shutdown for PostgreSQL (it
-  // waits for every session to end): a fast shutdown (INT) instead.
-  host::write_file(dir / "control" / "t",
-                   "#!/bin/sh\n# Written by xoe: stop PostgreSQL with a fast shutdown.\n"
-                   "read pid < supervise/pid && kill -INT \"$pid\"\n",
-                   xmode);
-  fs::path logs = s.logs / std::string(cluster_service);
-  host::make_dir(logs, fs::perms::owner_all);
-  host::write_file(dir / "log" / "run", "#!/bin/sh\nexec svlogd -tt " + host::shell_quote(logs.string()) + "\n",
-                   xmode);
-}
-
 void start_cluster(const Settings& s) {
   fs::path bin = postgres_bin(s);
   auto pg = host::find_user("postgres");
@@ -165,38 +138,30 @@ void start_cluster(const Settings& s) {
     fail(ErrorKind::precondition, "no user postgres: install PostgreSQL (`xoe self-install`), or set database.host");
   initialise(s, bin, *pg);
   configure(s, *pg);
-  // The socket folder (the run script makes it again after a reboot): the
-  // server, as postgres, makes its socket there; any user may reach it, and
-  // pg_hba.conf lets only root and postgres in, as the superuser.
-  fs::path sock = socket_dir(s);
-  std::error_code ec;
-  auto open = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-              fs::perms::others_exec;
-  if (!fs::exists(sock.parent_path(), ec)) host::make_dir(sock.parent_path(), open);
-  host::make_dir(sock, open);
-  host::chown_path(sock, pg->uid, pg->gid);
-  write_service(s, bin);
-  fs::path dir = cluster_runit(s), link = s.scan_dir() / std::string(cluster_service);
-  auto st = runit::supervised(dir) ? runit::status(dir) : ProcessState{};
-  if (st.state != "run" && !host::port_free("127.0.0.1", static_cast<std::uint16_t>(s.db_port)))
+  const std::string name(cluster_service);
+  if (supervisor::status(s, name).state != "run" && !host::port_free("127.0.0.1", static_cast<std::uint16_t>(s.db_port)))
     fail(ErrorKind::precondition,
          "port {} on 127.0.0.1 is taken (another PostgreSQL?): set database.cluster_port, or database.host to use "
          "that server",
          s.db_port);
-  supervisor_start(s);
-  if (!fs::is_symlink(fs::symlink_status(link, ec))) fs::create_symlink(dir, link);
-  runit::wait_supervised(dir, s.scan_dir(), 15s);
-  runit::up(dir);
+  // Supervised like a service (runit or systemd), restarted when it dies;
+  // stopped with a fast shutdown (INT), not a smart one (TERM) that waits
+  // for the services' sessions.
+  fs::path logs = s.logs / name;
+  host::make_dir(logs, fs::perms::owner_all);
+  ServiceProgram program{name, "postgres", "postgres", {(bin / "postgres").string(), "-D", s.cluster_data.string()},
+                         {}, s.cluster_data, logs, "INT"};
+  supervisor::define(s, program);
+  supervisor::up(s, name);
   auto deadline = std::chrono::steady_clock::now() + cluster_start_timeout;
   std::set<pid_t> pids;
-  fs::path log = s.logs / std::string(cluster_service) / "current";
   while (!ready(s)) {
-    if (auto now = runit::status(dir); now.pid) pids.insert(*now.pid);
+    if (auto now = supervisor::status(s, name); now.pid) pids.insert(*now.pid);
     if (pids.size() > 3)
-      fail(ErrorKind::external, "xoe's PostgreSQL cluster keeps dying on start (log: {})", log.string());
+      fail(ErrorKind::external, "xoe's PostgreSQL cluster keeps dying on start (log: {}/current)", logs.string());
     if (std::chrono::steady_clock::now() > deadline)
-      fail(ErrorKind::external, "xoe's PostgreSQL cluster did not start within {} s (log: {})",
-           cluster_start_timeout.count(), log.string());
+      fail(ErrorKind::external, "xoe's PostgreSQL cluster did not start within {} s (log: {}/current)",
+           cluster_start_timeout.count(), logs.string());
     std::this_thread::sleep_for(100ms);
   }
   core::logger("xoe")->info("xoe's PostgreSQL cluster answers on 127.0.0.1:{}", s.db_port);

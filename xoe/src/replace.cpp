@@ -109,10 +109,8 @@ Target target_of(const Settings& s, const std::string& name) {
 }
 
 void start(const Settings& s, const Target& t) {
-  supervisor_start(s);
-  runit::wait_supervised(t.l.runit, s.scan_dir(), 15s);
-  runit::up(t.l.runit);
-  wait_probe(s, t.recipe, t.row.name, static_cast<std::uint16_t>(t.row.port), t.l.logs, t.l.runit);
+  supervisor::up(s, t.row.name);
+  wait_probe(s, t.recipe, t.row.name, static_cast<std::uint16_t>(t.row.port), t.l.logs);
 }
 
 void chown_data(const Target& t) {
@@ -124,7 +122,7 @@ void chown_data(const Target& t) {
 void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) {
   job.steps.push_back({"stop", [&s, r] {
     Target t = target_of(s, r.target);
-    runit::down(t.l.runit);
+    supervisor::down(s, t.row.name);
   }, [&s, r] {
     Target t = target_of(s, r.target);
     if (t.row.state == "ready") start(s, t);
@@ -177,7 +175,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
 
   job.steps.push_back({"start", [&s, r] { start(s, target_of(s, r.target)); }, [&s, r] {
     Target t = target_of(s, r.target);
-    runit::down(t.l.runit);
+    supervisor::down(s, t.row.name);
   }});
 
   job.steps.push_back({"finish", [&s, r] {

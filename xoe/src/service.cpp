@@ -73,8 +73,7 @@ std::string probe_address(const Settings& s) { return s.listen == "0.0.0.0" ? "1
 
 Layout layout(const Settings& s, const std::string& name, const Recipe& recipe) {
   fs::path dir = s.services_dir() / name;
-  return {dir,         dir / recipe.config_name, dir / "admin-password", dir / "data",
-          dir / "runit", s.scan_dir() / name,   s.logs / name};
+  return {dir, dir / recipe.config_name, dir / "admin-password", dir / "data", s.logs / name};
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -202,7 +201,7 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
 }
 
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
-                const fs::path& logs, const fs::path& runit_dir) {
+                const fs::path& logs) {
   auto deadline = std::chrono::steady_clock::now() + probe_timeout;
   std::set<pid_t> pids;  // a server that keeps dying is reported at once, not after the timeout
   TemplateVars none;
@@ -210,7 +209,7 @@ void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name
   for (;;) {
     auto a = host::http_post(probe_address(s), port, path, body, 2s);
     if (a && a->status == 200 && a->body.find(recipe.probe_expect) != std::string::npos) return;
-    if (auto st = runit::status(runit_dir); st.pid) pids.insert(*st.pid);
+    if (auto st = supervisor::status(s, name); st.pid) pids.insert(*st.pid);
     if (pids.size() > 3)
       fail(ErrorKind::external, "service {} keeps dying on start (log: {}/current)", name, logs.string());
     if (std::chrono::steady_clock::now() > deadline)
@@ -291,23 +290,10 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
 
 // ---------------------------------------------------------------- the create job
 
-void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v,
-                 const std::string& user) {
-  auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
-               fs::perms::others_exec;
-  host::make_dir(l.runit / "log", xmode);
-  std::string run = "#!/bin/sh\n# Written by xoe for service " + v.vars.at("name") +
-                    "; runsv runs it. Do not edit: xoe rewrites it.\nexec 2>&1\nexec chpst -u " +
-                    host::shell_quote(user + ":" + user + ":" + std::string(services_group)) +
-                    " /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 LANG=C.UTF-8";
-  for (const auto& [k, val] : server_env(recipe, v)) run += " " + host::shell_quote(k + "=" + val);
-  for (const auto& a : render_argv(recipe.server_argv, v)) run += " " + host::shell_quote(a);
-  run += "\n";
-  host::write_file(l.runit / "run", run, xmode);
-  host::write_file(l.runit / "log" / "run",
-                   "#!/bin/sh\n# Written by xoe: the service's log, rotated by svlogd.\nexec svlogd -tt " +
-                       host::shell_quote(l.logs.string()) + "\n",
-                   xmode);
+void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const TemplateVars& v,
+               const std::string& user) {
+  supervisor::define(s, {v.vars.at("name"), user, std::string(services_group), render_argv(recipe.server_argv, v),
+                         server_env(recipe, v), l.dir, l.logs});
 }
 
 core::Job create_job(const Settings& s, const Plan& p) {
@@ -385,17 +371,9 @@ core::Job create_job(const Settings& s, const Plan& p) {
     Layout l = layout(s, p.name, recipe);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     host::make_dir(l.logs, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
-    write_runit(l, recipe, v, p.user);
-    // Taken up by runsv now, started later: the `down` file keeps it down.
-    host::write_file(l.runit / "down", "", fs::perms::owner_read | fs::perms::owner_write);
-    supervisor_start(s);
-    std::error_code ec;
-    if (!fs::is_symlink(fs::symlink_status(l.link, ec))) fs::create_symlink(l.runit, l.link);
+    supervise(s, l, recipe, v, p.user);  // down until the start step
   }, [&s, p] {
-    fs::path dir = s.services_dir() / p.name / "runit";
-    std::error_code ec;
-    fs::remove(s.scan_dir() / p.name, ec);
-    runit::release(dir);
+    supervisor::release(s, p.name);
     host::remove_tree(s.logs / p.name);
   }});
 
@@ -452,14 +430,9 @@ core::Job create_job(const Settings& s, const Plan& p) {
   job.steps.push_back({"start", [&s, p] {
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
-    runit::wait_supervised(l.runit, s.scan_dir(), 15s);
-    runit::up(l.runit);
-    wait_probe(s, recipe, p.name, p.port, l.logs, l.runit);
-  }, [&s, p] {
-    fs::path dir = s.services_dir() / p.name / "runit";
-    std::error_code ec;
-    if (fs::exists(dir, ec)) runit::down(dir);
-  }});
+    supervisor::up(s, p.name);
+    wait_probe(s, recipe, p.name, p.port, l.logs);
+  }, [&s, p] { supervisor::down(s, p.name); }});
 
   job.steps.push_back({"ready", [&s, p] {
     auto db = registry::open(s);
@@ -492,7 +465,7 @@ ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool
     i.admin_login = "admin";
   }
   if (with_state && r.state == "ready") {
-    auto st = runit::status(s.services_dir() / r.name / "runit");
+    auto st = supervisor::status(s, r.name);
     i.state = st.state;
     i.pid = st.pid;
     i.seconds = st.seconds;
@@ -623,10 +596,8 @@ ServiceInfo start_service(const Settings& s, const std::string& name) {
   if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, name, recipe);
-  supervisor_start(s);
-  runit::wait_supervised(l.runit, s.scan_dir(), 15s);
-  runit::up(l.runit);
-  wait_probe(s, recipe, name, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+  supervisor::up(s, name);
+  wait_probe(s, recipe, name, static_cast<std::uint16_t>(row.port), l.logs);
   return show_service(s, name);
 }
 
@@ -634,7 +605,7 @@ ServiceInfo stop_service(const Settings& s, const std::string& name) {
   auto row = need_service(s, name);
   auto lock = core::FileLock::acquire(s.locks, "xoe.service." + name);
   if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
-  runit::down(s.services_dir() / name / "runit");
+  supervisor::down(s, name);
   return show_service(s, name);
 }
 
@@ -663,11 +634,7 @@ Removed remove_service(const Settings& s, const std::string& name) {
   Plan p = plan_from_row(*row);
   db.execute("UPDATE services SET state = 'removing' WHERE name = ?1", name);
   core::Job job{"service.remove", "service:" + name, {}};
-  job.steps.push_back({"supervisor", [&s, p] {
-    std::error_code ec;
-    fs::remove(s.scan_dir() / p.name, ec);
-    runit::release(s.services_dir() / p.name / "runit");
-  }, {}});
+  job.steps.push_back({"supervisor", [&s, p] { supervisor::release(s, p.name); }, {}});
   job.steps.push_back({"database", [&s, p] {
     // The students' copies it serves (xoe students) go with it.
     std::vector<std::string> copies;

@@ -191,7 +191,7 @@ ServiceConfig change_service_config(const Settings& s, const ConfigChange& chang
     }
     memo = nlohmann::json{{"kind", "service.config"},
                           {"request", request},
-                          {"was_running", is_running(svc)},
+                          {"was_running", is_running(s, svc)},
                           {"old", {{"port", row.port}, {"settings", old}}}};
     write_memo(s, change.service, *memo);
   }
@@ -243,7 +243,7 @@ ServiceConfig change_service_config(const Settings& s, const ConfigChange& chang
 
   core::Job job{"service.config", "service:" + name, {}};
   job.steps.push_back({"stop", [&s, name, was_running] {
-    if (was_running) runit::down(load_service(s, name).l.runit);
+    if (was_running) supervisor::down(s, name);
   }, [&s, name, was_running] {
     if (was_running) start_and_probe(s, load_service(s, name));
   }});
@@ -252,7 +252,7 @@ ServiceConfig change_service_config(const Settings& s, const ConfigChange& chang
   job.steps.push_back({"start", [&s, name, was_running] {
     if (was_running) start_and_probe(s, load_service(s, name));
   }, [&s, name, was_running] {
-    if (was_running) runit::down(load_service(s, name).l.runit);
+    if (was_running) supervisor::down(s, name);
   }});
   try {
     jobs.run(job, core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);

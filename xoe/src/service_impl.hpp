@@ -37,7 +37,7 @@ std::string probe_address(const Settings& s);
 
 // Where a service's files are.
 struct Layout {
-  std::filesystem::path dir, config, password, data, runit, link, logs;
+  std::filesystem::path dir, config, password, data, logs;
 };
 Layout layout(const Settings& s, const std::string& name, const Recipe& recipe);
 
@@ -62,13 +62,14 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
                const std::filesystem::path& password_file, const std::filesystem::path& cwd);
 // Waits until the service answers its health probe (probe_timeout).
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
-                const std::filesystem::path& logs, const std::filesystem::path& runit_dir);
+                const std::filesystem::path& logs);
 
 // The template database of (software, version, backend, modules), built once and kept.
 void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, const std::string& backend,
                      const std::vector<std::string>& modules, const std::string& tpl);
-// The runit service folder's `run` and `log/run` scripts.
-void write_runit(const Layout& l, const Recipe& recipe, const TemplateVars& v, const std::string& user);
+// The service's supervisor entry (supervisor::define): its server's argv and environment, run as `user`.
+void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const TemplateVars& v,
+               const std::string& user);
 // PostgreSQL copies (copy.cpp) with CREATE DATABASE ... TEMPLATE, which fails
 // while anyone else is connected to the source. drain_source stops the
 // source's server when it runs (PostgreSQL only) and leaves `marker`, so that

@@ -22,10 +22,11 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.db_service_host = s.db_host;
   if (s.db_host.empty()) {
     s.own_cluster = true;
-    // Not below ROOT/run/oe (0750 root): the server, as postgres, makes its socket there.
-    s.db_host = (paths.root() / "run/postgresql/oe-xoe").string();
-    s.db_port = config.get_int("database.cluster_port");
     s.cluster_data = paths.root() / "var/lib/postgresql/oe-xoe";
+    // Its socket in its data folder (postgres's, 0700): root alone reaches
+    // it, and no folder under /run must be made again after a reboot.
+    s.db_host = s.cluster_data.string();
+    s.db_port = config.get_int("database.cluster_port");
     s.db_service_host = "127.0.0.1";
   } else if (s.db_host.front() == '/') {
     s.db_service_host = "127.0.0.1";
@@ -33,6 +34,7 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.port_min = config.get_int("services.port_min");
   s.port_max = config.get_int("services.port_max");
   s.listen = config.get_string("services.listen");
+  s.supervisor = config.get_string("supervisor.kind");
   s.mail_catcher = config.get_string("mail.catcher");
   // No catcher configured: a port nothing listens on, so no mail of a copy leaves the host.
   if (s.mail_catcher.empty()) s.mail_catcher = "smtp://127.0.0.1:1";

@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "host.hpp"
+#include "systemd.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -86,14 +87,11 @@ core::RunResult sv(const std::vector<std::string>& args, bool check = true) {
   return core::run(argv, {.timeout = 90s, .check = check});
 }
 
-}  // namespace
+// The runit service folder of service `name`.
+fs::path runit_dir(const Settings& s, const std::string& name) { return s.services_dir() / name / "runit"; }
 
-SupervisorStatus supervisor_status(const Settings& s) {
-  auto pid = running_pid(s);
-  return {pid.has_value(), pid, s.scan_dir()};
-}
-
-void supervisor_start(const Settings& s) {
+// Starts runsvdir for this root unless it runs. Idempotent.
+void start_runsvdir(const Settings& s) {
   auto mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
   host::make_dir(s.scan_dir(), mode);
   host::make_dir(s.run, mode);
@@ -112,7 +110,36 @@ void supervisor_start(const Settings& s) {
   core::logger("xoe")->info("started runsvdir on {}", s.scan_dir().string());
 }
 
+}  // namespace
+
+std::string_view kind_name(SupervisorKind kind) { return kind == SupervisorKind::systemd ? "systemd" : "runit"; }
+
+bool systemd_booted() {
+  std::error_code ec;
+  return fs::is_directory("/run/systemd/system", ec);
+}
+
+SupervisorKind supervisor_kind(const Settings& s) {
+  if (s.supervisor == "runit") return SupervisorKind::runit;
+  bool booted = systemd_booted();
+  if (s.supervisor == "systemd" && !booted)
+    fail(ErrorKind::precondition, "supervisor.kind is systemd, but systemd is not PID 1 on this host");
+  return booted ? SupervisorKind::systemd : SupervisorKind::runit;
+}
+
+SupervisorStatus supervisor_status(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return {SupervisorKind::systemd, true, 1, systemd::unit_dir};
+  auto pid = running_pid(s);
+  return {SupervisorKind::runit, pid.has_value(), pid, s.scan_dir()};
+}
+
+void supervisor_start(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start_enabled(s);
+  start_runsvdir(s);
+}
+
 void supervisor_stop(const Settings& s) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop_all(s);
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
   std::vector<fs::path> services;
   std::error_code ec;
@@ -126,6 +153,73 @@ void supervisor_stop(const Settings& s) {
   fs::remove(pid_file(s), ec);
   for (const auto& dir : services) runit::release(dir);
 }
+
+namespace supervisor {
+
+void define(const Settings& s, const ServiceProgram& p) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::write_unit(s, p);
+  fs::path dir = runit_dir(s, p.name), link = s.scan_dir() / p.name;
+  auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+               fs::perms::others_exec;
+  std::error_code ec;
+  bool is_new = !fs::is_symlink(fs::symlink_status(link, ec));
+  host::make_dir(dir / "log", xmode);
+  std::string run = "#!/bin/sh\n# Written by xoe for service " + p.name +
+                    "; runsv runs it. Do not edit: xoe rewrites it.\nexec 2>&1\nexec chpst -u " +
+                    host::shell_quote(p.user + ":" + p.user + ":" + p.group) +
+                    " /usr/bin/env -i PATH=/usr/bin:/bin LC_ALL=C.UTF-8 LANG=C.UTF-8";
+  for (const auto& [k, val] : p.env) run += " " + host::shell_quote(k + "=" + val);
+  for (const auto& a : p.argv) run += " " + host::shell_quote(a);
+  run += "\n";
+  host::write_file(dir / "run", run, xmode);
+  // runsv runs control/t instead of sending TERM when it exits 0.
+  if (p.stop_signal.empty()) {
+    fs::remove(dir / "control" / "t", ec);
+  } else {
+    host::make_dir(dir / "control", xmode);
+    host::write_file(dir / "control" / "t",
+                     "#!/bin/sh\n# Written by xoe: stop the server with SIG" + p.stop_signal +
+                         " instead of TERM.\nread pid < supervise/pid && exec kill -s " + p.stop_signal +
+                         " \"$pid\"\n",
+                     xmode);
+  }
+  host::write_file(dir / "log" / "run",
+                   "#!/bin/sh\n# Written by xoe: the service's log, rotated by svlogd.\nexec svlogd -tt " +
+                       host::shell_quote(p.logs.string()) + "\n",
+                   xmode);
+  if (!is_new) return;
+  // Taken up by runsv now, started later: the `down` file keeps it down.
+  host::write_file(dir / "down", "", fs::perms::owner_read | fs::perms::owner_write);
+  start_runsvdir(s);
+  fs::create_symlink(dir, link);
+}
+
+void up(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start(s, name);
+  start_runsvdir(s);
+  runit::wait_supervised(runit_dir(s, name), s.scan_dir(), 15s);
+  runit::up(runit_dir(s, name));
+}
+
+void down(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop(s, name);
+  std::error_code ec;
+  if (fs::is_directory(runit_dir(s, name), ec)) runit::down(runit_dir(s, name));
+}
+
+ProcessState status(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::status(s, name);
+  return runit::status(runit_dir(s, name));
+}
+
+void release(const Settings& s, const std::string& name) {
+  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::remove(s, name);
+  std::error_code ec;
+  fs::remove(s.scan_dir() / name, ec);
+  runit::release(runit_dir(s, name));
+}
+
+}  // namespace supervisor
 
 namespace runit {
 

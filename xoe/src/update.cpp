@@ -85,16 +85,14 @@ void write_service_files(const Settings& s, const registry::ServiceRow& row, con
   if (row.role != "production") config += render(recipe.neutralise_config, v);
   host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
   if (auto account = host::find_user(row.user)) host::chown_path(l.config, 0, account->gid);
-  write_runit(l, recipe, v, row.user);
+  supervise(s, l, recipe, v, row.user);
 }
 
 void start_and_probe(const Settings& s, const registry::ServiceRow& row) {
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, row.name, recipe);
-  supervisor_start(s);
-  runit::wait_supervised(l.runit, s.scan_dir(), 15s);
-  runit::up(l.runit);
-  wait_probe(s, recipe, row.name, static_cast<std::uint16_t>(row.port), l.logs, l.runit);
+  supervisor::up(s, row.name);
+  wait_probe(s, recipe, row.name, static_cast<std::uint16_t>(row.port), l.logs);
 }
 
 core::Job update_job(const Settings& s, const std::string& name) {
@@ -105,7 +103,7 @@ core::Job update_job(const Settings& s, const std::string& name) {
 
   job.steps.push_back({"stop", [&s, name] {
     auto row = need_service(s, name);
-    runit::down(layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version)).runit);
+    supervisor::down(s, name);
   }, [&s, name, work] {
     if (!present(work / "was-running")) return;
     start_and_probe(s, need_service(s, name));
@@ -235,7 +233,7 @@ core::Job update_job(const Settings& s, const std::string& name) {
 
   auto stop_new = [&s, name] {
     auto row = need_service(s, name);
-    runit::down(layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version)).runit);
+    supervisor::down(s, name);
   };
   job.steps.push_back({"start", [&s, name, stop_new] {
     try {
@@ -249,7 +247,7 @@ core::Job update_job(const Settings& s, const std::string& name) {
   job.steps.push_back({"finish", [&s, name, work] {
     auto row = need_service(s, name);
     if (!present(work / "was-running"))
-      runit::down(layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version)).runit);
+      supervisor::down(s, name);
     if (row.backend == "postgresql") {
       pg_drop(s, previous_db(name));
       pg_drop(s, migration_db(name));
@@ -341,7 +339,7 @@ UpdateResult update_service(const Settings& s, const UpdateRequest& rq) {
     host::write_file(work / "from-version", row.version + "\n", fmode);
     host::write_file(work / "backup", out.backup.string() + "\n", fmode);
     Layout l = layout(s, rq.service, find_recipe(s.recipe_dirs, row.software, row.version));
-    if (runit::status(l.runit).state == "run") host::write_file(work / "was-running", "", fmode);
+    if (supervisor::status(s, rq.service).state == "run") host::write_file(work / "was-running", "", fmode);
     auto current = service_series(s, rq.service);
     if (rq.patches) {
       build_code(s, row.software, to, rq.patches, work / "code");  // a series that does not apply stops here

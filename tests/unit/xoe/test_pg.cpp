@@ -49,7 +49,7 @@ TEST(Pg, HandOverNamesTheRoleQuotedEverywhere) {
 TEST(Pg, AnEmptyHostMeansXoesOwnClusterOnItsOwnPort) {
   auto s = settings_with({});
   EXPECT_TRUE(s.own_cluster);
-  EXPECT_EQ(s.db_host, "/srv/oe/run/postgresql/oe-xoe");
+  EXPECT_EQ(s.db_host, "/srv/oe/var/lib/postgresql/oe-xoe");  // its socket in its data folder
   EXPECT_EQ(s.db_port, 5433);
   EXPECT_EQ(s.db_service_host, "127.0.0.1");
   EXPECT_EQ(s.cluster_data, "/srv/oe/var/lib/postgresql/oe-xoe");

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // Services: one running Tryton or Odoo server with its own system user,
-// config file, port, database, data folder, log and runit service folder.
+// config file, port, database, data folder, log and supervisor entry (runit
+// service folder or systemd unit).
 // The registry is ROOT/var/lib/oe/xoe/xoe.db; layout under
 // ROOT/var/lib/oe/xoe/services/NAME/ (docs/xoe.md).
 
@@ -32,7 +33,7 @@ struct ServiceInfo {
   std::string user;  // the system user it runs as
   std::string admin_login;
   std::vector<std::string> modules;  // activated on top of the base modules
-  // "run", "down", "finish", "unsupervised" (runit), or "creating" while
+  // "run", "down", "finish", "unsupervised" (the supervisor), or "creating" while
   // its creation is unfinished.
   std::string state;
   std::optional<pid_t> pid;

@@ -38,6 +38,7 @@ struct Settings {
   std::int64_t port_min = 8000;
   std::int64_t port_max = 8999;
   std::string listen;  // address services listen on
+  std::string supervisor = "auto";  // supervisor.kind: runit, systemd or auto (supervisor.hpp)
   std::string mail_catcher;  // smtp://HOST:PORT neutralised copies send mail to
   std::filesystem::path backups;  // backups of service NAME go to backups/NAME/
   std::int64_t keep_daily = 7;

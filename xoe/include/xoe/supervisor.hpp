@@ -1,45 +1,118 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// The supervisor of this root's services: runit. xoe starts one
-// `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per root (through start-stop-daemon,
-// which detaches it) when it is not running; each service is a runit
-// service folder linked into that scan folder, whose `run` script xoe
-// writes. runsv restarts a service that dies; `sv` starts, stops and reads
-// its state. (systemd units, for hosts where systemd is PID 1, come later.)
+// The supervisor of this root's services: runit or systemd (the key
+// supervisor.kind; auto is systemd when systemd is PID 1). The rest of xoe
+// uses only the functions of namespace `supervisor` below, which take the
+// service's name and work the same under both; docs/xoe.md, Supervisor.
+//
+// runit: xoe starts one `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per
+// root (through start-stop-daemon, which detaches it) when it is not
+// running; each service is a runit service folder linked into that scan
+// folder, whose `run` script xoe writes. runsv restarts a service that dies;
+// `sv` starts, stops and reads its state.
+//
+// systemd: each service is a unit whose file xoe writes (see systemd.hpp
+// for its name and place); systemd restarts a service that fails; systemctl
+// starts, stops and reads its state.
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "xoe/settings.hpp"
 
 namespace xoe {
 
+enum class SupervisorKind { runit, systemd };
+
+std::string_view kind_name(SupervisorKind kind);
+
+// True when systemd is this host's PID 1: /run/systemd/system is a folder
+// (the test of sd_booted(3)).
+bool systemd_booted();
+
+// The supervisor of this root: supervisor.kind, auto resolved with
+// systemd_booted(). Throws precondition when it is systemd and systemd is
+// not PID 1.
+SupervisorKind supervisor_kind(const Settings& settings);
+
 struct SupervisorStatus {
+  SupervisorKind kind = SupervisorKind::runit;
   bool running = false;
-  std::optional<pid_t> pid;
-  std::filesystem::path scan_dir;
+  std::optional<pid_t> pid;        // runsvdir's, or 1 (systemd)
+  std::filesystem::path scan_dir;  // runsvdir's scan folder, or the folder of the unit files
 };
 
 SupervisorStatus supervisor_status(const Settings& settings);
 
-// Starts runsvdir for this root unless it runs. Idempotent.
+// runit: starts runsvdir for this root unless it runs. systemd: starts the
+// services of this root that are enabled (not stopped by xoe). Idempotent.
 void supervisor_start(const Settings& settings);
 
-// Stops every service of the scan folder, tells each runsv to exit, stops
-// runsvdir, and waits until none of them is left.
+// Stops every service of this root and, under runit, runsvdir, and waits
+// until none of them is left. What was started stays so: supervisor start
+// starts it again.
 void supervisor_stop(const Settings& settings);
 
-// The state of one runit service folder, as `sv status` reports it.
+// The state of one service as the supervisor reports it.
 struct ProcessState {
-  std::string state;  // "run", "down", "finish", or "unsupervised" (no runsv for it)
+  std::string state;  // "run", "down", "finish", or "unsupervised" (no supervisor entry watched)
   std::optional<pid_t> pid;
   std::int64_t seconds = 0;  // in that state for
 };
 
+// What the supervisor runs for a service: the server's argv (no shell), as
+// `user` with its own group and the supplementary group `group`, in an
+// environment of PATH=/usr/bin:/bin, LC_ALL and LANG C.UTF-8, then `env`;
+// stdout and stderr appended to `logs`/current.
+struct ServiceProgram {
+  std::string name;
+  std::string user;
+  std::string group;
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  std::filesystem::path dir;   // the service's folder: the server's working folder under systemd
+  std::filesystem::path logs;  // the log folder
+  // The signal that stops the server ("INT", ...); empty: TERM. PostgreSQL
+  // takes TERM as a smart shutdown, which waits for every session to end.
+  std::string stop_signal;
+};
+
+namespace supervisor {
+
+// Writes the supervisor entry of program.name: runit's service folder and
+// its link into the scan folder (starting runsvdir), or the unit file and a
+// daemon-reload. A new entry stays down until up(); an existing one is
+// rewritten and keeps its state (a running server runs on with the old
+// argv until it is restarted).
+void define(const Settings& settings, const ServiceProgram& program);
+
+// Starts the service and marks it to be started again with the supervisor
+// (runit: no `down` file; systemd: enabled); returns once the supervisor
+// runs it (not once it answers). Throws external when the supervisor fails.
+void up(const Settings& settings, const std::string& name);
+
+// Stops the service and marks it to stay down; a service without an entry
+// is left alone.
+void down(const Settings& settings, const std::string& name);
+
+ProcessState status(const Settings& settings, const std::string& name);
+
+// Stops the service and removes its supervisor entry (runit: the link, the
+// runsv; the folder goes with the service's folder. systemd: the unit
+// file). A service without an entry is left alone.
+void release(const Settings& settings, const std::string& name);
+
+}  // namespace supervisor
+
+// The runit side, for the implementation and its tests.
 namespace runit {
 
 ProcessState status(const std::filesystem::path& service_dir);

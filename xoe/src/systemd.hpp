@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// The systemd side of the supervisor (supervisor.hpp): one unit per service,
+// its file written by xoe into systemd's own folder /etc/systemd/system
+// (systemd reads no other; a unit file under ROOT linked from there would be
+// removed by `systemctl disable`), named after the service and, for a root
+// other than /, a hash of the root, so that two roots never clash:
+//   root /      xoe-NAME.service
+//   root ROOT   xoe_HASH_NAME.service   (HASH: 16 hex digits of ROOT's path)
+// Service names are labels (a-z, 0-9, '-'), so the two forms never meet.
+// The pure parts (names, the unit's text, the state from `systemctl show`)
+// are separate for the unit tests; docs/xoe.md, Supervisor.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "xoe/settings.hpp"
+#include "xoe/supervisor.hpp"
+
+namespace xoe::systemd {
+
+// Where xoe writes the unit files.
+inline const std::filesystem::path unit_dir = "/etc/systemd/system";
+
+// The unit of service `name` under `root`. Pure.
+std::string unit_name(const std::filesystem::path& root, const std::string& name);
+// A glob (systemctl's and fnmatch's) matching the units of `root`, and only those. Pure.
+std::string unit_pattern(const std::filesystem::path& root);
+
+// One word of a unit file's ExecStart= (`exec`: '$' doubled, since systemd
+// expands variables there) or Environment= line, quoted the way systemd
+// unquotes it: in double quotes, with '\\', '"' and control characters
+// escaped C-style and '%' doubled (specifiers). Pure.
+enum class Field { exec, environment };
+std::string quote(std::string_view word, Field field);
+
+// The unit file of `program` under `root`: User=, Group= and
+// SupplementaryGroups=, the environment of the runit `run` file, ExecStart=
+// with the argv (no shell), Restart=on-failure a second after a failure,
+// stdout and stderr appended to LOGS/current, WantedBy=multi-user.target.
+// Throws invalid for an argv[0] that is not an absolute path or a path or
+// name systemd cannot take (a newline). Pure.
+std::string unit_text(const std::filesystem::path& root, const ServiceProgram& program);
+
+// The state of a unit from the output of `systemctl show -p LoadState,
+// ActiveState,SubState,MainPID,ActiveEnterTimestampMonotonic,
+// StateChangeTimestampMonotonic` at CLOCK_MONOTONIC `now_usec`:
+//   not loaded (no unit file)           unsupervised
+//   active, reloading                   run (pid: MainPID), seconds since ActiveEnter
+//   activating with a main process      run
+//   deactivating                        finish
+//   inactive, failed, activating in auto-restart (waiting to restart) and the rest   down
+// Pure.
+ProcessState parse_show(std::string_view show, std::uint64_t now_usec);
+
+// The systemctl calls (through core::run, argv only).
+void daemon_reload();
+void write_unit(const Settings& settings, const ServiceProgram& program);
+void start(const Settings& settings, const std::string& name);
+void stop(const Settings& settings, const std::string& name);
+ProcessState status(const Settings& settings, const std::string& name);
+void remove(const Settings& settings, const std::string& name);
+// The unit files of this root (names), from unit_dir.
+std::vector<std::string> units(const Settings& settings);
+// Starts the enabled units of this root; stops all its units.
+void start_enabled(const Settings& settings);
+void stop_all(const Settings& settings);
+
+}  // namespace xoe::systemd
