@@ -110,6 +110,31 @@ pid4=$(XS service status "$s" --json | xoe_json 'd["service"]["pid"]')
 bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login after restart"
 ok "stop (inactive, disabled), start (active, enabled), restart (pid $pid3 -> $pid4)"
 
+# xoe's own PostgreSQL cluster (database.host empty) under systemd: a unit
+# like a service's, as postgres, stopped with SIGINT; systemd restarts it.
+q=pq-$XID
+out=$(XS service create "$q" --software tryton --version 7.0 --json)
+qpw=$(xoe_json 'd["service"]["admin_password"]' <<<"$out")
+qport=$(XS service show "$q" --json | xoe_json 'd["service"]["port"]')
+bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q on xoe's own cluster"
+mapfile -t punits < <(C find /etc/systemd/system -maxdepth 1 -name "xoe_*__postgresql.service" -printf '%f\n')
+bed_assert_eq 1 "${#punits[@]}" "unit files of the cluster"
+punit=${punits[0]}
+ptext=$(C cat "/etc/systemd/system/$punit")
+for line in "User=postgres" "KillSignal=SIGINT" "KillMode=mixed" "Restart=on-failure" \
+            "\"-D\" \"$XROOT/var/lib/postgresql/oe-xoe\""; do
+  bed_assert_contains "$ptext" "$line" "the cluster's unit"
+done
+bed_assert_eq "active enabled" "$(sd_show "$punit" ActiveState) $(C systemctl is-enabled "$punit")" "the cluster's unit"
+pm=$(sd_show "$punit" MainPID)
+bed_assert_eq postgres "$(C stat -c %U "/proc/$pm")" "the postmaster's user"
+C kill -9 "$pm"
+cluster_back() { local m; m=$(sd_show "$punit" MainPID); [[ $m != 0 && $m != "$pm" && $(sd_show "$punit" ActiveState) == active ]]; }
+bed_wait 60 "systemd restarting the cluster" cluster_back
+bed_wait 60 "$q answering after the cluster's restart" xoe_login "$qport" "$q" admin "$qpw"
+XS service remove "$q" >/dev/null
+ok "own PostgreSQL cluster: unit $punit (postgres, SIGINT), restarted after kill -9, $q logs in"
+
 # A service of another root: its own unit, left alone by this root's supervisor stop.
 b=sb-$XID
 XS2() { bed_systemd_exec xoe --root "$XROOT2" "$@"; }
