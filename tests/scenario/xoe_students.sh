@@ -160,7 +160,7 @@ bed_assert_eq 0 "$(X students list --group g4 --json | xoe_json 'len(d["students
 bed_assert_eq 1 "$(xoe_login "$pport" "$p" admin "$ppw")" "production's admin"
 # students copy killed half-way (production and test both drained): the next run finishes it.
 X students disseminate "$p" --group g5 --list "$list" >/dev/null
-rc=0; OE_CRASH_AT=students.copy:neutralise X students copy "$p" --group g5 >/dev/null 2>&1 || rc=$?
+rc=0; OE_CRASH_AT=students.copy:clone X students copy "$p" --group g5 >/dev/null 2>&1 || rc=$?
 bed_assert_eq 137 "$rc" "killed students copy"
 bed_assert_eq "down down" "$(state "$p") $(state "$t")" "both services stopped by the killed copy"
 r=$(X students copy "$p" --group g5 --json)

@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "core/error.hpp"
+#include "core/lock.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
@@ -110,6 +111,7 @@ std::size_t build_code(const Settings& s, const std::string& software, const std
   // marked (compileall would otherwise stat every file of it at each create).
   fs::path compiled = s.software_dir() / software / version / ".compiled";
   std::error_code ec;
+  auto lock = core::FileLock::acquire(s.locks, "xoe.compile." + software + "-" + version);
   if (!fs::exists(compiled, ec)) {
     compile_python(s, software, version, v.standard);
     host::write_file(compiled, "", fs::perms::owner_read | fs::perms::owner_write);

@@ -40,6 +40,11 @@ void drain_source(const Settings& s, const std::string& source, const fs::path& 
   supervisor::down(s, source);
 }
 
+void restart_source(const Settings& s, const std::string& source, const fs::path& marker) {
+  std::error_code ec;
+  if (fs::exists(marker, ec)) supervisor::up(s, source);
+}
+
 void release_source(const Settings& s, const std::string& source, const fs::path& marker) {
   std::error_code ec;
   if (!fs::exists(marker, ec)) return;

@@ -75,8 +75,10 @@ std::string now_iso() {
 }
 
 void write_file(const fs::path& path, std::string_view content, fs::perms mode) {
+  // A name of this thread's own: two writers of one file (threads of a
+  // profile's members) must not rename each other's half-written file.
   fs::path tmp = path;
-  tmp += ".tmp";
+  tmp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(::gettid());
   {
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) core::fail_errno(ErrorKind::io, "open " + tmp.string(), errno);

@@ -78,6 +78,9 @@ void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const T
 // removes the marker. Both are idempotent.
 void drain_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
 void release_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+// Starts the drained source again (when `marker` exists) without waiting for
+// its probe: release_source later waits and removes the marker.
+void restart_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
 // How pg_clone copies. `single`: the server's default strategy (WAL_LOG
 // since PostgreSQL 15: no checkpoint, but the whole copy is written to the
 // WAL). `batch`, for many copies of one stopped source: STRATEGY FILE_COPY

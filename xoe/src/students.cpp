@@ -310,6 +310,12 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
     for (const auto& c : p.copies) drop_copy(s, c);
   }});
 
+  // The copies are made: the sources' servers start again now, and answer
+  // while the copies are neutralised (`release` waits for them).
+  job.steps.push_back({"restart", [&s, p] {
+    for (const auto& service : p.services()) restart_source(s, service, drain_marker(s, p.group, service));
+  }, {}});
+
   // Neutralised as the recipe says (role "student"; the service's config is
   // not touched: the copies share its server), then the student's own user,
   // in one transaction per copy; PostgreSQL: on two sessions at once.
