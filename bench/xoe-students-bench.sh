@@ -8,7 +8,8 @@
 # country, about 190 tables). `xoe students disseminate` does more than the
 # dumps: it stops and starts the service (waiting for its probe), neutralises
 # each copy and creates each student's user (one password hash each). Both
-# start from a checkpointed server. Prints
+# start from a checkpointed server and a flushed page cache, and each is
+# timed until its writes are on the disk (CHECKPOINT, sync). Prints
 # the seconds of both and the ratio (goal: at least 10). Needs root, xoe
 # built (OE_BUILD_DIR, default ./build) and Tryton 7.0's packages reachable
 # or in OE_TEST_CACHE. Usage: bench/xoe-students-bench.sh
@@ -31,20 +32,30 @@ ref=bench-$XID
 X service create "$ref" --software tryton --version 7.0 --db-backend postgresql ${modules:+--modules "$modules"} >/dev/null
 echo "bench: reference database: $(psql -X -A -t -c "select pg_size_pretty(pg_database_size('$ref'))"), $(psql -X -A -t -d "$ref" -c "select count(*) from pg_tables where schemaname = 'public'") tables" >&2
 
-# Each side starts from a checkpointed server: with STRATEGY FILE_COPY the
-# copies ask for checkpoints, which would otherwise flush the dumps' writes.
+# Each side starts from a checkpointed server and a page cache without dirty
+# pages (sync), and is timed until its own writes are on the disk (sync):
+# with STRATEGY FILE_COPY the copies ask for checkpoints, which would
+# otherwise flush the dumps' writes, and the kernel would make the second
+# side pay for the first one's writeback.
 psql -X -q -c CHECKPOINT
+sync
 t=$(now)
 for i in $(seq -w 1 "$students"); do
   createdb "dump-$XID-$i"
   pg_dump -Fc "$ref" | pg_restore --no-owner -d "dump-$XID-$i"
 done
+psql -X -q -c CHECKPOINT
+sync
 dump=$(elapsed "$t")
 
-psql -X -q -c CHECKPOINT
 t=$(now)
 X students disseminate "$ref" --group bench --students "$students" --json >"$BED_DIR/students.json"
+psql -X -q -c CHECKPOINT
+sync
 xoe=$(elapsed "$t")
+echo "bench: xoe's steps (s): $(sqlite3 -separator ' ' "$XROOT/var/lib/oe/xoe/xoe.db" \
+  "SELECT s.name, printf('%.2f', (s.finished - s.started) / 1000.0) FROM job_step s JOIN job j ON j.id = s.job_id
+   WHERE j.kind = 'students.disseminate' AND j.key = 'group:bench' ORDER BY s.idx" | paste -sd' ')" >&2
 n=$(xoe_json 'len(d["students"]["students"])' <"$BED_DIR/students.json")
 [[ $n == "$students" ]] || bed_fail "disseminate made $n databases"
 # The result is real: the last student logs into their copy.

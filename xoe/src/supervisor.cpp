@@ -272,20 +272,52 @@ ProcessState status(const fs::path& dir) {
   return st;
 }
 
+namespace {
+
+// What runsv last wrote into supervise/stat: "run", "down", "finish".
+std::string stat_of(const fs::path& dir) {
+  std::ifstream in(dir / "supervise" / "stat");
+  std::string word;
+  in >> word;
+  return word;
+}
+
+// Waits until supervise/stat says `want`, looking every 20 ms (`sv -w`
+// looks every 420 ms, which made each start and stop last half a second).
+bool wait_stat(const fs::path& dir, std::string_view want, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (stat_of(dir) != want) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return true;
+}
+
+// `sv force-stop`: down, then KILL after 7 s.
+bool force_stop(const fs::path& dir) {
+  if (sv({"down", dir.string()}, false).exit_code != 0) return false;
+  if (wait_stat(dir, "down", 7s)) return true;
+  sv({"kill", dir.string()}, false);
+  return wait_stat(dir, "down", 5s);
+}
+
+}  // namespace
+
 void up(const fs::path& dir) {
   std::error_code ec;
   fs::remove(dir / "down", ec);
-  sv({"-w", "30", "up", dir.string()});
+  sv({"up", dir.string()});
+  if (!wait_stat(dir, "run", 30s)) fail(ErrorKind::external, "runsv did not start {} within 30 s", dir.string());
 }
 
 void down(const fs::path& dir) {
   host::write_file(dir / "down", "", fs::perms::owner_read | fs::perms::owner_write);
-  if (supervised(dir)) sv({"-w", "30", "force-stop", dir.string()});
+  if (supervised(dir) && !force_stop(dir)) fail(ErrorKind::external, "runsv did not stop {}", dir.string());
 }
 
 void release(const fs::path& dir) {
   if (!supervised(dir)) return;
-  sv({"-w", "30", "force-stop", dir.string()}, false);
+  force_stop(dir);
   sv({"exit", dir.string()}, false);
   auto deadline = std::chrono::steady_clock::now() + 20s;
   while (supervised(dir) || (fs::exists(dir / "log") && supervised(dir / "log"))) {
