@@ -63,6 +63,22 @@ else
   bed_assert_eq "0.0.2~oetest" "$(dpkg-query -W -f='${Version}' oe-suite)" "version after the refused downgrade"
   out=$(X self-update "$(mkpkg oe-suite 0.0.3~oetest)" --json)
   bed_assert_eq "0.0.2~oetest 0.0.3~oetest" "$(xoe_json 'd["update"]["from"] + " " + d["update"]["to"]' <<<"$out")" "update"
+  # The real thing: the suite's own package, made by CPack from this build.
+  cpack -G DEB -B "$BED_DIR/pkg" --config "$OE_BUILD_DIR/CPackConfig.cmake" >"$BED_DIR/cpack.log" 2>&1 \
+    || { cat "$BED_DIR/cpack.log" >&2; bed_fail "cpack"; }
+  deb=$(ls "$BED_DIR"/pkg/oe-suite_*.deb)
+  version=$(dpkg-deb -f "$deb" Version)
+  out=$(X self-update "$deb" --json)
+  bed_assert_eq "0.0.3~oetest $version" "$(xoe_json 'd["update"]["from"] + " " + d["update"]["to"]' <<<"$out")" "update to the CPack package"
+  bed_assert_eq "$version" "$(dpkg-query -W -f='${Version}' oe-suite)" "installed version of the CPack package"
+  for tool in hoe cloe xoe poe goe; do
+    bed_assert_contains "$(/usr/bin/$tool --version)" "$version" "/usr/bin/$tool --version"
+  done
+  [[ -f /usr/share/oe/recipes/tryton-7.0.toml ]] || bed_fail "the recipes are not installed"
+  # The installed xoe works: it reads this root with the installed recipes.
+  bed_assert_contains "$(OE_XOE_SOFTWARE_RECIPES= /usr/bin/xoe --root "$XROOT" software list --json)" '"version": "7.0"' "the installed xoe"
+  xoe_expect 2 "oe-suite 0.0.3~oetest is older than the installed $version" self-update "$(mkpkg oe-suite 0.0.3~oetest)"
   dpkg -r oe-suite >/dev/null
+  [[ ! -e /usr/bin/xoe ]] || bed_fail "/usr/bin/xoe left after dpkg -r"
 fi
-ok "self-update: installs the suite's package, refuses older, other, broken and missing files"
+ok "self-update: installs the suite's package (small test packages, then the one CPack makes from this build), refuses older, other, broken and missing files"
