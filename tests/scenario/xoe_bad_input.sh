@@ -3,7 +3,7 @@
 # writes nothing and leaves a running service untouched: unknown software or
 # version, a name that is not a label, a port in use or given to another
 # service, a backend the software does not run on, a version not fetched, a
-# name taken, a broken recipe.
+# name taken, a broken recipe; a missing template is built again.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -63,5 +63,23 @@ ok "broken recipe: file and line, exit 2"
 bed_assert_eq "$pid" "$(X service status "$s" --json | xoe_json 'd["service"]["pid"]')" "pid of the running service"
 bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login"
 ok "the running service was untouched"
+
+# A missing template (a folder removed by hand, a database dropped by hand):
+# the next create builds it again, with a warning, and works.
+sq_tpl=$(sqlite3 "$XROOT/var/lib/oe/xoe/xoe.db" "select location from templates where backend = 'sqlite'")
+rm -rf "$sq_tpl"
+err=$(X service create "m1-$XID" --software tryton --version 7.0 --db-backend sqlite 2>&1 >/dev/null)
+bed_assert_contains "$err" "is recorded but missing: building it again" "warning for the SQLite template"
+[[ -f $sq_tpl/$(basename "$sq_tpl").sqlite ]] || bed_fail "SQLite template not built again"
+X service create "m2-$XID" --software tryton --version 7.0 --db-backend postgresql >/dev/null
+pg_tpl=$(sqlite3 "$XROOT/var/lib/oe/xoe/xoe.db" "select name from templates where backend = 'postgresql'")
+psql -X -q -c "DROP DATABASE \"$pg_tpl\""
+out=$(X service create "m3-$XID" --software tryton --version 7.0 --db-backend postgresql --json 2>"$BED_DIR/m3.err")
+bed_assert_contains "$(cat "$BED_DIR/m3.err")" "template database $pg_tpl is recorded but missing" "warning for the PostgreSQL template"
+bed_assert_eq 1 "$(psql -X -A -t -c "select count(*) from pg_database where datname = '$pg_tpl'")" "PostgreSQL template built again"
+m3port=$(X service show "m3-$XID" --json | xoe_json 'd["service"]["port"]')
+bed_assert_eq 1 "$(xoe_login "$m3port" "m3-$XID" admin "$(xoe_json 'd["service"]["admin_password"]' <<<"$out")")" "login of the service made from the rebuilt template"
+for m in m1 m2 m3; do X service remove "$m-$XID" >/dev/null; done
+ok "a missing template (SQLite folder, PostgreSQL database): built again by the next create, with a warning"
 X service remove "$s" >/dev/null
 X supervisor stop >/dev/null

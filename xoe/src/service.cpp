@@ -228,11 +228,20 @@ void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name
 void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, const std::string& backend,
                      const std::vector<std::string>& modules, const std::string& tpl) {
   auto lock = core::FileLock::acquire(s.locks, "xoe.template." + tpl);
+  auto log = core::logger("xoe");
   {
     auto db = registry::open(s);
-    if (registry::find_template(db, tpl)) return;
+    if (auto row = registry::find_template(db, tpl)) {
+      // Recorded, and still there: kept. Gone (dropped by hand, a cluster
+      // made anew, a folder removed): built again.
+      std::error_code ec;
+      bool present = backend == "sqlite" ? fs::exists(fs::path(row->location) / (tpl + ".sqlite"), ec)
+                                         : pg_database_exists(s, tpl);
+      if (present) return;
+      log->warn("template database {} is recorded but missing: building it again", tpl);
+      db.execute("DELETE FROM templates WHERE name = ?1", tpl);
+    }
   }
-  auto log = core::logger("xoe");
   log->info("building template database {} (once)", tpl);
   auto dmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
   host::make_dir(s.templates_dir(), dmode);
