@@ -116,7 +116,12 @@ std::string_view kind_name(SupervisorKind kind) { return kind == SupervisorKind:
 
 bool systemd_booted() {
   std::error_code ec;
-  return fs::is_directory("/run/systemd/system", ec);
+  if (!fs::is_directory("/run/systemd/system", ec)) return false;
+  // A folder left behind (a package's files, a container's) is not enough:
+  // PID 1 must be systemd itself.
+  std::ifstream comm("/proc/1/comm");
+  std::string name;
+  return (comm >> name) && name == "systemd";
 }
 
 SupervisorKind supervisor_kind(const Settings& s) {

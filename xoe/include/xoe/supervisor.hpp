@@ -35,7 +35,7 @@ enum class SupervisorKind { runit, systemd };
 std::string_view kind_name(SupervisorKind kind);
 
 // True when systemd is this host's PID 1: /run/systemd/system is a folder
-// (the test of sd_booted(3)).
+// (the test of sd_booted(3)) and /proc/1/comm is "systemd".
 bool systemd_booted();
 
 // The supervisor of this root: supervisor.kind, auto resolved with
