@@ -135,9 +135,8 @@ core::Job backup_job(const Settings& s, const std::string& name) {
       if (row.backend == "sqlite") {
         sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
       } else {
-        pg_prepare(s);
-        core::run({"pg_dump", "-Fc", "--no-owner", "-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user,
-                   "-f", (stage / "database.dump").string(), "-d", row.database},
+        core::run(pg_command(s, {"pg_dump", "-Fc", "--no-owner", "-f", (stage / "database.dump").string(), "-d",
+                                 row.database}),
                   {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
       }
       // The config as it was, without the password of the service's role
@@ -241,8 +240,7 @@ core::Job restore_job(const Settings& s, const std::string& target, const fs::pa
       std::string db = new_database(target);
       pg_drop(s, db);
       psql(s, "CREATE DATABASE " + quote_ident(db) + " ENCODING 'UTF8' TEMPLATE template0");
-      core::run({"pg_restore", "--no-owner", "--exit-on-error", "-h", s.db_host, "-p", std::to_string(s.db_port),
-                 "-U", s.db_user, "-d", db, (x / "database.dump").string()},
+      core::run(pg_command(s, {"pg_restore", "--no-owner", "--exit-on-error", "-d", db, (x / "database.dump").string()}),
                 {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
       pg_hand_over(s, db, service_role(target));
     }

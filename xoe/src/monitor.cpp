@@ -12,6 +12,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
 #include "sqlite_file.hpp"
@@ -304,8 +305,7 @@ class Host {
 // from its start (default_transaction_read_only), with a statement timeout.
 // nullopt for NULL. Same connection as the psql helper, shorter limits.
 std::optional<std::string> pg_query_value(const Settings& s, const std::string& database, const std::string& sql) {
-  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
-                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-c", sql},
+  auto r = core::run(pg_command(s, {"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql}),
                      {.timeout = 30s,
                       .env_extra = {{"PGCONNECT_TIMEOUT", "5"},
                                     {"PGOPTIONS", "-c default_transaction_read_only=on -c statement_timeout=20000"}}});

@@ -181,6 +181,12 @@ std::string quote_literal(std::string_view value) {
   return out + "'";
 }
 
+std::vector<std::string> pg_command(const Settings& s, std::vector<std::string> argv) {
+  pg_prepare(s);
+  argv.insert(argv.begin() + 1, {"-h", s.db_host, "-p", std::to_string(s.db_port), "-U", s.db_user});
+  return argv;
+}
+
 bool pg_cluster_absent(const Settings& s) {
   std::error_code ec;
   return s.own_cluster && !fs::exists(s.cluster_data / "PG_VERSION", ec);

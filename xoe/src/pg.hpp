@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xoe/settings.hpp"
 
@@ -32,6 +33,10 @@ std::filesystem::path service_password_file(const Settings& s, const std::string
 // Throws precondition (no PostgreSQL server installed, the port taken by
 // someone else), external (it does not start).
 void pg_prepare(const Settings& s);
+
+// `argv` (psql, pg_dump, pg_restore) with xoe's connection to the server
+// (-h -p -U) after its program, once the server is reachable (pg_prepare).
+std::vector<std::string> pg_command(const Settings& s, std::vector<std::string> argv);
 
 // True when database.host is empty and xoe's own cluster was never created.
 bool pg_cluster_absent(const Settings& s);

@@ -9,7 +9,6 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/validate.hpp"
-#include "host.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
 
@@ -32,17 +31,6 @@ struct Set {
   std::string prefix;
   std::string version;
 };
-
-// The first port of services.port_min..port_max that no service has, none
-// of `chosen`, and nothing listens on; added to `chosen`.
-std::uint16_t next_free_port(const Settings& s, std::set<std::int64_t>& chosen) {
-  for (std::int64_t p = s.port_min; p <= s.port_max; ++p) {
-    if (chosen.count(p) || !host::port_free(s.listen, static_cast<std::uint16_t>(p))) continue;
-    chosen.insert(p);
-    return static_cast<std::uint16_t>(p);
-  }
-  fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
-}
 
 std::string version_label(const std::string& v) {
   std::string out = v;
@@ -104,7 +92,8 @@ ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq_in) {
         continue;
       }
       // an unfinished creation keeps its port
-      cr.port = row ? static_cast<std::uint16_t>(row->port) : next_free_port(s, chosen);
+      cr.port = row ? static_cast<std::uint16_t>(row->port) : detail::first_free_port(s, chosen);
+      chosen.insert(*cr.port);
       (void)plan_create(s, cr);
       todo.emplace_back(cr, false);
     }

@@ -95,25 +95,12 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
 
 namespace {
 
-struct Target {
-  registry::ServiceRow row;
-  Recipe recipe;
-  Layout l;
-};
-
-Target target_of(const Settings& s, const std::string& name) {
-  auto row = need_service(s, name);
-  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
-  Layout l = layout(s, name, recipe);
-  return {row, recipe, l};
-}
-
-void start(const Settings& s, const Target& t) {
+void start(const Settings& s, const Service& t) {
   supervisor::up(s, t.row.name);
   wait_probe(s, t.recipe, t.row.name, static_cast<std::uint16_t>(t.row.port), t.l.logs);
 }
 
-void chown_data(const Target& t) {
+void chown_data(const Service& t) {
   if (auto account = host::find_user(t.row.user)) host::chown_tree(t.l.data, account->uid, account->gid);
 }
 
@@ -121,15 +108,15 @@ void chown_data(const Target& t) {
 
 void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) {
   job.steps.push_back({"stop", [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     supervisor::down(s, t.row.name);
   }, [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     if (t.row.state == "ready") start(s, t);
   }});
 
   job.steps.push_back({"swap", [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     fs::path od = old_data(s, r.target), nd = new_data(s, r.target);
     std::error_code ec;
     if (!fs::exists(od, ec) && fs::exists(t.l.data, ec)) fs::rename(t.l.data, od);
@@ -144,7 +131,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
         psql(s, "ALTER DATABASE " + quote_ident(nw) + " RENAME TO " + quote_ident(t.row.database));
     }
   }, [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     fs::path od = old_data(s, r.target);
     std::error_code ec;
     if (fs::exists(od, ec)) {
@@ -159,7 +146,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
 
   // The database carries the admin password of its source: the service keeps its own.
   job.steps.push_back({"password", [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     Code code = service_code(s, t.row.name, t.row.software, t.row.version);
     auto v = vars_for(s, t.recipe, code, t.row.name, t.row.database, t.l.data, t.l.config,
                       static_cast<std::uint16_t>(t.row.port), t.row.backend, split(t.row.modules, ','));
@@ -168,18 +155,18 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
   }, {}});
 
   job.steps.push_back({"neutralise", [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     if (t.row.role != "production") neutralise(s, r.target, r.copy_of);
     chown_data(t);
   }, {}});
 
-  job.steps.push_back({"start", [&s, r] { start(s, target_of(s, r.target)); }, [&s, r] {
-    Target t = target_of(s, r.target);
+  job.steps.push_back({"start", [&s, r] { start(s, load_service(s, r.target)); }, [&s, r] {
+    Service t = load_service(s, r.target);
     supervisor::down(s, t.row.name);
   }});
 
   job.steps.push_back({"finish", [&s, r] {
-    Target t = target_of(s, r.target);
+    Service t = load_service(s, r.target);
     {
       auto db = registry::open(s);
       db.execute("UPDATE services SET modules = ?1 WHERE name = ?2", join(r.modules, ','), r.target);

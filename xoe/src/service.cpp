@@ -69,6 +69,12 @@ std::string template_name(const std::string& software, const std::string& versio
 
 std::string probe_address(const Settings& s) { return s.listen == "0.0.0.0" ? "127.0.0.1" : s.listen; }
 
+std::uint16_t first_free_port(const Settings& s, const std::set<std::int64_t>& taken) {
+  for (std::int64_t p = s.port_min; p <= s.port_max; ++p)
+    if (!taken.count(p) && host::port_free(s.listen, static_cast<std::uint16_t>(p))) return static_cast<std::uint16_t>(p);
+  fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
+}
+
 // ---------------------------------------------------------------- layout
 
 Layout layout(const Settings& s, const std::string& name, const Recipe& recipe) {
@@ -85,17 +91,13 @@ std::string quote_ident(const std::string& id) {
 }
 
 std::string psql(const Settings& s, const std::string& sql, const std::string& database) {
-  pg_prepare(s);
-  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
-                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-c", sql},
+  auto r = core::run(pg_command(s, {"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql}),
                      {.timeout = 300s, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
   return r.out;
 }
 
 std::string psql_script(const Settings& s, const std::string& script, const std::string& database) {
-  pg_prepare(s);
-  auto r = core::run({"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h", s.db_host, "-p",
-                      std::to_string(s.db_port), "-U", s.db_user, "-d", database, "-f", "-"},
+  auto r = core::run(pg_command(s, {"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"}),
                      {.timeout = 30min, .stdin_data = script, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
   return r.out;
 }
@@ -537,22 +539,19 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
   } else {
     std::string user = user_for(rq.name);
     if (host::find_user(user)) fail(ErrorKind::conflict, "system user {} exists already", user);
-    std::vector<std::int64_t> taken;
+    std::set<std::int64_t> taken;
     if (db) {
       auto q = db->query("SELECT port FROM services");
-      while (q.step()) taken.push_back(q.column_int64(0));
+      while (q.step()) taken.insert(q.column_int64(0));
     }
-    auto is_taken = [&](std::int64_t p) { return std::find(taken.begin(), taken.end(), p) != taken.end(); };
     std::uint16_t port = 0;
     if (rq.port) {
       if (*rq.port < 1024) fail(ErrorKind::invalid, "--port {}: below 1024", *rq.port);
-      if (is_taken(*rq.port)) fail(ErrorKind::conflict, "port {} is given to another service", *rq.port);
+      if (taken.count(*rq.port)) fail(ErrorKind::conflict, "port {} is given to another service", *rq.port);
       if (!host::port_free(s.listen, *rq.port)) fail(ErrorKind::conflict, "port {} is in use", *rq.port);
       port = *rq.port;
     } else {
-      for (std::int64_t p = s.port_min; p <= s.port_max && port == 0; ++p)
-        if (!is_taken(p) && host::port_free(s.listen, static_cast<std::uint16_t>(p))) port = static_cast<std::uint16_t>(p);
-      if (port == 0) fail(ErrorKind::conflict, "no free port in {}..{}", s.port_min, s.port_max);
+      port = first_free_port(s, taken);
     }
     // (xoe's own cluster not made yet has no database: a dry run does not make it)
     if (backend == "postgresql" && !pg_cluster_absent(s) && pg_database_exists(s, rq.name))

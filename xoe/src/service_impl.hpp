@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ std::string template_name(const std::string& software, const std::string& versio
                           const std::vector<std::string>& modules);
 // The address probes and URLs use (services.listen, or 127.0.0.1 for 0.0.0.0).
 std::string probe_address(const Settings& s);
+// The first port of services.port_min..port_max not in `taken` and free on
+// services.listen; throws conflict when there is none.
+std::uint16_t first_free_port(const Settings& s, const std::set<std::int64_t>& taken);
 
 // Where a service's files are.
 struct Layout {

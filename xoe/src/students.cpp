@@ -16,6 +16,8 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
+#include "admin.hpp"
+#include "code.hpp"
 #include "host.hpp"
 #include "pg.hpp"
 #include "registry.hpp"
@@ -130,20 +132,16 @@ std::vector<StudentDatabase> rows_of(core::sqlite::Database& db, const std::opti
   return out;
 }
 
-// A source service with what its commands need.
-struct Source {
-  registry::ServiceRow row;
-  Recipe recipe;
-  Layout l;
+// A source service with what its commands need: its own code (the
+// standard plus its series), which its server runs on the copies too.
+struct Source : Service {
   Code code;
 };
 
 Source source_of(const Settings& s, const std::string& service) {
-  auto row = need_service(s, service);
-  Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
-  Layout l = layout(s, service, recipe);
-  Code code = fetched_code(s, row.software, row.version);
-  return {row, recipe, l, code};
+  Service svc = load_service(s, service);
+  Code code = service_code(s, service, svc.row.software, svc.row.version);
+  return {svc, code};
 }
 
 // The recipe's placeholders for one student database of `src`.
