@@ -7,8 +7,10 @@
 # shows it active and enabled; a kill -9 of its main process is restarted by
 # systemd (a new PID that answers); stop, start, restart and status through
 # xoe agree with systemctl; supervisor stop and start; remove leaves no unit
-# file, no unit, no user and no process. On the host (no systemd as PID 1),
-# supervisor.kind systemd is refused.
+# file, no unit, no user and no process. A service made under runit on the
+# same host stays under runit, and `supervisor migrate` moves the root's
+# services and its own PostgreSQL cluster between runit and systemd. On the
+# host (no systemd as PID 1), supervisor.kind systemd is refused.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -78,6 +80,23 @@ bed_wait 30 "the server's start in its log" grep -q "trytond" "$XROOT/var/log/oe
 [[ -n $(XS service logs "$s" --lines 5) ]] || bed_fail "service logs printed nothing"
 ok "service logs reads the unit's output"
 
+# logrotate: the root's rule names each unit's log (not runit's, svlogd
+# rotates those); a rotation keeps the lines in current.1, the server goes
+# on writing into the truncated current, and `service logs` reads both.
+rule=/etc/logrotate.d/${unit:0:20}
+bed_assert_contains "$(C cat "$rule")" "\"$XROOT/var/log/oe/xoe/$s/current\"" "the logrotate rule"
+log=$XROOT/var/log/oe/xoe/$s
+first=$(head -n 1 "$log/current")
+C logrotate -f "$rule"
+[[ -s $log/current.1 && $(head -n 1 "$log/current.1") == "$first" ]] || bed_fail "logrotate kept no current.1 starting with: $first"
+xoe_login "$port" "$s" admin "$pw" >/dev/null
+bed_wait 10 "the server writing into the truncated current" test -s "$log/current"
+last=$(tail -n 1 "$log/current")
+all=$(XS service logs "$s" --lines 100000)
+bed_assert_contains "$all" "$first" "service logs after a rotation (current.1)"
+bed_assert_contains "$all" "$last" "service logs after a rotation (current)"
+ok "logrotate rule $rule: rotated into current.1, the server writes on, service logs reads both"
+
 # systemd restarts a server killed with SIGKILL.
 C kill -9 "$pid"
 new_pid() {
@@ -132,8 +151,60 @@ C kill -9 "$pm"
 cluster_back() { local m; m=$(sd_show "$punit" MainPID); [[ $m != 0 && $m != "$pm" && $(sd_show "$punit" ActiveState) == active ]]; }
 bed_wait 60 "systemd restarting the cluster" cluster_back
 bed_wait 60 "$q answering after the cluster's restart" xoe_login "$qport" "$q" admin "$qpw"
-XS service remove "$q" >/dev/null
 ok "own PostgreSQL cluster: unit $punit (postgres, SIGINT), restarted after kill -9, $q logs in"
+
+# A service created under runit on this systemd host (supervisor.kind=runit)
+# stays under runit when supervisor.kind is auto again: xoe finds each
+# service's entry wherever it is.
+r=sr-$XID
+out=$(XS --set supervisor.kind=runit service create "$r" --software tryton --version 7.0 --db-backend sqlite --json)
+rpw=$(xoe_json 'd["service"]["admin_password"]' <<<"$out")
+rport=$(XS service show "$r" --json | xoe_json 'd["service"]["port"]')
+runit_of() { C test -L "$XROOT/var/lib/oe/xoe/sv/$1" && C test -d "$XROOT/var/lib/oe/xoe/services/$1/runit"; }
+no_runit_of() { ! C test -e "$XROOT/var/lib/oe/xoe/sv/$1" && ! C test -e "$XROOT/var/lib/oe/xoe/services/$1/runit"; }
+prefix=${unit%_"$s".service}  # xoe_HASH: this root's units
+units_of_root() { C find /etc/systemd/system -maxdepth 1 -name "${prefix}_*.service" -printf '%f\n' | sort | paste -sd' '; }
+runit_of "$r" || bed_fail "no runit entry for $r"
+bed_assert_eq "${prefix}__postgresql.service ${prefix}_$q.service $unit" "$(units_of_root)" "units beside a runit service"
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under runit"
+entries() { XS supervisor status --json | xoe_json '" ".join(d["supervisor"]["entries"]["runit"]) + " | " + " ".join(d["supervisor"]["entries"]["systemd"])'; }
+bed_assert_eq "$r | $(units_of_root)" "$(entries)" "supervisor status entries"
+XS service stop "$r" >/dev/null
+bed_assert_eq down "$(XS service status "$r" --json | xoe_json 'd["service"]["state"]')" "$r stopped (runit, kind auto)"
+XS service start "$r" >/dev/null
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after start (runit, kind auto)"
+rpid=$(XS service status "$r" --json | xoe_json 'd["service"]["pid"]')
+bed_assert_eq runsv "$(C ps -o comm= -p "$(C ps -o ppid= -p "$rpid" | tr -d ' ')")" "the parent of $r's server"
+ok "$r made under runit on a systemd host: stop, start and status through runit with supervisor.kind auto"
+
+# supervisor migrate moves it to a unit of its own, started again.
+m=$(XS supervisor migrate --json)
+bed_assert_eq "$r runit systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["moved"])' <<<"$m")" "migrate"
+no_runit_of "$r" || bed_fail "the runit entry of $r is left after migrate"
+runit_unit=${prefix}_$r.service
+bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemctl is-enabled "$runit_unit")" "$r's unit after migrate"
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under systemd"
+bed_assert_eq "$(sd_show "$runit_unit" MainPID)" "$(XS service status "$r" --json | xoe_json 'd["service"]["pid"]')" "status of $r after migrate"
+bed_assert_eq "nothing to move" "$(XS supervisor migrate)" "migrate again"
+ok "supervisor migrate: $r is now $runit_unit, active, enabled, answering; a second migrate moves nothing"
+
+# Back to runit, then to systemd again: the cluster first, then every
+# service, each running again and answering.
+m=$(XS --set supervisor.kind=runit supervisor migrate --json)
+bed_assert_eq "_postgresql $q $s $r" "$(xoe_json 'd["moved"][0]["name"] + " " + " ".join(sorted(x["name"] for x in d["moved"][1:]))' <<<"$m")" "moved to runit, the cluster first"
+bed_assert_eq "" "$(units_of_root)" "units of the root after the move to runit"
+for x in _postgresql "$s" "$q" "$r"; do runit_of "$x" || bed_fail "no runit entry for $x"; done
+bed_assert_eq run "$(XS --set supervisor.kind=runit service status "$q" --json | xoe_json 'd["service"]["state"]')" "$q under runit"
+bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q (own cluster) under runit"
+bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login of $s under runit"
+XS supervisor migrate >/dev/null
+for x in _postgresql "$s" "$q" "$r"; do no_runit_of "$x" || bed_fail "the runit entry of $x is left"; done
+bed_assert_eq "active active" "$(sd_show "$punit" ActiveState) $(sd_show "$unit" ActiveState)" "units after the move back"
+bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q after the move back"
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after the move back"
+XS service remove "$r" >/dev/null
+XS service remove "$q" >/dev/null
+ok "supervisor migrate to runit (cluster, $s, $q, $r) and back to systemd: all answer"
 
 # A service of another root: its own unit, left alone by this root's supervisor stop.
 b=sb-$XID
@@ -161,5 +232,6 @@ bed_assert_eq not-found "$(sd_show "$unit" LoadState)" "unit after remove"
 ! C pgrep -f "$XROOT/var/lib/oe/xoe/services/$s/" >/dev/null || bed_fail "processes of $s left"
 [[ -z $(C ss -Htln "sport = :$port") ]] || bed_fail "port $port still listened on"
 bed_assert_eq 0 "$(XS service list --json | xoe_json 'len(d["services"])')" "empty list"
+[[ $(C cat "$rule") != *"/$s/current"* ]] || bed_fail "the logrotate rule still names $s"
 ok "remove: no unit file, unit, user, process or port left"
 ok "all in $((SECONDS - T0)) s"

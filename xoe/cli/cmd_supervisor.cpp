@@ -1,26 +1,39 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// xoe supervisor start|stop|status: the runsvdir of this root, or systemd.
+// xoe supervisor start|stop|status|migrate: the runsvdir of this root, or systemd.
 #include "commands.hpp"
 #include "core/output.hpp"
+#include "xoe/service.hpp"
 #include "xoe/supervisor.hpp"
 
 namespace xoe::cli {
 
 namespace {
 
+nlohmann::json to_json(const SupervisorStatus& st) {
+  return {{"kind", kind_name(st.kind)},
+          {"running", st.running},
+          {"pid", st.pid ? nlohmann::json(*st.pid) : nlohmann::json(nullptr)},
+          {"scan_dir", st.scan_dir.string()},
+          {"entries", {{"runit", st.runit}, {"systemd", st.systemd}}}};
+}
+
+std::string entries_text(const std::vector<std::string>& names) {
+  std::string out = std::to_string(names.size());
+  if (!names.empty()) out += ": ";
+  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
+  return out;
+}
+
 int print(core::cli::Frame& frame, const SupervisorStatus& st) {
   if (frame.globals().json) {
-    core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                         {"supervisor", {{"kind", kind_name(st.kind)},
-                                                         {"running", st.running},
-                                                         {"pid", st.pid ? nlohmann::json(*st.pid) : nlohmann::json(nullptr)},
-                                                         {"scan_dir", st.scan_dir.string()}}}}
-                              .dump(2) + "\n");
+    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"supervisor", to_json(st)}}.dump(2) + "\n");
   } else {
     bool runit = st.kind == SupervisorKind::runit;
     core::cli::Frame::out(core::render_fields({{"supervisor", runit ? "runit (runsvdir)" : "systemd"},
                                                {"running", st.running ? fmt::format("yes (pid {})", *st.pid) : "no"},
-                                               {runit ? "services folder" : "unit folder", st.scan_dir.string()}}));
+                                               {runit ? "services folder" : "unit folder", st.scan_dir.string()},
+                                               {"runit entries", entries_text(st.runit)},
+                                               {"systemd units", entries_text(st.systemd)}}));
   }
   return core::exit_code::ok;
 }
@@ -41,8 +54,30 @@ void add_supervisor(core::cli::Frame& frame) {
                   supervisor_stop(s);
                   return print(frame, supervisor_status(s));
                 });
-  frame.command(*group, "status", "Whether the supervisor of this root runs", core::cli::Effect::reads,
-                [&frame] { return print(frame, supervisor_status(settings(frame))); });
+  frame.command(*group, "status", "Whether the supervisor of this root runs, and its entries under each supervisor",
+                core::cli::Effect::reads, [&frame] { return print(frame, supervisor_status(settings(frame))); });
+  frame.command(*group, "migrate",
+                "Move every service written for the other supervisor (after a change of supervisor.kind) to this "
+                "root's, restarting those that ran",
+                core::cli::Effect::mutates, [&frame] {
+                  auto s = settings(frame);
+                  auto moved = migrate_supervisor(s);
+                  if (frame.globals().json) {
+                    nlohmann::json list = nlohmann::json::array();
+                    for (const auto& m : moved)
+                      list.push_back({{"name", m.name}, {"from", m.from}, {"to", m.to}, {"running", m.running}});
+                    core::cli::Frame::out(nlohmann::json{{"version", json_version},
+                                                         {"moved", list},
+                                                         {"supervisor", to_json(supervisor_status(s))}}
+                                              .dump(2) + "\n");
+                  } else {
+                    std::string text;
+                    for (const auto& m : moved)
+                      text += fmt::format("{}: {} -> {}{}\n", m.name, m.from, m.to, m.running ? ", running" : "");
+                    core::cli::Frame::out(text.empty() ? "nothing to move\n" : text);
+                  }
+                  return core::exit_code::ok;
+                });
 }
 
 }  // namespace xoe::cli

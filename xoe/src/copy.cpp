@@ -62,7 +62,7 @@ void pg_clone(const Settings& s, const std::string& from, const std::vector<std:
   std::string strategy;
   std::size_t sessions = 1;
   if (mode == CloneMode::batch) {
-    sessions = std::min<std::size_t>(2, to.size());
+    sessions = std::min<std::size_t>(8, to.size());
     // STRATEGY came with PostgreSQL 15; before it every copy was a file copy.
     if (std::atol(psql(s, "SHOW server_version_num").c_str()) >= 150000) strategy = " STRATEGY FILE_COPY";
   }

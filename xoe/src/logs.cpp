@@ -78,16 +78,31 @@ std::vector<std::string> lines_of(const fs::path& file) {
   return out;
 }
 
-// svlogd's rotated files, newest first (their names are TAI64N stamps).
+// The rotated files, newest first: svlogd's (runit; their names are TAI64N
+// stamps) and logrotate's `current.N` (systemd units; docs/xoe.md, Logs). A
+// service moved between supervisors may have both: by modification time.
 std::vector<fs::path> rotated(const fs::path& dir) {
-  std::vector<fs::path> out;
+  std::vector<std::pair<fs::file_time_type, fs::path>> found;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     std::string f = e.path().filename().string();
-    if (f.size() == 27 && f[0] == '@' && hex(f.substr(1, 24)) && (f.ends_with(".s") || f.ends_with(".u")))
-      out.push_back(e.path());
+    bool svlogd = f.size() == 27 && f[0] == '@' && hex(f.substr(1, 24)) && (f.ends_with(".s") || f.ends_with(".u"));
+    bool logrotate = f.size() > 8 && f.starts_with("current.") &&
+                     f.find_first_not_of("0123456789", 8) == std::string::npos;
+    if (!svlogd && !logrotate) continue;
+    std::error_code ec2;
+    found.emplace_back(e.last_write_time(ec2), e.path());
   }
-  std::sort(out.begin(), out.end(), std::greater<>());
+  // Newest first; between equal times, svlogd's later stamp or logrotate's lower number.
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first > b.first;
+    std::string x = a.second.filename().string(), y = b.second.filename().string();
+    if (x[0] == '@' && y[0] == '@') return x > y;
+    if (x[0] != '@' && y[0] != '@') return std::atol(x.c_str() + 8) < std::atol(y.c_str() + 8);
+    return x[0] != '@';
+  });
+  std::vector<fs::path> out;
+  for (auto& f : found) out.push_back(std::move(f.second));
   return out;
 }
 

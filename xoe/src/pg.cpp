@@ -25,8 +25,7 @@ using core::fail;
 namespace {
 
 constexpr std::string_view pg_lib = "/usr/lib/postgresql";
-// The cluster's name for the supervisor: not a label, so never a service's.
-constexpr std::string_view cluster_service = "_postgresql";
+constexpr std::string_view cluster_service = cluster_service_name;
 constexpr auto cluster_start_timeout = 60s;
 
 // Reads a SCRAM-SHA-256 verifier of the password on stdin (RFC 7677, as
@@ -131,6 +130,21 @@ void configure(const Settings& s, const host::Account& pg) {
               pg);
 }
 
+// Supervised like a service (runit or systemd), restarted when it dies;
+// stopped with a fast shutdown (INT), not a smart one (TERM) that waits
+// for the services' sessions.
+ServiceProgram cluster_program(const Settings& s, const fs::path& bin) {
+  const std::string name(cluster_service);
+  fs::path logs = s.logs / name;
+  host::make_dir(logs, fs::perms::owner_all);
+  return {name, "postgres", "postgres", {(bin / "postgres").string(), "-D", s.cluster_data.string()},
+          {}, s.cluster_data, logs, "INT"};
+}
+
+// Waits until the cluster answers; throws external when it keeps dying or
+// does not answer within cluster_start_timeout.
+void wait_cluster(const Settings& s);
+
 void start_cluster(const Settings& s) {
   fs::path bin = postgres_bin(s);
   auto pg = host::find_user("postgres");
@@ -144,15 +158,14 @@ void start_cluster(const Settings& s) {
          "port {} on 127.0.0.1 is taken (another PostgreSQL?): set database.cluster_port, or database.host to use "
          "that server",
          s.db_port);
-  // Supervised like a service (runit or systemd), restarted when it dies;
-  // stopped with a fast shutdown (INT), not a smart one (TERM) that waits
-  // for the services' sessions.
-  fs::path logs = s.logs / name;
-  host::make_dir(logs, fs::perms::owner_all);
-  ServiceProgram program{name, "postgres", "postgres", {(bin / "postgres").string(), "-D", s.cluster_data.string()},
-                         {}, s.cluster_data, logs, "INT"};
-  supervisor::define(s, program);
+  supervisor::define(s, cluster_program(s, bin));
   supervisor::up(s, name);
+  wait_cluster(s);
+}
+
+void wait_cluster(const Settings& s) {
+  const std::string name(cluster_service);
+  fs::path logs = s.logs / name;
   auto deadline = std::chrono::steady_clock::now() + cluster_start_timeout;
   std::set<pid_t> pids;
   while (!ready(s)) {
@@ -203,6 +216,18 @@ void pg_prepare(const Settings& s) {
     if (!ready(s)) start_cluster(s);
   }
   prepared.insert(key);
+}
+
+bool pg_move_cluster(const Settings& s) {
+  if (!s.own_cluster || pg_cluster_absent(s)) return false;
+  const std::string name(cluster_service);
+  auto have = supervisor::entry_kind(s, name);
+  if (!have || *have == supervisor_kind(s)) return false;
+  auto lock = core::FileLock::acquire(s.locks, "xoe.postgresql");
+  bool running = supervisor::status(s, name).state == "run";
+  supervisor::define(s, cluster_program(s, postgres_bin(s)));
+  if (running) wait_cluster(s);
+  return true;
 }
 
 void pg_ensure_role(const Settings& s, const std::string& role, const fs::path& password_file) {

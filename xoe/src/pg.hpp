@@ -34,6 +34,15 @@ std::filesystem::path service_password_file(const Settings& s, const std::string
 // someone else), external (it does not start).
 void pg_prepare(const Settings& s);
 
+// The supervisor's name of xoe's own cluster (not a label: never a service's).
+inline constexpr std::string_view cluster_service_name = "_postgresql";
+
+// Moves xoe's own cluster to the root's supervisor when its entry was
+// written for the other one (supervisor.kind changed; supervisor::define),
+// and waits until it answers when it was running. False when there was
+// nothing to move.
+bool pg_move_cluster(const Settings& s);
+
 // `argv` (psql, pg_dump, pg_restore) with xoe's connection to the server
 // (-h -p -U) after its program, once the server is reachable (pg_prepare).
 std::vector<std::string> pg_command(const Settings& s, std::vector<std::string> argv);

@@ -9,6 +9,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "xoe/recipe.hpp"
+#include "xoe/supervisor.hpp"
 
 namespace fs = std::filesystem;
 
@@ -41,6 +42,8 @@ DepsPlan check_self(const Settings& s, const std::vector<core::SoftwareRef>& ref
   std::vector<std::string> all = own_packages;
   // database.host empty: xoe runs its own cluster, with Debian's server.
   if (s.own_cluster) all.push_back("postgresql");
+  // Services as systemd units: logrotate rotates their logs.
+  if (s.supervisor != "runit" && systemd_booted()) all.push_back("logrotate");
   std::vector<Recipe> recipes;
   if (refs.empty()) recipes = load_recipes(s.recipe_dirs);
   for (const auto& ref : refs) recipes.push_back(find_recipe(s.recipe_dirs, ref.software, ref.version));

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -132,37 +133,50 @@ SupervisorKind supervisor_kind(const Settings& s) {
   return booted ? SupervisorKind::systemd : SupervisorKind::runit;
 }
 
-SupervisorStatus supervisor_status(const Settings& s) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return {SupervisorKind::systemd, true, 1, systemd::unit_dir};
-  auto pid = running_pid(s);
-  return {SupervisorKind::runit, pid.has_value(), pid, s.scan_dir()};
-}
+namespace {
 
-void supervisor_start(const Settings& s) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start_enabled(s);
-  start_runsvdir(s);
-}
-
-void supervisor_stop(const Settings& s) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop_all(s);
-  auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
-  std::vector<fs::path> services;
+// The runit entries of this root: the links in the scan folder.
+std::vector<std::string> runit_entries(const Settings& s) {
+  std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(s.scan_dir(), ec)) services.push_back(e.path());
-  // Stop runsvdir first, so that it does not start a runsv again.
-  if (auto pid = running_pid(s)) {
-    core::run({"start-stop-daemon", "--stop", "--quiet", "--pidfile", pid_file(s).string(), "--exec",
-               std::string(runsvdir_bin), "--retry", "TERM/10/KILL/5"},
-              {.timeout = 30s, .check = false});
-  }
-  fs::remove(pid_file(s), ec);
-  for (const auto& dir : services) runit::release(dir);
+  for (const auto& e : fs::directory_iterator(s.scan_dir(), ec)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
-namespace supervisor {
+// The supervisor a service's entry was written for, whatever supervisor.kind
+// says now: the unit file, or the runit folder (its link may be missing when
+// a define was killed half-way).
+std::optional<SupervisorKind> entry_of(const Settings& s, const std::string& name) {
+  std::error_code ec;
+  if (fs::exists(systemd::unit_file(s, name), ec)) return SupervisorKind::systemd;
+  if (fs::is_directory(runit_dir(s, name), ec) || fs::is_symlink(fs::symlink_status(s.scan_dir() / name, ec)))
+    return SupervisorKind::runit;
+  return std::nullopt;
+}
 
-void define(const Settings& s, const ServiceProgram& p) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::write_unit(s, p);
+// The supervisor that runs `name`: its entry's, or this root's for a
+// service without an entry.
+SupervisorKind kind_of(const Settings& s, const std::string& name) {
+  if (auto kind = entry_of(s, name)) return *kind;
+  return supervisor_kind(s);
+}
+
+// A unit can be told only by a running systemd.
+void need_systemd(const std::string& name) {
+  if (!systemd_booted())
+    fail(ErrorKind::precondition,
+         "service {} is a systemd unit, but systemd is not PID 1 on this host: run `xoe supervisor migrate`", name);
+}
+
+// True when the entry is marked to run (runit: no `down` file; systemd: enabled).
+bool marked_up(const Settings& s, const std::string& name, SupervisorKind kind) {
+  std::error_code ec;
+  if (kind == SupervisorKind::systemd) return fs::is_symlink(fs::symlink_status(systemd::wants_link(s, name), ec));
+  return !fs::exists(runit_dir(s, name) / "down", ec);
+}
+
+void define_runit(const Settings& s, const ServiceProgram& p) {
   fs::path dir = runit_dir(s, p.name), link = s.scan_dir() / p.name;
   auto xmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
                fs::perms::others_exec;
@@ -199,29 +213,111 @@ void define(const Settings& s, const ServiceProgram& p) {
   fs::create_symlink(dir, link);
 }
 
-void up(const Settings& s, const std::string& name) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::start(s, name);
+void up_as(const Settings& s, const std::string& name, SupervisorKind kind) {
+  if (kind == SupervisorKind::systemd) {
+    need_systemd(name);
+    return systemd::start(s, name);
+  }
   start_runsvdir(s);
   runit::wait_supervised(runit_dir(s, name), s.scan_dir(), 15s);
   runit::up(runit_dir(s, name));
 }
 
-void down(const Settings& s, const std::string& name) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::stop(s, name);
+void release_as(const Settings& s, const std::string& name, SupervisorKind kind) {
+  if (kind == SupervisorKind::systemd) return systemd::remove(s, name);
   std::error_code ec;
-  if (fs::is_directory(runit_dir(s, name), ec)) runit::down(runit_dir(s, name));
+  fs::remove(s.scan_dir() / name, ec);
+  runit::release(runit_dir(s, name));
+}
+
+}  // namespace
+
+SupervisorStatus supervisor_status(const Settings& s) {
+  SupervisorStatus st;
+  st.kind = supervisor_kind(s);
+  st.runit = runit_entries(s);
+  st.systemd = systemd::units(s);
+  if (st.kind == SupervisorKind::systemd) {
+    st.running = true;
+    st.pid = 1;
+    st.scan_dir = systemd::unit_dir;
+  } else {
+    st.pid = running_pid(s);
+    st.running = st.pid.has_value();
+    st.scan_dir = s.scan_dir();
+  }
+  return st;
+}
+
+void supervisor_start(const Settings& s) {
+  auto kind = supervisor_kind(s);
+  if (kind == SupervisorKind::runit || !runit_entries(s).empty()) start_runsvdir(s);
+  if (systemd_booted()) systemd::start_enabled(s);
+}
+
+void supervisor_stop(const Settings& s) {
+  if (systemd_booted()) systemd::stop_all(s);
+  auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
+  std::vector<fs::path> services;
+  for (const auto& name : runit_entries(s)) services.push_back(s.scan_dir() / name);
+  // Stop runsvdir first, so that it does not start a runsv again.
+  if (auto pid = running_pid(s)) {
+    core::run({"start-stop-daemon", "--stop", "--quiet", "--pidfile", pid_file(s).string(), "--exec",
+               std::string(runsvdir_bin), "--retry", "TERM/10/KILL/5"},
+              {.timeout = 30s, .check = false});
+  }
+  std::error_code ec;
+  fs::remove(pid_file(s), ec);
+  for (const auto& dir : services) runit::release(dir);
+}
+
+namespace supervisor {
+
+std::optional<SupervisorKind> entry_kind(const Settings& s, const std::string& name) { return entry_of(s, name); }
+
+void define(const Settings& s, const ServiceProgram& p) {
+  auto want = supervisor_kind(s);
+  auto have = entry_of(s, p.name);
+  if (have && *have != want) {
+    // Written for the other supervisor (supervisor.kind changed since):
+    // moved, and started again when it was marked to run.
+    bool was_up = marked_up(s, p.name, *have);
+    release_as(s, p.name, *have);
+    std::error_code ec;
+    if (*have == SupervisorKind::runit) fs::remove_all(runit_dir(s, p.name), ec);
+    if (want == SupervisorKind::systemd) systemd::write_unit(s, p); else define_runit(s, p);
+    if (was_up) up_as(s, p.name, want);
+    core::logger("xoe")->info("service {}: moved from {} to {}{}", p.name, kind_name(*have), kind_name(want),
+                              was_up ? ", started" : "");
+    return;
+  }
+  if (want == SupervisorKind::systemd) return systemd::write_unit(s, p);
+  define_runit(s, p);
+}
+
+void up(const Settings& s, const std::string& name) { up_as(s, name, kind_of(s, name)); }
+
+void down(const Settings& s, const std::string& name) {
+  auto kind = entry_of(s, name);
+  if (!kind) return;
+  if (*kind == SupervisorKind::systemd) {
+    need_systemd(name);
+    return systemd::stop(s, name);
+  }
+  runit::down(runit_dir(s, name));
 }
 
 ProcessState status(const Settings& s, const std::string& name) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::status(s, name);
+  auto kind = entry_of(s, name);
+  if (kind == SupervisorKind::systemd) {
+    if (!systemd_booted()) return {"unsupervised", std::nullopt, 0};
+    return systemd::status(s, name);
+  }
   return runit::status(runit_dir(s, name));
 }
 
 void release(const Settings& s, const std::string& name) {
-  if (supervisor_kind(s) == SupervisorKind::systemd) return systemd::remove(s, name);
-  std::error_code ec;
-  fs::remove(s.scan_dir() / name, ec);
-  runit::release(runit_dir(s, name));
+  if (auto kind = entry_of(s, name)) release_as(s, name, *kind);
 }
 
 }  // namespace supervisor

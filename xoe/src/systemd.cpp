@@ -50,8 +50,6 @@ core::RunResult systemctl(const std::vector<std::string>& args, bool check = tru
   return core::run(argv, {.timeout = 90s, .check = check});
 }
 
-fs::path unit_file(const Settings& s, const std::string& name) { return unit_dir / unit_name(s.root, name); }
-
 std::uint64_t monotonic_usec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -68,6 +66,27 @@ std::string unit_name(const fs::path& root, const std::string& name) {
 std::string unit_pattern(const fs::path& root) {
   if (root == "/") return "xoe-*.service";
   return "xoe_" + host::short_hash(root.string()) + "_*.service";
+}
+
+fs::path logrotate_file(const fs::path& root) {
+  if (root == "/") return "/etc/logrotate.d/xoe";
+  return "/etc/logrotate.d/xoe_" + host::short_hash(root.string());
+}
+
+std::string logrotate_text(const fs::path& root, const fs::path& logs, const std::vector<std::string>& names) {
+  std::string out = std::string(header) + " for the root " + root.string() +
+                    ": the logs of its services that run as systemd units (svlogd rotates those under runit). "
+                    "Do not edit: xoe rewrites it.\n";
+  for (const auto& name : names) out += "\"" + path_value(logs / name / "current", "log") + "\"\n";
+  out += "{\n"
+         "    size 1M\n"
+         "    rotate 10\n"
+         "    copytruncate\n"
+         "    missingok\n"
+         "    notifempty\n"
+         "    nocompress\n"
+         "}\n";
+  return out;
 }
 
 std::string quote(std::string_view word, Field field) {
@@ -166,6 +185,12 @@ ProcessState parse_show(std::string_view show, std::uint64_t now_usec) {
   return st;
 }
 
+fs::path unit_file(const Settings& s, const std::string& name) { return unit_dir / unit_name(s.root, name); }
+
+fs::path wants_link(const Settings& s, const std::string& name) {
+  return unit_dir / "multi-user.target.wants" / unit_name(s.root, name);
+}
+
 void daemon_reload() { systemctl({"daemon-reload"}); }
 
 void write_unit(const Settings& s, const ServiceProgram& program) {
@@ -185,7 +210,27 @@ void write_unit(const Settings& s, const ServiceProgram& program) {
                                fs::perms::others_read | fs::perms::others_exec);
   host::write_file(file, text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
                                    fs::perms::others_read);
+  write_logrotate(s);
   daemon_reload();
+}
+
+void write_logrotate(const Settings& s) {
+  fs::path file = logrotate_file(s.root);
+  std::error_code ec;
+  if (fs::exists(file, ec) && host::read_file(file).rfind(std::string(header), 0) != 0)
+    fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
+  std::vector<std::string> names;
+  std::string prefix = unit_name(s.root, "");
+  prefix.resize(prefix.size() - std::string_view(".service").size());
+  for (const auto& u : units(s)) names.push_back(u.substr(prefix.size(), u.size() - prefix.size() - 8));
+  if (names.empty()) {
+    fs::remove(file, ec);
+    return;
+  }
+  host::make_dir(file.parent_path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                         fs::perms::others_read | fs::perms::others_exec);
+  host::write_file(file, logrotate_text(s.root, s.logs, names),
+                   fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 
 void start(const Settings& s, const std::string& name) {
@@ -217,9 +262,18 @@ void remove(const Settings& s, const std::string& name) {
   fs::path file = unit_file(s, name);
   std::error_code ec;
   if (!fs::exists(file, ec)) return;
+  if (!systemd_booted()) {
+    // A root moved to a host without systemd: nothing runs the unit, there
+    // is nobody to tell; its file and its link go.
+    fs::remove(wants_link(s, name), ec);
+    fs::remove(file);
+    write_logrotate(s);
+    return;
+  }
   std::string unit = unit_name(s.root, name);
   systemctl({"disable", "--now", unit});
   fs::remove(file);
+  write_logrotate(s);
   daemon_reload();
   systemctl({"reset-failed", unit}, false);  // forget a failed state: nothing is left of the unit
 }

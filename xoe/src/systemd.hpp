@@ -56,7 +56,24 @@ std::string unit_text(const std::filesystem::path& root, const ServiceProgram& p
 // Pure.
 ProcessState parse_show(std::string_view show, std::uint64_t now_usec);
 
-// The systemctl calls (through core::run, argv only).
+// The unit file of service `name` of this root, and the link that
+// `systemctl enable` makes for it (WantedBy=multi-user.target).
+std::filesystem::path unit_file(const Settings& settings, const std::string& name);
+std::filesystem::path wants_link(const Settings& settings, const std::string& name);
+
+// The logrotate rule of the root's units, /etc/logrotate.d/xoe (root /) or
+// xoe_HASH: their logs (`logs`/NAME/current for each of `names`) rotated
+// when over 1 MB at logrotate's daily run, 10 kept as current.1 to
+// current.10, by copy and truncation (systemd holds the file open with
+// O_APPEND). runit's logs are svlogd's to rotate and are not in it. Pure.
+std::filesystem::path logrotate_file(const std::filesystem::path& root);
+std::string logrotate_text(const std::filesystem::path& root, const std::filesystem::path& logs,
+                           const std::vector<std::string>& names);
+// Writes the rule for the root's unit files, or removes it when there is none.
+void write_logrotate(const Settings& settings);
+
+// The systemctl calls (through core::run, argv only). remove() also works
+// where systemd is not PID 1 (the files are removed, nothing is told).
 void daemon_reload();
 void write_unit(const Settings& settings, const ServiceProgram& program);
 void start(const Settings& settings, const std::string& name);

@@ -72,6 +72,34 @@ TEST(LastLines, RotatedFilesNewestFirst) {
   EXPECT_EQ(xoe::last_log_lines(t.path(), 100), (std::vector<std::string>{"1", "2", "3", "4", "5", "6"}));
 }
 
+TEST(LastLines, LogrotatesNumberedFilesNewestFirst) {
+  TempDir t;
+  auto now = fs::file_time_type::clock::now();
+  write(t.path() / "current.2", "1\n2\n");
+  write(t.path() / "current.1", "3\n4\n");
+  write(t.path() / "current", "5\n");
+  write(t.path() / "current.old", "x\n");  // not logrotate's
+  fs::last_write_time(t.path() / "current.2", now - std::chrono::hours(48));
+  fs::last_write_time(t.path() / "current.1", now - std::chrono::hours(24));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 2), (std::vector<std::string>{"4", "5"}));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 100), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+  // Same time: the lower number is the newer.
+  fs::last_write_time(t.path() / "current.2", now - std::chrono::hours(24));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 100), (std::vector<std::string>{"1", "2", "3", "4", "5"}));
+}
+
+TEST(LastLines, BothSupervisorsFilesByTime) {
+  // A service moved from runit to systemd: svlogd's files are older than logrotate's.
+  TempDir t;
+  auto now = fs::file_time_type::clock::now();
+  write(t.path() / "@400000006600000000000000.s", "1\n");
+  write(t.path() / "current.1", "2\n");
+  write(t.path() / "current", "3\n");
+  fs::last_write_time(t.path() / "@400000006600000000000000.s", now - std::chrono::hours(48));
+  fs::last_write_time(t.path() / "current.1", now - std::chrono::hours(24));
+  EXPECT_EQ(xoe::last_log_lines(t.path(), 100), (std::vector<std::string>{"1", "2", "3"}));
+}
+
 TEST(LastLines, NoLogYet) {
   TempDir t;
   EXPECT_TRUE(xoe::last_log_lines(t.path() / "missing", 10).empty());

@@ -47,6 +47,20 @@ TEST(SystemdUnit, NameOfAnotherRootCarriesItsHash) {
   EXPECT_NE(systemd::unit_name("/", a.substr(4, 16) + "-acme"), a);
 }
 
+TEST(SystemdLogrotate, RuleNamesEachUnitsLogOnly) {
+  EXPECT_EQ(systemd::logrotate_file("/"), "/etc/logrotate.d/xoe");
+  auto file = systemd::logrotate_file("/tmp/a");
+  EXPECT_EQ(file.filename().string(), systemd::unit_name("/tmp/a", "x").substr(0, 20));  // xoe_HASH
+  std::string text = systemd::logrotate_text("/tmp/a", "/tmp/a/var/log/oe/xoe", {"_postgresql", "acme"});
+  EXPECT_EQ(text.rfind("# Written by xoe for the root /tmp/a", 0), 0u);
+  EXPECT_NE(text.find("\n\"/tmp/a/var/log/oe/xoe/_postgresql/current\"\n\"/tmp/a/var/log/oe/xoe/acme/current\"\n{\n"),
+            std::string::npos);
+  for (const char* line : {"size 1M", "rotate 10", "copytruncate", "missingok", "notifempty", "nocompress"})
+    EXPECT_NE(text.find(std::string("\n    ") + line + "\n"), std::string::npos) << line;
+  EXPECT_EQ(text.find("*"), std::string::npos);  // no glob: runit's svlogd folders are not in it
+  EXPECT_THROW(systemd::logrotate_text("/tmp/a", "/tmp/a b", {"acme"}), core::Error);
+}
+
 TEST(SystemdUnit, QuoteEscapesWhatSystemdWouldInterpret) {
   using systemd::Field;
   EXPECT_EQ(systemd::quote("/usr/bin/python3", Field::exec), "\"/usr/bin/python3\"");

@@ -88,6 +88,19 @@ ServiceInfo start_service(const Settings& settings, const std::string& name);
 ServiceInfo stop_service(const Settings& settings, const std::string& name);
 ServiceInfo restart_service(const Settings& settings, const std::string& name);
 
+struct SupervisorMove {
+  std::string name;  // a service, or _postgresql (xoe's own cluster)
+  std::string from, to;  // "runit", "systemd"
+  bool running = false;  // it ran, and runs again under `to` (a service: its probe answers)
+};
+// Moves every entry of this root written for another supervisor than the
+// root's (supervisor.kind, or the host's PID 1, changed since) to the
+// root's: xoe's own cluster first, then each service (supervisor::define),
+// each started again when it ran. A service's server stops for the move
+// (about as long as a restart). Idempotent: a killed run is finished by
+// the next one.
+std::vector<SupervisorMove> migrate_supervisor(const Settings& settings);
+
 struct Removed {
   std::string name;
   bool rolled_back = false;  // it was an unfinished creation, rolled back

@@ -44,16 +44,22 @@ bool systemd_booted();
 SupervisorKind supervisor_kind(const Settings& settings);
 
 struct SupervisorStatus {
-  SupervisorKind kind = SupervisorKind::runit;
+  SupervisorKind kind = SupervisorKind::runit;  // the root's: what new entries are written for
   bool running = false;
   std::optional<pid_t> pid;        // runsvdir's, or 1 (systemd)
   std::filesystem::path scan_dir;  // runsvdir's scan folder, or the folder of the unit files
+  // The entries of this root under each supervisor: runit's service names
+  // (the links in the scan folder), systemd's unit file names. After a
+  // change of supervisor.kind, `xoe supervisor migrate` moves them.
+  std::vector<std::string> runit;
+  std::vector<std::string> systemd;
 };
 
 SupervisorStatus supervisor_status(const Settings& settings);
 
-// runit: starts runsvdir for this root unless it runs. systemd: starts the
-// services of this root that are enabled (not stopped by xoe). Idempotent.
+// runit (or any runit entry left): starts runsvdir for this root unless it
+// runs. systemd as PID 1: starts the units of this root that are enabled
+// (not stopped by xoe). Idempotent.
 void supervisor_start(const Settings& settings);
 
 // Stops every service of this root and, under runit, runsvdir, and waits
@@ -85,13 +91,24 @@ struct ServiceProgram {
   std::string stop_signal;
 };
 
+// Each service's entry stays with the supervisor it was written for: the
+// functions below find it (its unit file, or its runit folder) and act
+// through that supervisor, whatever supervisor.kind says now; only define()
+// moves it to the root's supervisor. A systemd entry on a host whose PID 1
+// is not systemd is `unsupervised`, and up() and down() refuse it
+// (precondition).
 namespace supervisor {
 
-// Writes the supervisor entry of program.name: runit's service folder and
-// its link into the scan folder (starting runsvdir), or the unit file and a
-// daemon-reload. A new entry stays down until up(); an existing one is
-// rewritten and keeps its state (a running server runs on with the old
-// argv until it is restarted).
+// The supervisor the entry of `name` was written for; none without entry.
+std::optional<SupervisorKind> entry_kind(const Settings& settings, const std::string& name);
+
+// Writes the supervisor entry of program.name for the root's supervisor:
+// runit's service folder and its link into the scan folder (starting
+// runsvdir), or the unit file and a daemon-reload. A new entry stays down
+// until up(); an existing one is rewritten and keeps its state (a running
+// server runs on with the old argv until it is restarted). An entry of the
+// other supervisor is moved: released (its server stopped, its files
+// removed), written anew, and started when it was marked to run.
 void define(const Settings& settings, const ServiceProgram& program);
 
 // Starts the service and marks it to be started again with the supervisor
