@@ -34,6 +34,7 @@
 #   bed_node_ssh NAME CMD...       on the node, via ssh
 #   bed_systemd [FOLDER...]        [BED_SYSTEMD_PID BED_SYSTEMD_DIR] a container whose PID 1 is systemd
 #   bed_systemd_exec CMD...        in that container
+#   bed_systemd_reboot             a power failure and a boot of that container
 # <NAME> is NAME upper-cased with any other character than A-Z0-9 made '_'.
 # Mounts made on the host under $BED_DIR reach the libvirtd and node
 # namespaces started before or after (not elsewhere: / is private here).
@@ -877,8 +878,9 @@ _bed_cgroups_remove() {
 # bed_systemd [FOLDER...]: a container whose PID 1 is Debian's real systemd
 # (/lib/systemd/systemd), booted to basic.target with none of the host's
 # enabled units. Its root is the host's / seen through an overlay whose upper
-# layer is a tmpfs (what it writes, /etc included, is gone when it stops),
-# with /etc/systemd/system emptied, a fresh /run, /tmp and a minimal /dev;
+# layer is a folder of the bed (what it writes, /etc included, stays there
+# across bed_systemd_reboot and goes with the bed), with
+# /etc/systemd/system emptied at the first boot, a fresh /run, /tmp and a minimal /dev;
 # private mount, PID, UTS, IPC, network (loopback only) and cgroup
 # namespaces; its own cgroup oe-bed-$BED_ID in each hierarchy of the host
 # (removed afterwards; systemd sees only that subtree). $BED_DIR is
@@ -887,7 +889,7 @@ _bed_cgroups_remove() {
 # the host. Exports BED_SYSTEMD_PID (its PID 1 as the host sees it) and
 # BED_SYSTEMD_DIR.
 bed_systemd() {
-  local d=$BED_DIR/systemd c cg dirs=() f q=() pid child deadline
+  local d=$BED_DIR/systemd f q=()
   [[ -z ${BED_SYSTEMD_DIR:-} ]] || bed_fail "bed_systemd called twice"
   [[ -x /lib/systemd/systemd ]] || bed_fail "no /lib/systemd/systemd: install Debian's systemd (.ci/packages.txt)"
   [[ $(stat -f -c %T /sys/fs/cgroup/systemd 2>/dev/null) == cgroupfs ||
@@ -901,8 +903,7 @@ bed_systemd() {
   cat >"$d/boot.sh" <<BOOT
 set -eu
 R=$(printf %q "$d/rootfs") L=$(printf %q "$d/layer")
-mount -t tmpfs -o mode=755 bed-systemd "\$L"
-mkdir "\$L/upper" "\$L/work"
+mkdir -p "\$L/upper" "\$L/work"
 mount -t overlay bed-systemd -o "lowerdir=/,upperdir=\$L/upper,workdir=\$L/work" "\$R"
 mount -t tmpfs -o mode=755,nosuid bed-dev "\$R/dev"
 for n in null zero full random urandom tty; do touch "\$R/dev/\$n"; mount --bind "/dev/\$n" "\$R/dev/\$n"; done
@@ -922,7 +923,7 @@ else
 fi
 mount -t tmpfs -o mode=755 bed-run "\$R/run"
 mount -t tmpfs -o mode=1777 bed-tmp "\$R/tmp"
-rm -rf "\$R"/etc/systemd/system/*
+if [ ! -e "\$L/booted" ]; then rm -rf "\$R"/etc/systemd/system/*; touch "\$L/booted"; fi
 bind() {
   mkdir -p "\$R\$2"
   mount --bind "\$2" "\$R\$2"
@@ -935,15 +936,40 @@ pivot_root . "\$old"
 umount -l "/\$old"
 rmdir "/\$old"
 # oe.bed=...: ignored by systemd; names the bed in its command line (_bed_dir_pids)
-exec env -i container=oe-bed TERM=dumb /lib/systemd/systemd --unit=basic.target --log-target=console \\
+exec env -i container=oe-bed TERM=dumb /lib/systemd/systemd --unit="\$1" --log-target=console \\
   $(printf %q "oe.bed=$BED_DIR")
 BOOT
   BED_SYSTEMD_DIR=$d
   export BED_SYSTEMD_DIR
   bed_on_exit _bed_systemd_stop "$d" "$BED_ID"
+  _bed_systemd_boot basic.target
+}
+
+# bed_systemd_reboot: a power failure, then a boot. Every process of the
+# container is killed at once (SIGKILL to its PID 1 ends its PID namespace),
+# then it boots again on the same upper layer, to multi-user.target this
+# time, so that the units enabled in it start by themselves as on a real
+# host. Exports the new BED_SYSTEMD_PID.
+bed_systemd_reboot() {
+  local pid deadline
+  [[ -n ${BED_SYSTEMD_PID:-} ]] || bed_fail "bed_systemd is not running"
+  pid=$(_bed_pidfile "$BED_SYSTEMD_DIR/unshare.pid")
+  kill -KILL "$BED_SYSTEMD_PID"
+  deadline=$((SECONDS + 20))
+  while _bed_alive "$pid"; do
+    ((SECONDS < deadline)) || bed_fail "the systemd container did not die"
+    sleep 0.1
+  done
+  _bed_cgroups_remove "$BED_ID"  # and the cgroups its systemd made
+  _bed_systemd_boot multi-user.target
+}
+
+# _bed_systemd_boot TARGET: starts the container of bed_systemd and waits until its systemd has booted.
+_bed_systemd_boot() {
+  local d=$BED_SYSTEMD_DIR cg dirs=() pid child deadline
   while read -r cg; do
     [[ -n $cg ]] || continue
-    mkdir "$cg/oe-bed-$BED_ID"
+    mkdir -p "$cg/oe-bed-$BED_ID"
     if [[ -e $cg/cpuset.cpus ]]; then
       cat "$cg/cpuset.cpus" >"$cg/oe-bed-$BED_ID/cpuset.cpus"
       cat "$cg/cpuset.mems" >"$cg/oe-bed-$BED_ID/cpuset.mems"
@@ -953,8 +979,8 @@ BOOT
   (
     for c in "${dirs[@]}"; do echo "$BASHPID" >"$c/cgroup.procs"; done
     exec unshare --mount --pid --fork --kill-child --uts --ipc --net --cgroup --propagation private \
-      bash "$d/boot.sh"
-  ) </dev/null >"$d/console.log" 2>&1 &
+      bash "$d/boot.sh" "$1"
+  ) </dev/null >>"$d/console.log" 2>&1 &
   pid=$!
   echo "$pid" >"$d/unshare.pid"
   deadline=$((SECONDS + 20))

@@ -9,8 +9,9 @@
 # xoe agree with systemctl; supervisor stop and start; remove leaves no unit
 # file, no unit, no user and no process. A service made under runit on the
 # same host stays under runit, and `supervisor migrate` moves the root's
-# services and its own PostgreSQL cluster between runit and systemd. On the
-# host (no systemd as PID 1), supervisor.kind systemd is refused.
+# services and its own PostgreSQL cluster between runit and systemd. After a
+# power failure and a boot, systemd starts the enabled units by itself. On
+# the host (no systemd as PID 1), supervisor.kind systemd is refused.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -202,9 +203,23 @@ for x in _postgresql "$s" "$q" "$r"; do no_runit_of "$x" || bed_fail "the runit 
 bed_assert_eq "active active" "$(sd_show "$punit" ActiveState) $(sd_show "$unit" ActiveState)" "units after the move back"
 bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q after the move back"
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after the move back"
+ok "supervisor migrate to runit (cluster, $s, $q, $r) and back to systemd: all answer"
+
+# A power failure and a boot: systemd starts the enabled units by itself
+# (no xoe command runs before the logins), the cluster recovers from its
+# crash, and a service that was stopped stays stopped.
+XS service stop "$r" >/dev/null
+bed_systemd_reboot
+bed_wait 120 "$q answering after the boot" xoe_login "$qport" "$q" admin "$qpw"
+bed_wait 60 "$s answering after the boot" xoe_login "$port" "$s" admin "$pw"
+bed_assert_eq "active active inactive" \
+  "$(sd_show "$punit" ActiveState) $(sd_show "$unit" ActiveState) $(sd_show "$runit_unit" ActiveState)" "units after the boot"
+bed_assert_eq "run run down" "$(for x in "$q" "$s" "$r"; do XS service status "$x" --json | xoe_json 'd["service"]["state"]'; done | paste -sd' ')" "xoe's states after the boot"
+XS service start "$r" >/dev/null
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r started after the boot"
 XS service remove "$r" >/dev/null
 XS service remove "$q" >/dev/null
-ok "supervisor migrate to runit (cluster, $s, $q, $r) and back to systemd: all answer"
+ok "power failure and boot: the cluster, $q and $s came back by themselves, the stopped $r stayed down"
 
 # A service of another root: its own unit, left alone by this root's supervisor stop.
 b=sb-$XID
