@@ -906,8 +906,12 @@ R=$(printf %q "$d/rootfs") L=$(printf %q "$d/layer")
 mkdir -p "\$L/upper" "\$L/work"
 mount -t overlay bed-systemd -o "lowerdir=/,upperdir=\$L/upper,workdir=\$L/work" "\$R"
 mount -t tmpfs -o mode=755,nosuid bed-dev "\$R/dev"
-for n in null zero full random urandom tty; do touch "\$R/dev/\$n"; mount --bind "/dev/\$n" "\$R/dev/\$n"; done
-touch "\$R/dev/console"; mount --bind /dev/null "\$R/dev/console"
+# Device nodes of its own, not binds of the host's: a chmod or chown in
+# there (a getty takes /dev/console) must not reach the host's /dev/null.
+for n in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0 console:1:3; do
+  IFS=: read -r f major minor <<<"\$n"
+  mknod -m 666 "\$R/dev/\$f" c "\$major" "\$minor"
+done
 mkdir "\$R/dev/pts" "\$R/dev/shm"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "\$R/dev/pts"
 ln -s pts/ptmx "\$R/dev/ptmx"; ln -s /proc/self/fd "\$R/dev/fd"
@@ -923,7 +927,12 @@ else
 fi
 mount -t tmpfs -o mode=755 bed-run "\$R/run"
 mount -t tmpfs -o mode=1777 bed-tmp "\$R/tmp"
-if [ ! -e "\$L/booted" ]; then rm -rf "\$R"/etc/systemd/system/*; touch "\$L/booted"; fi
+if [ ! -e "\$L/booted" ]; then
+  rm -rf "\$R"/etc/systemd/system/*
+  # no login prompts (multi-user.target after bed_systemd_reboot): the console is a null device
+  for u in getty.target console-getty.service; do ln -s /dev/null "\$R/etc/systemd/system/\$u"; done
+  touch "\$L/booted"
+fi
 bind() {
   mkdir -p "\$R\$2"
   mount --bind "\$2" "\$R\$2"

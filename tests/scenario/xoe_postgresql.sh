@@ -5,7 +5,8 @@
 # role and password. One customer's server cannot reach another's database,
 # nor the superuser, nor a template; no role password is in a command line,
 # a log or a backup; the cluster survives a kill and a supervisor restart;
-# remove drops the role; a taken port is refused with exit 6.
+# remove drops the role; a taken port is refused with exit 6, a root too
+# long for the socket path with exit 2.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -119,3 +120,18 @@ bed_assert_eq 0 "$(Q -c "select count(*) from pg_roles where rolname = 'xoe-$a'"
 bed_assert_eq 0 "$(Q -c "select count(*) from pg_database where datname = '$a'")" "database of $a after remove"
 bed_assert_eq 1 "$(xoe_login "$portb" "$b" admin "$pwb")" "$b after removing $a"
 ok "remove drops the role; the other service is untouched"
+
+# A root so long that the cluster's socket path would not fit in sun_path
+# (107 characters): refused before anything is made, one line, exit 2.
+long=$BED_DIR/$(printf 'l%.0s' {1..80})
+mkdir -p "$long"
+xoe --root "$long" software fetch tryton/7.0 >/dev/null
+rc=0
+err=$(xoe --root "$long" service create "l-$XID" --software tryton --version 7.0 2>&1 >/dev/null) || rc=$?
+bed_assert_eq 2 "$rc" "exit code of a create on a too long root ($err)"
+bed_assert_contains "$err" "is too long for xoe's PostgreSQL cluster" "message"
+[[ $(wc -l <<<"$err") == 1 ]] || bed_fail "more than one line: $err"
+[[ ! -e $long/var/lib/postgresql ]] || bed_fail "a cluster folder was made under the long root"
+bed_assert_eq 0 "$(xoe --root "$long" service list --json | xoe_json 'len(d["services"])')" "services of the long root"
+! getent passwd "xoe-l-$XID" >/dev/null || bed_fail "user xoe-l-$XID made"
+ok "a root too long for the cluster's socket: exit 2, one line, nothing made"

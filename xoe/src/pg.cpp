@@ -146,6 +146,15 @@ ServiceProgram cluster_program(const Settings& s, const fs::path& bin) {
 void wait_cluster(const Settings& s);
 
 void start_cluster(const Settings& s) {
+  // The superuser's socket is in the data folder; a Unix socket's path has
+  // at most 107 characters (sun_path), and PostgreSQL would only say so in
+  // its log once started.
+  fs::path socket = s.cluster_data / (".s.PGSQL." + std::to_string(s.db_port));
+  if (socket.string().size() > 107)
+    fail(ErrorKind::invalid,
+         "the root {} is too long for xoe's PostgreSQL cluster: its socket {} would have {} characters, and at most "
+         "107 fit; use a shorter --root, or set database.host",
+         s.root.string(), socket.string(), socket.string().size());
   fs::path bin = postgres_bin(s);
   auto pg = host::find_user("postgres");
   if (!pg)
