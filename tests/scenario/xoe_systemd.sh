@@ -205,6 +205,18 @@ bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q after the
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after the move back"
 ok "supervisor migrate to runit (cluster, $s, $q, $r) and back to systemd: all answer"
 
+# A move killed after the new entry was written, before its server was
+# started again (the state it leaves: the unit down, the marker there): the
+# next migrate starts it.
+C systemctl disable --now "$runit_unit" 2>/dev/null
+touch "$XROOT/var/lib/oe/xoe/services/.$r.supervisor-move"
+m=$(XS supervisor migrate --json)
+bed_assert_eq "$r systemd systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["moved"])' <<<"$m")" "migrate after a killed move"
+[[ ! -e $XROOT/var/lib/oe/xoe/services/.$r.supervisor-move ]] || bed_fail "the move marker of $r is left"
+bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemctl is-enabled "$runit_unit")" "$r after the finished move"
+bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after the finished move"
+ok "a move killed before the start: the next migrate starts $r"
+
 # A power failure and a boot: systemd starts the enabled units by itself
 # (no xoe command runs before the logins), the cluster recovers from its
 # crash, and a service that was stopped stays stopped.

@@ -231,9 +231,9 @@ bool pg_move_cluster(const Settings& s) {
   if (!s.own_cluster || pg_cluster_absent(s)) return false;
   const std::string name(cluster_service);
   auto have = supervisor::entry_kind(s, name);
-  if (!have || *have == supervisor_kind(s)) return false;
+  if (!have || (*have == supervisor_kind(s) && !supervisor::move_unfinished(s, name))) return false;
   auto lock = core::FileLock::acquire(s.locks, "xoe.postgresql");
-  bool running = supervisor::status(s, name).state == "run";
+  bool running = supervisor::status(s, name).state == "run" || supervisor::move_unfinished(s, name);
   supervisor::define(s, cluster_program(s, postgres_bin(s)));
   if (running) wait_cluster(s);
   return true;

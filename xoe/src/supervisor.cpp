@@ -213,6 +213,12 @@ void define_runit(const Settings& s, const ServiceProgram& p) {
   fs::create_symlink(dir, link);
 }
 
+// Present while an entry that ran is moved to the other supervisor.
+// (Beside the service's folder, not in it: its mode is the service's.)
+fs::path move_marker(const Settings& s, const std::string& name) {
+  return s.services_dir() / ("." + name + ".supervisor-move");
+}
+
 void up_as(const Settings& s, const std::string& name, SupervisorKind kind) {
   if (kind == SupervisorKind::systemd) {
     need_systemd(name);
@@ -275,24 +281,30 @@ namespace supervisor {
 
 std::optional<SupervisorKind> entry_kind(const Settings& s, const std::string& name) { return entry_of(s, name); }
 
+bool move_unfinished(const Settings& s, const std::string& name) {
+  std::error_code ec;
+  return fs::exists(move_marker(s, name), ec);
+}
+
 void define(const Settings& s, const ServiceProgram& p) {
   auto want = supervisor_kind(s);
   auto have = entry_of(s, p.name);
+  fs::path marker = move_marker(s, p.name);
+  std::error_code ec;
   if (have && *have != want) {
     // Written for the other supervisor (supervisor.kind changed since):
-    // moved, and started again when it was marked to run.
-    bool was_up = marked_up(s, p.name, *have);
+    // moved, and started again when it was marked to run. The marker keeps
+    // that through a kill: the next define starts it.
+    if (marked_up(s, p.name, *have)) host::write_file(marker, "", fs::perms::owner_read | fs::perms::owner_write);
     release_as(s, p.name, *have);
-    std::error_code ec;
     if (*have == SupervisorKind::runit) fs::remove_all(runit_dir(s, p.name), ec);
-    if (want == SupervisorKind::systemd) systemd::write_unit(s, p); else define_runit(s, p);
-    if (was_up) up_as(s, p.name, want);
-    core::logger("xoe")->info("service {}: moved from {} to {}{}", p.name, kind_name(*have), kind_name(want),
-                              was_up ? ", started" : "");
-    return;
+    core::logger("xoe")->info("service {}: moved from {} to {}", p.name, kind_name(*have), kind_name(want));
   }
-  if (want == SupervisorKind::systemd) return systemd::write_unit(s, p);
-  define_runit(s, p);
+  if (want == SupervisorKind::systemd) systemd::write_unit(s, p); else define_runit(s, p);
+  if (fs::exists(marker, ec)) {
+    up_as(s, p.name, want);
+    fs::remove(marker, ec);
+  }
 }
 
 void up(const Settings& s, const std::string& name) { up_as(s, name, kind_of(s, name)); }
@@ -318,6 +330,8 @@ ProcessState status(const Settings& s, const std::string& name) {
 
 void release(const Settings& s, const std::string& name) {
   if (auto kind = entry_of(s, name)) release_as(s, name, *kind);
+  std::error_code ec;
+  fs::remove(move_marker(s, name), ec);
 }
 
 }  // namespace supervisor

@@ -108,8 +108,14 @@ std::optional<SupervisorKind> entry_kind(const Settings& settings, const std::st
 // until up(); an existing one is rewritten and keeps its state (a running
 // server runs on with the old argv until it is restarted). An entry of the
 // other supervisor is moved: released (its server stopped, its files
-// removed), written anew, and started when it was marked to run.
+// removed), written anew, and started when it was marked to run (a marker
+// in the service's folder keeps that through a kill, and the next define
+// starts it).
 void define(const Settings& settings, const ServiceProgram& program);
+
+// True when a move of the entry to the other supervisor was killed before
+// its server was started again: define() finishes it.
+bool move_unfinished(const Settings& settings, const std::string& name);
 
 // Starts the service and marks it to be started again with the supervisor
 // (runit: no `down` file; systemd: enabled); returns once the supervisor
