@@ -170,6 +170,7 @@ bed_assert_eq "${prefix}__postgresql.service ${prefix}_$q.service $unit" "$(unit
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under runit"
 entries() { XS supervisor status --json | xoe_json '" ".join(d["supervisor"]["entries"]["runit"]) + " | " + " ".join(d["supervisor"]["entries"]["systemd"])'; }
 bed_assert_eq "$r | $(units_of_root)" "$(entries)" "supervisor status entries"
+bed_assert_eq "runit systemd" "$(for x in "$r" "$s"; do XS service show "$x" --json | xoe_json 'd["service"]["supervisor"]'; done | paste -sd' ')" "service show: supervisor"
 XS service stop "$r" >/dev/null
 bed_assert_eq down "$(XS service status "$r" --json | xoe_json 'd["service"]["state"]')" "$r stopped (runit, kind auto)"
 XS service start "$r" >/dev/null
@@ -187,6 +188,7 @@ bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemc
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under systemd"
 bed_assert_eq "$(sd_show "$runit_unit" MainPID)" "$(XS service status "$r" --json | xoe_json 'd["service"]["pid"]')" "status of $r after migrate"
 bed_assert_eq "nothing to move" "$(XS supervisor migrate)" "migrate again"
+bed_assert_eq systemd "$(XS service show "$r" --json | xoe_json 'd["service"]["supervisor"]')" "service show after migrate"
 ok "supervisor migrate: $r is now $runit_unit, active, enabled, answering; a second migrate moves nothing"
 
 # Back to runit, then to systemd again: the cluster first, then every

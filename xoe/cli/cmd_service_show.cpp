@@ -17,6 +17,7 @@ void print_service(core::cli::Frame& frame, const ServiceInfo& s) {
       {"software", s.software + "/" + s.version},
       {"role", s.role},
       {"state", s.state + (s.pid ? fmt::format(" (pid {}, {} s)", *s.pid, s.seconds) : std::string{})},
+      {"supervisor", s.supervisor.empty() ? "(none)" : s.supervisor},
       {"url", s.url},
       {"database", s.database + " (" + s.backend + ")"},
       {"port", std::to_string(s.port)},

@@ -22,6 +22,7 @@ nlohmann::json service_json(const ServiceInfo& s, bool detailed) {
     j["modules"] = s.modules;
     j["pid"] = s.pid ? nlohmann::json(*s.pid) : nlohmann::json(nullptr);
     j["seconds"] = s.seconds;
+    j["supervisor"] = s.supervisor.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.supervisor);
   }
   return j;
 }

@@ -482,6 +482,8 @@ ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool
     i.pid = st.pid;
     i.seconds = st.seconds;
   }
+  if (with_state)
+    if (auto kind = supervisor::entry_kind(s, r.name)) i.supervisor = kind_name(*kind);
   return i;
 }
 

@@ -38,6 +38,9 @@ struct ServiceInfo {
   std::string state;
   std::optional<pid_t> pid;
   std::int64_t seconds = 0;  // in that state for
+  // The supervisor its entry was written for ("runit", "systemd"); empty
+  // without an entry (or when the state was not read).
+  std::string supervisor;
 };
 
 struct CreateRequest {
