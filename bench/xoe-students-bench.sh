@@ -82,4 +82,6 @@ xoe_login "$(X service show "$ref" --json | xoe_json 'd["service"]["port"]')" "$
 
 printf '%d x pg_dump -Fc | pg_restore   %7.2f s\n' "$students" "$dump"
 printf 'xoe students disseminate (%d)   %7.2f s\n' "$students" "$xoe"
-printf 'ratio %.1f (goal: at least 10)\n' "$(echo "$dump / $xoe" | bc -l)"
+ratio=$(echo "$dump / $xoe" | bc -l)
+printf 'ratio %.1f     goal >= 10: %s\n' "$ratio" \
+  "$(awk -v r="$ratio" 'BEGIN { print (r >= 10 ? "goal met" : "goal NOT met") }')"
