@@ -171,6 +171,10 @@ bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under run
 entries() { XS supervisor status --json | xoe_json '" ".join(d["supervisor"]["entries"]["runit"]) + " | " + " ".join(d["supervisor"]["entries"]["systemd"])'; }
 bed_assert_eq "$r | $(units_of_root)" "$(entries)" "supervisor status entries"
 bed_assert_eq "runit systemd" "$(for x in "$r" "$s"; do XS service show "$x" --json | xoe_json 'd["service"]["supervisor"]'; done | paste -sd' ')" "service show: supervisor"
+# Runit entries come back at boot through a oneshot unit that starts runsvdir.
+boot=runsvdir-$prefix.service
+bed_assert_eq enabled "$(C systemctl is-enabled "$boot")" "the boot unit of the runit entries"
+bed_assert_contains "$(C cat "/etc/systemd/system/$boot")" "\"--root\" \"$XROOT\" \"--set\" \"supervisor.kind=runit\" \"supervisor\" \"start\"" "the boot unit"
 XS service stop "$r" >/dev/null
 bed_assert_eq down "$(XS service status "$r" --json | xoe_json 'd["service"]["state"]')" "$r stopped (runit, kind auto)"
 XS service start "$r" >/dev/null
@@ -188,6 +192,7 @@ bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemc
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r under systemd"
 bed_assert_eq "$(sd_show "$runit_unit" MainPID)" "$(XS service status "$r" --json | xoe_json 'd["service"]["pid"]')" "status of $r after migrate"
 bed_assert_eq "nothing to move" "$(XS supervisor migrate)" "migrate again"
+C test ! -e "/etc/systemd/system/$boot" || bed_fail "the boot unit is left without runit entries"
 bed_assert_eq systemd "$(XS service show "$r" --json | xoe_json 'd["service"]["supervisor"]')" "service show after migrate"
 ok "supervisor migrate: $r is now $runit_unit, active, enabled, answering; a second migrate moves nothing"
 
@@ -197,6 +202,7 @@ m=$(XS --set supervisor.kind=runit supervisor migrate --json)
 bed_assert_eq "_postgresql $q $s $r" "$(xoe_json 'd["moved"][0]["name"] + " " + " ".join(sorted(x["name"] for x in d["moved"][1:]))' <<<"$m")" "moved to runit, the cluster first"
 bed_assert_eq "" "$(units_of_root)" "units of the root after the move to runit"
 for x in _postgresql "$s" "$q" "$r"; do runit_of "$x" || bed_fail "no runit entry for $x"; done
+bed_assert_eq enabled "$(C systemctl is-enabled "$boot")" "the boot unit after the move to runit"
 bed_assert_eq run "$(XS --set supervisor.kind=runit service status "$q" --json | xoe_json 'd["service"]["state"]')" "$q under runit"
 bed_assert_eq 1 "$(xoe_login "$qport" "$q" admin "$qpw")" "login of $q (own cluster) under runit"
 bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login of $s under runit"
@@ -223,17 +229,25 @@ ok "a move killed before the start: the next migrate starts $r"
 # (no xoe command runs before the logins), the cluster recovers from its
 # crash, and a service that was stopped stays stopped.
 XS service stop "$r" >/dev/null
+rb=rb-$XID
+out=$(XS --set supervisor.kind=runit service create "$rb" --software tryton --version 7.0 --db-backend sqlite --json)
+rbpw=$(xoe_json 'd["service"]["admin_password"]' <<<"$out")
+rbport=$(XS service show "$rb" --json | xoe_json 'd["service"]["port"]')
 bed_systemd_reboot
 bed_wait 120 "$q answering after the boot" xoe_login "$qport" "$q" admin "$qpw"
 bed_wait 60 "$s answering after the boot" xoe_login "$port" "$s" admin "$pw"
 bed_assert_eq "active active inactive" \
   "$(sd_show "$punit" ActiveState) $(sd_show "$unit" ActiveState) $(sd_show "$runit_unit" ActiveState)" "units after the boot"
 bed_assert_eq "run run down" "$(for x in "$q" "$s" "$r"; do XS service status "$x" --json | xoe_json 'd["service"]["state"]'; done | paste -sd' ')" "xoe's states after the boot"
+bed_wait 60 "$rb (runit) answering after the boot" xoe_login "$rbport" "$rb" admin "$rbpw"
+bed_assert_eq "active runsv" "$(sd_show "$boot" ActiveState) $(C ps -o comm= -p "$(C ps -o ppid= -p "$(XS service status "$rb" --json | xoe_json 'd["service"]["pid"]')" | tr -d ' ')")" "$rb after the boot"
+XS service remove "$rb" >/dev/null
+C test ! -e "/etc/systemd/system/$boot" || bed_fail "the boot unit is left after the last runit service"
 XS service start "$r" >/dev/null
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r started after the boot"
 XS service remove "$r" >/dev/null
 XS service remove "$q" >/dev/null
-ok "power failure and boot: the cluster, $q and $s came back by themselves, the stopped $r stayed down"
+ok "power failure and boot: the cluster, $q, $s and the runit $rb came back by themselves, the stopped $r stayed down"
 
 # A service of another root: its own unit, left alone by this root's supervisor stop.
 b=sb-$XID

@@ -91,12 +91,24 @@ core::RunResult sv(const std::vector<std::string>& args, bool check = true) {
 // The runit service folder of service `name`.
 fs::path runit_dir(const Settings& s, const std::string& name) { return s.services_dir() / name / "runit"; }
 
-// Starts runsvdir for this root unless it runs. Idempotent.
+// The xoe the boot unit runs: this program when it is xoe (goe links
+// libxoe too), else the xoe on PATH, else the installed one.
+fs::path xoe_binary() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.filename() == "xoe") return self;
+  if (auto found = core::which("xoe", core::clean_path)) return *found;
+  return XOE_INSTALLED_BIN;
+}
+
+// Starts runsvdir for this root unless it runs. Idempotent. Where systemd
+// is PID 1, also makes sure the boot unit that starts it again is there.
 void start_runsvdir(const Settings& s) {
   auto mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
   host::make_dir(s.scan_dir(), mode);
   host::make_dir(s.run, mode);
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
+  if (systemd_booted()) systemd::write_runit_boot(s, xoe_binary());
   if (running_pid(s)) return;
   if (!core::which("runsvdir", core::clean_path))
     fail(ErrorKind::precondition, "runsvdir not found: install Debian's runit package");
@@ -234,6 +246,8 @@ void release_as(const Settings& s, const std::string& name, SupervisorKind kind)
   std::error_code ec;
   fs::remove(s.scan_dir() / name, ec);
   runit::release(runit_dir(s, name));
+  // The last runit entry gone: nothing to start at boot.
+  if (systemd_booted() && runit_entries(s).empty()) systemd::remove_runit_boot(s);
 }
 
 }  // namespace
@@ -258,7 +272,7 @@ SupervisorStatus supervisor_status(const Settings& s) {
 void supervisor_start(const Settings& s) {
   auto kind = supervisor_kind(s);
   if (kind == SupervisorKind::runit || !runit_entries(s).empty()) start_runsvdir(s);
-  if (systemd_booted()) systemd::start_enabled(s);
+  if (kind == SupervisorKind::systemd) systemd::start_enabled(s);
 }
 
 void supervisor_stop(const Settings& s) {

@@ -68,6 +68,32 @@ std::string unit_pattern(const fs::path& root) {
   return "xoe_" + host::short_hash(root.string()) + "_*.service";
 }
 
+std::string runit_boot_unit(const fs::path& root) {
+  if (root == "/") return "runsvdir-xoe.service";
+  return "runsvdir-xoe_" + host::short_hash(root.string()) + ".service";
+}
+
+std::string runit_boot_text(const fs::path& root, const fs::path& xoe) {
+  std::string exec;
+  for (const std::string& a : {path_value(xoe, "xoe"), std::string("--root"), path_value(root, "root"),
+                               std::string("--set"), std::string("supervisor.kind=runit"), std::string("supervisor"),
+                               std::string("start")})
+    exec += (exec.empty() ? "" : " ") + quote(a, Field::exec);
+  std::string out = std::string(header) + " for the runit services of the root " + plain(root.string(), "root") +
+                    ". Do not edit: xoe rewrites it.\n";
+  out += "[Unit]\n";
+  out += "Description=xoe's runsvdir for the runit services of " + plain(root.string(), "root") + "\n";
+  out += "After=network.target\n";
+  out += "\n[Service]\n";
+  out += "Type=oneshot\n";
+  // runsvdir and its services stay in this unit's cgroup.
+  out += "RemainAfterExit=yes\n";
+  out += "ExecStart=" + exec + "\n";
+  out += "\n[Install]\n";
+  out += "WantedBy=multi-user.target\n";
+  return out;
+}
+
 fs::path logrotate_file(const fs::path& root) {
   if (root == "/") return "/etc/logrotate.d/xoe";
   return "/etc/logrotate.d/xoe_" + host::short_hash(root.string());
@@ -231,6 +257,33 @@ void write_logrotate(const Settings& s) {
                                          fs::perms::others_read | fs::perms::others_exec);
   host::write_file(file, logrotate_text(s.root, s.logs, names),
                    fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+}
+
+void write_runit_boot(const Settings& s, const fs::path& xoe) {
+  fs::path file = unit_dir / runit_boot_unit(s.root), link = unit_dir / "multi-user.target.wants" / file.filename();
+  std::string text = runit_boot_text(s.root, xoe);
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    std::string now = host::read_file(file);
+    if (now.rfind(std::string(header), 0) != 0)
+      fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
+    if (now == text && fs::is_symlink(fs::symlink_status(link, ec))) return;
+  }
+  host::write_file(file, text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                   fs::perms::others_read);
+  daemon_reload();
+  systemctl({"enable", file.filename().string()});
+}
+
+void remove_runit_boot(const Settings& s) {
+  fs::path file = unit_dir / runit_boot_unit(s.root);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return;
+  // Disabled, not stopped: stopping it would kill runsvdir's cgroup, the
+  // services that are left with it.
+  systemctl({"disable", file.filename().string()}, false);
+  fs::remove(file, ec);
+  daemon_reload();
 }
 
 void start(const Settings& s, const std::string& name) {

@@ -72,6 +72,22 @@ std::string logrotate_text(const std::filesystem::path& root, const std::filesys
 // Writes the rule for the root's unit files, or removes it when there is none.
 void write_logrotate(const Settings& settings);
 
+// Where systemd is PID 1, the root's runit entries come back at boot
+// through a oneshot unit that runs `XOE --root ROOT --set
+// supervisor.kind=runit supervisor start` (which starts runsvdir, whose
+// processes stay in the unit's cgroup: RemainAfterExit=yes):
+//   root /      runsvdir-xoe.service
+//   root ROOT   runsvdir-xoe_HASH.service
+// (not named like the services' units, so supervisor start and the unit
+// lists never take it for one). Pure.
+std::string runit_boot_unit(const std::filesystem::path& root);
+std::string runit_boot_text(const std::filesystem::path& root, const std::filesystem::path& xoe);
+// Writes and enables the boot unit (nothing when it is there and enabled);
+// `xoe` is the running xoe's path.
+void write_runit_boot(const Settings& settings, const std::filesystem::path& xoe);
+// Disables and removes it (nothing when it is not there).
+void remove_runit_boot(const Settings& settings);
+
 // The systemctl calls (through core::run, argv only). remove() also works
 // where systemd is not PID 1 (the files are removed, nothing is told).
 void daemon_reload();

@@ -4,6 +4,7 @@
 // systemd: scenario.xoe_systemd.
 #include "systemd.hpp"
 
+#include <fnmatch.h>
 #include <gtest/gtest.h>
 
 #include "core/error.hpp"
@@ -59,6 +60,23 @@ TEST(SystemdLogrotate, RuleNamesEachUnitsLogOnly) {
     EXPECT_NE(text.find(std::string("\n    ") + line + "\n"), std::string::npos) << line;
   EXPECT_EQ(text.find("*"), std::string::npos);  // no glob: runit's svlogd folders are not in it
   EXPECT_THROW(systemd::logrotate_text("/tmp/a", "/tmp/a b", {"acme"}), core::Error);
+}
+
+TEST(SystemdRunitBoot, OneshotThatStartsTheRootsRunsvdir) {
+  EXPECT_EQ(systemd::runit_boot_unit("/"), "runsvdir-xoe.service");
+  auto name = systemd::runit_boot_unit("/tmp/a");
+  EXPECT_EQ(name, "runsvdir-" + systemd::unit_name("/tmp/a", "x").substr(0, 20) + ".service");
+  // Never taken for one of the services' units.
+  EXPECT_NE(::fnmatch(systemd::unit_pattern("/").c_str(), systemd::runit_boot_unit("/").c_str(), 0), 0);
+  EXPECT_NE(::fnmatch(systemd::unit_pattern("/tmp/a").c_str(), name.c_str(), 0), 0);
+  std::string text = systemd::runit_boot_text("/tmp/a", "/usr/bin/xoe");
+  EXPECT_EQ(text.rfind("# Written by xoe", 0), 0u);
+  EXPECT_EQ(line_of(text, "Type"), "Type=oneshot");
+  EXPECT_EQ(line_of(text, "RemainAfterExit"), "RemainAfterExit=yes");
+  EXPECT_EQ(line_of(text, "ExecStart"),
+            "ExecStart=\"/usr/bin/xoe\" \"--root\" \"/tmp/a\" \"--set\" \"supervisor.kind=runit\" \"supervisor\" \"start\"");
+  EXPECT_EQ(line_of(text, "WantedBy"), "WantedBy=multi-user.target");
+  EXPECT_THROW(systemd::runit_boot_text("/tmp/a", "xoe"), core::Error);  // not an absolute path
 }
 
 TEST(SystemdUnit, QuoteEscapesWhatSystemdWouldInterpret) {
