@@ -143,7 +143,22 @@ ServiceProgram cluster_program(const Settings& s, const fs::path& bin) {
 
 // Waits until the cluster answers; throws external when it keeps dying or
 // does not answer within cluster_start_timeout.
-void wait_cluster(const Settings& s);
+void wait_cluster(const Settings& s) {
+  const std::string name(cluster_service);
+  fs::path logs = s.logs / name;
+  auto deadline = std::chrono::steady_clock::now() + cluster_start_timeout;
+  std::set<pid_t> pids;
+  while (!ready(s)) {
+    if (auto now = supervisor::status(s, name); now.pid) pids.insert(*now.pid);
+    if (pids.size() > 3)
+      fail(ErrorKind::external, "xoe's PostgreSQL cluster keeps dying on start (log: {}/current)", logs.string());
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "xoe's PostgreSQL cluster did not start within {} s (log: {}/current)",
+           cluster_start_timeout.count(), logs.string());
+    std::this_thread::sleep_for(100ms);
+  }
+  core::logger("xoe")->info("xoe's PostgreSQL cluster answers on 127.0.0.1:{}", s.db_port);
+}
 
 void start_cluster(const Settings& s) {
   // The superuser's socket is in the data folder; a Unix socket's path has
@@ -170,23 +185,6 @@ void start_cluster(const Settings& s) {
   supervisor::define(s, cluster_program(s, bin));
   supervisor::up(s, name);
   wait_cluster(s);
-}
-
-void wait_cluster(const Settings& s) {
-  const std::string name(cluster_service);
-  fs::path logs = s.logs / name;
-  auto deadline = std::chrono::steady_clock::now() + cluster_start_timeout;
-  std::set<pid_t> pids;
-  while (!ready(s)) {
-    if (auto now = supervisor::status(s, name); now.pid) pids.insert(*now.pid);
-    if (pids.size() > 3)
-      fail(ErrorKind::external, "xoe's PostgreSQL cluster keeps dying on start (log: {}/current)", logs.string());
-    if (std::chrono::steady_clock::now() > deadline)
-      fail(ErrorKind::external, "xoe's PostgreSQL cluster did not start within {} s (log: {}/current)",
-           cluster_start_timeout.count(), logs.string());
-    std::this_thread::sleep_for(100ms);
-  }
-  core::logger("xoe")->info("xoe's PostgreSQL cluster answers on 127.0.0.1:{}", s.db_port);
 }
 
 }  // namespace
@@ -227,16 +225,14 @@ void pg_prepare(const Settings& s) {
   prepared.insert(key);
 }
 
-bool pg_move_cluster(const Settings& s) {
-  if (!s.own_cluster || pg_cluster_absent(s)) return false;
-  const std::string name(cluster_service);
-  auto have = supervisor::entry_kind(s, name);
-  if (!have || (*have == supervisor_kind(s) && !supervisor::move_unfinished(s, name))) return false;
+std::optional<supervisor::PendingMove> pg_move_cluster(const Settings& s) {
+  if (!s.own_cluster || pg_cluster_absent(s)) return std::nullopt;
   auto lock = core::FileLock::acquire(s.locks, "xoe.postgresql");
-  bool running = supervisor::status(s, name).state == "run" || supervisor::move_unfinished(s, name);
+  auto move = supervisor::pending_move(s, std::string(cluster_service));
+  if (!move) return std::nullopt;
   supervisor::define(s, cluster_program(s, postgres_bin(s)));
-  if (running) wait_cluster(s);
-  return true;
+  if (move->running) wait_cluster(s);
+  return move;
 }
 
 void pg_ensure_role(const Settings& s, const std::string& role, const fs::path& password_file) {

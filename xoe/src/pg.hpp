@@ -12,11 +12,13 @@
 // built by the role xoe-template and closed to PUBLIC too. docs/xoe.md.
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "xoe/settings.hpp"
+#include "xoe/supervisor.hpp"
 
 namespace xoe::detail {
 
@@ -39,9 +41,9 @@ inline constexpr std::string_view cluster_service_name = "_postgresql";
 
 // Moves xoe's own cluster to the root's supervisor when its entry was
 // written for the other one (supervisor.kind changed; supervisor::define),
-// and waits until it answers when it was running. False when there was
-// nothing to move.
-bool pg_move_cluster(const Settings& s);
+// and waits until it answers when it was running. What was moved; none when
+// there was nothing to move.
+std::optional<supervisor::PendingMove> pg_move_cluster(const Settings& s);
 
 // `argv` (psql, pg_dump, pg_restore) with xoe's connection to the server
 // (-h -p -U) after its program, once the server is reachable (pg_prepare).

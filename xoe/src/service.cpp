@@ -627,26 +627,23 @@ ServiceInfo restart_service(const Settings& s, const std::string& name) {
 
 std::vector<SupervisorMove> migrate_supervisor(const Settings& s) {
   std::vector<SupervisorMove> out;
-  auto want = supervisor_kind(s);
-  const std::string cluster(cluster_service_name);
-  if (auto have = supervisor::entry_kind(s, cluster);
-      have && (*have != want || supervisor::move_unfinished(s, cluster))) {
-    bool running = supervisor::status(s, cluster).state == "run" || supervisor::move_unfinished(s, cluster);
-    if (pg_move_cluster(s)) out.push_back({cluster, std::string(kind_name(*have)), std::string(kind_name(want)), running});
-  }
+  const std::string to(kind_name(supervisor_kind(s)));
+  auto moved = [&](const std::string& name, const supervisor::PendingMove& m) {
+    out.push_back({name, std::string(kind_name(m.from)), to, m.running});
+  };
+  if (auto m = pg_move_cluster(s)) moved(std::string(cluster_service_name), *m);
   auto db = registry::open_existing(s);
   if (!db) return out;
   for (const auto& row : registry::all_services(*db)) {
-    auto have = supervisor::entry_kind(s, row.name);
-    if (!have || (*have == want && !supervisor::move_unfinished(s, row.name))) continue;
     // An unfinished creation moves when it is resumed (its `supervise` step).
     if (row.state != "ready" && row.state != "dropped") continue;
+    auto m = supervisor::pending_move(s, row.name);
+    if (!m) continue;
     auto lock = core::FileLock::acquire(s.locks, "xoe.service." + row.name);
     Service svc = load_service(s, row.name);
-    bool running = supervisor::status(s, row.name).state == "run" || supervisor::move_unfinished(s, row.name);
     supervise(s, svc.l, svc.recipe, service_vars(s, svc, row), row.user);
-    if (running) wait_probe(s, svc.recipe, row.name, static_cast<std::uint16_t>(row.port), svc.l.logs);
-    out.push_back({row.name, std::string(kind_name(*have)), std::string(kind_name(want)), running});
+    if (m->running) wait_probe(s, svc.recipe, row.name, static_cast<std::uint16_t>(row.port), svc.l.logs);
+    moved(row.name, *m);
   }
   return out;
 }

@@ -295,9 +295,13 @@ namespace supervisor {
 
 std::optional<SupervisorKind> entry_kind(const Settings& s, const std::string& name) { return entry_of(s, name); }
 
-bool move_unfinished(const Settings& s, const std::string& name) {
+std::optional<PendingMove> pending_move(const Settings& s, const std::string& name) {
+  auto have = entry_of(s, name);
+  if (!have) return std::nullopt;
   std::error_code ec;
-  return fs::exists(move_marker(s, name), ec);
+  bool unfinished = fs::exists(move_marker(s, name), ec);
+  if (*have == supervisor_kind(s) && !unfinished) return std::nullopt;
+  return PendingMove{*have, unfinished || status(s, name).state == "run"};
 }
 
 void define(const Settings& s, const ServiceProgram& p) {

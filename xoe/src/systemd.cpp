@@ -50,6 +50,29 @@ core::RunResult systemctl(const std::vector<std::string>& args, bool check = tru
   return core::run(argv, {.timeout = 90s, .check = check});
 }
 
+// What names this root's files: "xoe" for /, else "xoe_" and the hash of its path.
+std::string root_tag(const fs::path& root) {
+  return root == "/" ? "xoe" : "xoe_" + host::short_hash(root.string());
+}
+
+// Writes a file of xoe's (mode 0644, its folder made 0755 if needed);
+// refuses one of that name that xoe did not write. False when it held
+// `text` already.
+bool write_owned(const fs::path& file, const std::string& text) {
+  std::error_code ec;
+  if (fs::exists(file, ec)) {
+    std::string now = host::read_file(file);
+    if (now.rfind(std::string(header), 0) != 0)
+      fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
+    if (now == text) return false;
+  }
+  auto r = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+  host::make_dir(file.parent_path(),
+                 r | fs::perms::owner_write | fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec);
+  host::write_file(file, text, r | fs::perms::owner_write);
+  return true;
+}
+
 std::uint64_t monotonic_usec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -59,19 +82,12 @@ std::uint64_t monotonic_usec() {
 }  // namespace
 
 std::string unit_name(const fs::path& root, const std::string& name) {
-  if (root == "/") return "xoe-" + name + ".service";
-  return "xoe_" + host::short_hash(root.string()) + "_" + name + ".service";
+  return root_tag(root) + (root == "/" ? "-" : "_") + name + ".service";
 }
 
-std::string unit_pattern(const fs::path& root) {
-  if (root == "/") return "xoe-*.service";
-  return "xoe_" + host::short_hash(root.string()) + "_*.service";
-}
+std::string unit_pattern(const fs::path& root) { return unit_name(root, "*"); }
 
-std::string runit_boot_unit(const fs::path& root) {
-  if (root == "/") return "runsvdir-xoe.service";
-  return "runsvdir-xoe_" + host::short_hash(root.string()) + ".service";
-}
+std::string runit_boot_unit(const fs::path& root) { return "runsvdir-" + root_tag(root) + ".service"; }
 
 std::string runit_boot_text(const fs::path& root, const fs::path& xoe) {
   std::string exec;
@@ -94,10 +110,7 @@ std::string runit_boot_text(const fs::path& root, const fs::path& xoe) {
   return out;
 }
 
-fs::path logrotate_file(const fs::path& root) {
-  if (root == "/") return "/etc/logrotate.d/xoe";
-  return "/etc/logrotate.d/xoe_" + host::short_hash(root.string());
-}
+fs::path logrotate_file(const fs::path& root) { return "/etc/logrotate.d/" + root_tag(root); }
 
 std::string logrotate_text(const fs::path& root, const fs::path& logs, const std::vector<std::string>& names) {
   std::string out = std::string(header) + " for the root " + root.string() +
@@ -227,52 +240,32 @@ void write_unit(const Settings& s, const ServiceProgram& program) {
     if (!found) fail(ErrorKind::precondition, "service {}: {} not found in /usr/bin:/bin", p.name, p.argv[0]);
     p.argv[0] = found->string();
   }
-  std::string text = unit_text(s.root, p);
-  fs::path file = unit_file(s, p.name);
-  std::error_code ec;
-  if (fs::exists(file, ec) && host::read_file(file).rfind(std::string(header), 0) != 0)
-    fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
-  host::make_dir(unit_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                               fs::perms::others_read | fs::perms::others_exec);
-  host::write_file(file, text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                   fs::perms::others_read);
+  write_owned(unit_file(s, p.name), unit_text(s.root, p));
   write_logrotate(s);
   daemon_reload();
 }
 
 void write_logrotate(const Settings& s) {
   fs::path file = logrotate_file(s.root);
-  std::error_code ec;
-  if (fs::exists(file, ec) && host::read_file(file).rfind(std::string(header), 0) != 0)
-    fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
+  // The service names: what the pattern's '*' stands for in each unit.
+  const std::string pattern = unit_pattern(s.root);
+  const std::size_t head = pattern.find('*'), tail = pattern.size() - head - 1;
   std::vector<std::string> names;
-  std::string prefix = unit_name(s.root, "");
-  prefix.resize(prefix.size() - std::string_view(".service").size());
-  for (const auto& u : units(s)) names.push_back(u.substr(prefix.size(), u.size() - prefix.size() - 8));
-  if (names.empty()) {
+  for (const auto& u : units(s)) names.push_back(u.substr(head, u.size() - head - tail));
+  if (!names.empty()) {
+    write_owned(file, logrotate_text(s.root, s.logs, names));
+  } else if (std::error_code ec; fs::exists(file, ec) && host::read_file(file).rfind(std::string(header), 0) == 0) {
     fs::remove(file, ec);
-    return;
   }
-  host::make_dir(file.parent_path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                         fs::perms::others_read | fs::perms::others_exec);
-  host::write_file(file, logrotate_text(s.root, s.logs, names),
-                   fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
 }
 
 void write_runit_boot(const Settings& s, const fs::path& xoe) {
-  fs::path file = unit_dir / runit_boot_unit(s.root), link = unit_dir / "multi-user.target.wants" / file.filename();
-  std::string text = runit_boot_text(s.root, xoe);
+  const std::string unit = runit_boot_unit(s.root);
+  bool changed = write_owned(unit_dir / unit, runit_boot_text(s.root, xoe));
   std::error_code ec;
-  if (fs::exists(file, ec)) {
-    std::string now = host::read_file(file);
-    if (now.rfind(std::string(header), 0) != 0)
-      fail(ErrorKind::conflict, "{} exists and was not written by xoe", file.string());
-    if (now == text && fs::is_symlink(fs::symlink_status(link, ec))) return;
-  }
-  host::write_file(file, text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                   fs::perms::others_read);
-  daemon_reload();
-  systemctl({"enable", file.filename().string()});
+  if (!changed && fs::is_symlink(fs::symlink_status(unit_dir / "multi-user.target.wants" / unit, ec))) return;
+  if (changed) daemon_reload();
+  systemctl({"enable", unit});
 }
 
 void remove_runit_boot(const Settings& s) {

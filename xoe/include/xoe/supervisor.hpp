@@ -113,9 +113,15 @@ std::optional<SupervisorKind> entry_kind(const Settings& settings, const std::st
 // starts it).
 void define(const Settings& settings, const ServiceProgram& program);
 
-// True when a move of the entry to the other supervisor was killed before
-// its server was started again: define() finishes it.
-bool move_unfinished(const Settings& settings, const std::string& name);
+// An entry define() would move: written for another supervisor than the
+// root's, or one whose move was killed before its server was started
+// again. `running`: it runs now, or ran before that killed move (define
+// starts it again either way).
+struct PendingMove {
+  SupervisorKind from;
+  bool running = false;
+};
+std::optional<PendingMove> pending_move(const Settings& settings, const std::string& name);
 
 // Starts the service and marks it to be started again with the supervisor
 // (runit: no `down` file; systemd: enabled); returns once the supervisor
