@@ -35,6 +35,9 @@
 #   bed_systemd [FOLDER...]        [BED_SYSTEMD_PID BED_SYSTEMD_DIR] a container whose PID 1 is systemd
 #   bed_systemd_exec CMD...        in that container
 #   bed_systemd_reboot             a power failure and a boot of that container
+#   bed_runit                      [BED_RUNIT_PID BED_RUNIT_DIR] a host whose init runs runsvdir on /etc/service
+#   bed_runit_exec CMD...          on that host
+#   bed_runit_reboot               a power failure and a boot of that host
 # <NAME> is NAME upper-cased with any other character than A-Z0-9 made '_'.
 # Mounts made on the host under $BED_DIR reach the libvirtd and node
 # namespaces started before or after (not elsewhere: / is private here).
@@ -1016,6 +1019,70 @@ _bed_systemd_booted() {
 bed_systemd_exec() {
   [[ -n ${BED_SYSTEMD_PID:-} ]] || bed_fail "bed_systemd is not running"
   nsenter -t "$BED_SYSTEMD_PID" -m -u -i -n -p -C -r -- "$@"
+}
+
+# ---------------------------------------------------------------- runit as init
+
+# bed_runit: a host without systemd whose init supervises /etc/service with
+# runit, as Debian's runit-run does under sysvinit, runit-init's stage 2,
+# or a vserver whose PID 1 is runsvdir: `runsvdir -P /etc/service` as PID 1
+# of private PID and mount namespaces (with their own /proc), /etc/service
+# being a folder of the bed ($BED_RUNIT_DIR/service, kept across
+# bed_runit_reboot). Files and network are the host's. Exports
+# BED_RUNIT_PID (its PID 1 as the host sees it) and BED_RUNIT_DIR.
+bed_runit() {
+  [[ -z ${BED_RUNIT_DIR:-} ]] || bed_fail "bed_runit called twice"
+  [[ -e /etc/service && -x /usr/bin/runsvdir ]] || bed_fail "no /etc/service or runsvdir: install Debian's runit"
+  BED_RUNIT_DIR=$BED_DIR/runit
+  mkdir -p "$BED_RUNIT_DIR/service"
+  export BED_RUNIT_DIR
+  bed_on_exit _bed_runit_stop
+  _bed_runit_boot
+}
+
+# bed_runit_reboot: a power failure (SIGKILL to its PID 1 ends the PID
+# namespace and every process in it), then a boot: runsvdir on the same
+# /etc/service. Exports the new BED_RUNIT_PID.
+bed_runit_reboot() {
+  [[ -n ${BED_RUNIT_PID:-} ]] || bed_fail "bed_runit is not running"
+  _bed_runit_stop
+  _bed_runit_boot
+}
+
+_bed_runit_boot() {
+  local d=$BED_RUNIT_DIR pid deadline
+  # /etc/service is a link (to runit/runsvdir/current): the bind goes on its target.
+  unshare --mount --pid --fork --kill-child --propagation private --mount-proc \
+    sh -c 'mount --bind "$1" "$(readlink -f /etc/service)" && exec runsvdir -P /etc/service "log: ..........."' \
+    bed-runit "$d/service" </dev/null >>"$d/console.log" 2>&1 &
+  pid=$!
+  echo "$pid" >"$d/unshare.pid"
+  deadline=$((SECONDS + 20))
+  until BED_RUNIT_PID=$(pgrep -P "$pid") && [[ $(readlink "/proc/$BED_RUNIT_PID/exe") == /usr/bin/runsvdir ]]; do
+    _bed_alive "$pid" && ((SECONDS < deadline)) || { cat "$d/console.log" >&2; bed_fail "bed_runit: runsvdir did not start"; }
+    sleep 0.1
+  done
+  export BED_RUNIT_PID
+  bed_log "runit: runsvdir on /etc/service as PID 1, $BED_RUNIT_PID on the host"
+}
+
+# bed_runit_exec CMD...: run CMD on that host (its mount and PID namespaces),
+# with this shell's environment.
+bed_runit_exec() {
+  [[ -n ${BED_RUNIT_PID:-} ]] || bed_fail "bed_runit is not running"
+  nsenter -t "$BED_RUNIT_PID" -m -p -- "$@"
+}
+
+_bed_runit_stop() {
+  local pid deadline
+  pid=$(_bed_pidfile "$BED_RUNIT_DIR/unshare.pid") || return 0
+  [[ -n ${BED_RUNIT_PID:-} ]] && kill -KILL "$BED_RUNIT_PID" 2>/dev/null
+  deadline=$((SECONDS + 20))
+  while _bed_alive "$pid"; do
+    ((SECONDS < deadline)) || { _bed_kill 5 "$pid"; break; }
+    sleep 0.1
+  done
+  BED_RUNIT_PID=
 }
 
 _bed_systemd_stop() {

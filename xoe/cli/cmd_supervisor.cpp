@@ -14,6 +14,7 @@ nlohmann::json to_json(const SupervisorStatus& st) {
           {"running", st.running},
           {"pid", st.pid ? nlohmann::json(*st.pid) : nlohmann::json(nullptr)},
           {"scan_dir", st.scan_dir.string()},
+          {"boot", st.boot ? nlohmann::json(st.boot->string()) : nlohmann::json(nullptr)},
           {"entries", {{"runit", st.runit}, {"systemd", st.systemd}}}};
 }
 
@@ -24,6 +25,12 @@ std::string entries_text(const std::vector<std::string>& names) {
   return out;
 }
 
+std::string boot_text(const SupervisorStatus& st) {
+  if (st.boot) return "started by " + st.boot->string();
+  if (st.runit.empty()) return "not needed (no runit entry)";
+  return "nothing starts it: run `xoe supervisor start` at boot";
+}
+
 int print(core::cli::Frame& frame, const SupervisorStatus& st) {
   if (frame.globals().json) {
     core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"supervisor", to_json(st)}}.dump(2) + "\n");
@@ -32,6 +39,7 @@ int print(core::cli::Frame& frame, const SupervisorStatus& st) {
     core::cli::Frame::out(core::render_fields({{"supervisor", runit ? "runit (runsvdir)" : "systemd"},
                                                {"running", st.running ? fmt::format("yes (pid {})", *st.pid) : "no"},
                                                {runit ? "services folder" : "unit folder", st.scan_dir.string()},
+                                               {"runsvdir at boot", boot_text(st)},
                                                {"runit entries", entries_text(st.runit)},
                                                {"systemd units", entries_text(st.systemd)}}));
   }

@@ -52,10 +52,18 @@ std::optional<pid_t> running_pid(const Settings& s) {
   return static_cast<pid_t>(pid);
 }
 
-// The runsvdir watching `scan_dir`, found in /proc.
+// The mount namespace of a process ("mnt:[4026531841]"): a path means
+// the same folder only to processes of the same one.
+std::string mount_ns(const fs::path& proc) {
+  std::error_code ec;
+  return fs::read_symlink(proc / "ns" / "mnt", ec).string();
+}
+
+// The runsvdir watching `scan_dir` in this mount namespace, found in /proc.
 std::optional<pid_t> runsvdir_of(const fs::path& scan_dir) {
   std::error_code ec;
   const std::string want = '\0' + scan_dir.string() + '\0';  // a whole argument
+  const std::string ns = mount_ns("/proc/self");
   for (const auto& e : fs::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename().string();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
@@ -63,9 +71,26 @@ std::optional<pid_t> runsvdir_of(const fs::path& scan_dir) {
     if (fs::read_symlink(e.path() / "exe", ec2) != runsvdir_bin || ec2) continue;
     std::ifstream cmd(e.path() / "cmdline");
     std::string args((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-    if (args.find(want) != std::string::npos) return static_cast<pid_t>(std::stol(name));
+    if (args.find(want) != std::string::npos && mount_ns(e.path()) == ns) return static_cast<pid_t>(std::stol(name));
   }
   return std::nullopt;
+}
+
+// The system's runit: Debian's runit-run (under sysvinit or systemd),
+// runit-init's stage 2 and a vserver whose PID 1 is runsvdir all run
+// `runsvdir -P /etc/service`.
+constexpr std::string_view system_scan_dir = "/etc/service";
+
+// Where systemd is not PID 1 and the system's runit runs, the root's
+// runsvdir is a runit service of its own (ROOT/var/lib/oe/xoe/runsvdir,
+// linked as /etc/service/xoe or xoe_HASH), so that it comes back at boot.
+fs::path boot_dir(const Settings& s) { return s.state / "runsvdir"; }
+fs::path boot_link(const Settings& s) { return fs::path(system_scan_dir) / systemd::root_tag(s.root); }
+
+// True when the boot link is this root's (a link to boot_dir).
+bool boot_link_ours(const Settings& s) {
+  std::error_code ec;
+  return fs::is_symlink(fs::symlink_status(boot_link(s), ec)) && fs::read_symlink(boot_link(s), ec) == boot_dir(s);
 }
 
 // runsvdir looks at its scan folder only when it wakes up: every 5 s when
@@ -101,17 +126,55 @@ fs::path xoe_binary() {
   return XOE_INSTALLED_BIN;
 }
 
-// Starts runsvdir for this root unless it runs. Idempotent. Where systemd
-// is PID 1, also makes sure the boot unit that starts it again is there.
+// The runsvdir of this root under the system's runit: its service folder,
+// the link into /etc/service, started if it was stopped.
+void start_under_system_runit(const Settings& s) {
+  fs::path dir = boot_dir(s), link = boot_link(s);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(link, ec)) && !boot_link_ours(s))
+    fail(ErrorKind::precondition, "{} is there and is not xoe's link to {}: remove it or rename it", link.string(),
+         dir.string());
+  host::make_dir(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  host::write_file(dir / "run",
+                   "#!/bin/sh\n# Written by xoe: the runsvdir of the runit services of " + s.root.string() +
+                       ", run by the system's runit (at boot too). Do not edit: xoe rewrites it.\nexec " +
+                       std::string(runsvdir_bin) + " -P " + host::shell_quote(s.scan_dir().string()) + " " +
+                       host::shell_quote(std::string(runsvdir_log)) + "\n",
+                   fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  if (!boot_link_ours(s)) {
+    fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".new");
+    fs::remove(tmp, ec);
+    fs::create_symlink(dir, tmp);
+    fs::rename(tmp, link);
+  }
+  runit::wait_supervised(dir, fs::path(system_scan_dir), 15s);
+  runit::up(dir);
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!runsvdir_of(s.scan_dir())) {
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "runsvdir did not start under {}", link.string());
+    std::this_thread::sleep_for(20ms);
+  }
+  core::logger("xoe")->info("runsvdir on {} runs under the system's runit ({})", s.scan_dir().string(),
+                            link.string());
+}
+
+// Starts runsvdir for this root unless one watches its scan folder already
+// (started by xoe, by the system's runit through the boot link, or a
+// vserver's PID 1). Idempotent. Where systemd is PID 1, also makes sure the
+// boot unit that starts it again is there; where it is not and the
+// system's runit runs, runsvdir is started as a service of it.
 void start_runsvdir(const Settings& s) {
   auto mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
   host::make_dir(s.scan_dir(), mode);
   host::make_dir(s.run, mode);
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
-  if (systemd_booted()) systemd::write_runit_boot(s, xoe_binary());
-  if (running_pid(s)) return;
+  bool systemd = systemd_booted();
+  if (systemd) systemd::write_runit_boot(s, xoe_binary());
+  if (running_pid(s) || runsvdir_of(s.scan_dir())) return;
   if (!core::which("runsvdir", core::clean_path))
     fail(ErrorKind::precondition, "runsvdir not found: install Debian's runit package");
+  if (!systemd && runsvdir_of(fs::path(system_scan_dir))) return start_under_system_runit(s);
   core::run({"start-stop-daemon", "--start", "--background", "--make-pidfile", "--pidfile", pid_file(s).string(),
              "--exec", std::string(runsvdir_bin), "--", "-P", s.scan_dir().string(), std::string(runsvdir_log)},
             {.timeout = 30s});
@@ -121,6 +184,17 @@ void start_runsvdir(const Settings& s) {
     std::this_thread::sleep_for(20ms);
   }
   core::logger("xoe")->info("started runsvdir on {}", s.scan_dir().string());
+}
+
+// The last runit entry gone: nothing to start at boot. The link goes
+// first, so that the system's runsvdir does not start the runsv again.
+void remove_runsvdir_boot(const Settings& s) {
+  if (systemd_booted()) return systemd::remove_runit_boot(s);
+  std::error_code ec;
+  if (!boot_link_ours(s)) return;
+  fs::remove(boot_link(s), ec);
+  runit::release(boot_dir(s));
+  fs::remove_all(boot_dir(s), ec);
 }
 
 }  // namespace
@@ -246,8 +320,7 @@ void release_as(const Settings& s, const std::string& name, SupervisorKind kind)
   std::error_code ec;
   fs::remove(s.scan_dir() / name, ec);
   runit::release(runit_dir(s, name));
-  // The last runit entry gone: nothing to start at boot.
-  if (systemd_booted() && runit_entries(s).empty()) systemd::remove_runit_boot(s);
+  if (runit_entries(s).empty()) remove_runsvdir_boot(s);
 }
 
 }  // namespace
@@ -263,8 +336,16 @@ SupervisorStatus supervisor_status(const Settings& s) {
     st.scan_dir = systemd::unit_dir;
   } else {
     st.pid = running_pid(s);
+    if (!st.pid) st.pid = runsvdir_of(s.scan_dir());
     st.running = st.pid.has_value();
     st.scan_dir = s.scan_dir();
+  }
+  std::error_code ec;
+  if (systemd_booted()) {
+    fs::path unit = systemd::unit_dir / systemd::runit_boot_unit(s.root);
+    if (fs::exists(unit, ec)) st.boot = unit;
+  } else if (boot_link_ours(s)) {
+    st.boot = boot_link(s);
   }
   return st;
 }
@@ -276,15 +357,22 @@ void supervisor_start(const Settings& s) {
 }
 
 void supervisor_stop(const Settings& s) {
+  auto own = running_pid(s);
+  bool under_system = !own && boot_link_ours(s) && runit::supervised(boot_dir(s));
+  if (auto other = runsvdir_of(s.scan_dir()); other && !own && !under_system)
+    fail(ErrorKind::precondition, "runsvdir (pid {}) watches {} and xoe did not start it: stop that runsvdir first",
+         *other, s.scan_dir().string());
   if (systemd_booted()) systemd::stop_all(s);
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
   std::vector<fs::path> services;
   for (const auto& name : runit_entries(s)) services.push_back(s.scan_dir() / name);
   // Stop runsvdir first, so that it does not start a runsv again.
-  if (auto pid = running_pid(s)) {
+  if (own) {
     core::run({"start-stop-daemon", "--stop", "--quiet", "--pidfile", pid_file(s).string(), "--exec",
                std::string(runsvdir_bin), "--retry", "TERM/10/KILL/5"},
               {.timeout = 30s, .check = false});
+  } else if (under_system) {
+    runit::stop(boot_dir(s));  // down until supervisor start, or the next boot
   }
   std::error_code ec;
   fs::remove(pid_file(s), ec);
@@ -445,6 +533,10 @@ void up(const fs::path& dir) {
 
 void down(const fs::path& dir) {
   host::write_file(dir / "down", "", fs::perms::owner_read | fs::perms::owner_write);
+  if (supervised(dir) && !force_stop(dir)) fail(ErrorKind::external, "runsv did not stop {}", dir.string());
+}
+
+void stop(const fs::path& dir) {
   if (supervised(dir) && !force_stop(dir)) fail(ErrorKind::external, "runsv did not stop {}", dir.string());
 }
 

@@ -50,10 +50,13 @@ core::RunResult systemctl(const std::vector<std::string>& args, bool check = tru
   return core::run(argv, {.timeout = 90s, .check = check});
 }
 
-// What names this root's files: "xoe" for /, else "xoe_" and the hash of its path.
+}  // namespace
+
 std::string root_tag(const fs::path& root) {
   return root == "/" ? "xoe" : "xoe_" + host::short_hash(root.string());
 }
+
+namespace {
 
 // Writes a file of xoe's (mode 0644, its folder made 0755 if needed);
 // refuses one of that name that xoe did not write. False when it held

@@ -61,6 +61,10 @@ ProcessState parse_show(std::string_view show, std::uint64_t now_usec);
 std::filesystem::path unit_file(const Settings& settings, const std::string& name);
 std::filesystem::path wants_link(const Settings& settings, const std::string& name);
 
+// What names this root's files outside it: "xoe" for /, else "xoe_" and
+// the hash of its path. Pure.
+std::string root_tag(const std::filesystem::path& root);
+
 // The logrotate rule of the root's units, /etc/logrotate.d/xoe (root /) or
 // xoe_HASH: their logs (`logs`/NAME/current for each of `names`) rotated
 // when over 1 MB at logrotate's daily run, 10 kept as current.1 to

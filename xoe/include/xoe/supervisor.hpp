@@ -6,8 +6,11 @@
 // service's name and work the same under both; docs/xoe.md, Supervisor.
 //
 // runit: xoe starts one `runsvdir -P ROOT/var/lib/oe/xoe/sv 'log: ...'` per
-// root (through start-stop-daemon, which detaches it) when it is not
-// running; each service is a runit service folder linked into that scan
+// root when none watches that folder: as a runit service of the system's
+// runit (`runsvdir -P /etc/service`: Debian's runit-run, runit-init, a
+// vserver's PID 1) where systemd is not PID 1, so that it comes back at
+// boot; else through start-stop-daemon, which detaches it (systemd then
+// starts it at boot through a oneshot unit, systemd.hpp); each service is a runit service folder linked into that scan
 // folder, whose `run` script xoe writes. runsv restarts a service that dies;
 // `sv` starts, stops and reads its state.
 //
@@ -53,6 +56,11 @@ struct SupervisorStatus {
   // change of supervisor.kind, `xoe supervisor migrate` moves them.
   std::vector<std::string> runit;
   std::vector<std::string> systemd;
+  // What starts this root's runsvdir at boot: the boot unit (systemd as
+  // PID 1), the link in /etc/service (the system's runit), or nothing (then
+  // `xoe supervisor start` has to run at boot). systemd's own entries are
+  // enabled units, which come back by themselves.
+  std::optional<std::filesystem::path> boot;
 };
 
 SupervisorStatus supervisor_status(const Settings& settings);
@@ -64,7 +72,9 @@ void supervisor_start(const Settings& settings);
 
 // Stops every service of this root and, under runit, runsvdir, and waits
 // until none of them is left. What was started stays so: supervisor start
-// starts it again.
+// (or the next boot) starts it again. Refuses (precondition), before it
+// stops anything, when a runsvdir xoe did not start watches the scan
+// folder (a vserver's PID 1): that one would start the services again.
 void supervisor_stop(const Settings& settings);
 
 // The state of one service as the supervisor reports it.
@@ -157,6 +167,9 @@ void wait_supervised(const std::filesystem::path& service_dir, const std::filesy
                      std::chrono::milliseconds timeout);
 void up(const std::filesystem::path& service_dir);
 void down(const std::filesystem::path& service_dir);
+// Stops the service now and leaves its `down` file as it is (it starts
+// again with its runsv, as marked).
+void stop(const std::filesystem::path& service_dir);
 // Stops the service and tells its runsv to exit; waits for both.
 void release(const std::filesystem::path& service_dir);
 
