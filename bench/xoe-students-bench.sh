@@ -11,7 +11,9 @@
 # start from a checkpointed server and a flushed page cache, and each is
 # timed until its writes are on the disk (CHECKPOINT, sync); each side runs
 # twice (dumps, xoe, xoe, dumps) and counts the mean. Prints the seconds of
-# both and the ratio (goal: at least 10). Needs root, xoe
+# both and the ratio (goal: at least 10). The server is the test bed's,
+# without fsync (as the tests run it); BED_PG_DURABLE=1 runs it with
+# PostgreSQL's defaults (fsync on), as a production server. Needs root, xoe
 # built (OE_BUILD_DIR, default ./build) and Tryton 7.0's packages reachable
 # or in OE_TEST_CACHE. Usage: bench/xoe-students-bench.sh
 set -euo pipefail
@@ -31,6 +33,7 @@ echo "bench: Tryton 7.0 reference service (modules: ${modules:-none}), built onc
 X software fetch tryton/7.0 >/dev/null
 ref=bench-$XID
 X service create "$ref" --software tryton --version 7.0 --db-backend postgresql ${modules:+--modules "$modules"} >/dev/null
+echo "bench: server: $(psql -X -A -t -c "select 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit')")" >&2
 echo "bench: reference database: $(psql -X -A -t -c "select pg_size_pretty(pg_database_size('$ref'))"), $(psql -X -A -t -d "$ref" -c "select count(*) from pg_tables where schemaname = 'public'") tables" >&2
 
 # Each side starts from a checkpointed server and a page cache without dirty

@@ -321,11 +321,12 @@ bed_postgres() {
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$d/sock'
-fsync = off
-synchronous_commit = off
-full_page_writes = off
 max_connections = 100
 EOF
+  # A test server: durability off, for speed (BED_PG_DURABLE=1 keeps
+  # PostgreSQL's defaults, as on a production server: the benchmarks).
+  [[ ${BED_PG_DURABLE:-0} == 1 ]] || printf '%s\n' "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
+    >>"$d/data/postgresql.conf"
   cat >"$d/data/pg_hba.conf" <<EOF
 # oe test bed
 local all postgres trust
