@@ -11,7 +11,6 @@ bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 bed_postgres
 xoe_setup
-ok() { bed_log "ok: $*"; }
 T0=$SECONDS
 
 X software fetch tryton/7.0 >/dev/null

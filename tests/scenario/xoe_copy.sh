@@ -15,15 +15,13 @@ bed_postgres
 bed_smtp
 xoe_setup
 export OE_XOE_MAIL_CATCHER=smtp://127.0.0.1:$BED_SMTP_PORT
-ok() { bed_log "ok: $*"; }
 T0=$SECONDS
 
 X software fetch tryton/7.0 >/dev/null
 X software fetch tryton/6.0 >/dev/null
 p=k$XID-production t=k$XID-training
-create() { X service create "$1" --software tryton --version "$2" --db-backend "$3" --role "$4" --json | xoe_json 'd["service"]["admin_password"]'; }
-ppw=$(create "$p" 7.0 postgresql production)
-tpw=$(create "$t" 7.0 postgresql training)
+ppw=$(xoe_create "$p" 7.0 postgresql production)
+tpw=$(xoe_create "$t" 7.0 postgresql training)
 pshow=$(X service show "$p" --json) tshow=$(X service show "$t" --json)
 pport=$(xoe_json 'd["service"]["port"]' <<<"$pshow") tport=$(xoe_json 'd["service"]["port"]' <<<"$tshow")
 ok "production and training (7.0, PostgreSQL) in $((SECONDS - T0)) s"
@@ -110,8 +108,8 @@ ok "training refresh: production's nightly backup, neutralised, training logs in
 
 # ---------------------------------------------------------------- SQLite (6.0): online backup, source running
 sp=q$XID-production st=q$XID-training
-sppw=$(create "$sp" 6.0 sqlite production)
-stpw=$(create "$st" 6.0 sqlite test)
+sppw=$(xoe_create "$sp" 6.0 sqlite production)
+stpw=$(xoe_create "$st" 6.0 sqlite test)
 spshow=$(X service show "$sp" --json) stshow=$(X service show "$st" --json)
 xoe_rpc "$(xoe_json 'd["service"]["port"]' <<<"$spshow")" "$sp" admin "$sppw" model.res.group.create '[[{"name": "prod-record"}]]' >/dev/null
 pid=$(X service status "$sp" --json | xoe_json 'd["service"]["pid"]')

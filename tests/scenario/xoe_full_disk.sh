@@ -8,7 +8,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup
-ok() { bed_log "ok: $*"; }
 
 small=$BED_DIR/small
 mkdir -p "$small"

@@ -13,14 +13,12 @@ bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 bed_postgres
 xoe_setup
-ok() { bed_log "ok: $*"; }
 T0=$SECONDS
 
 X software fetch tryton/7.0 >/dev/null
 p=m$XID-pg s=m$XID-lite
-create() { X service create "$1" --software tryton --version 7.0 --db-backend "$2" --role "$3" --json | xoe_json 'd["service"]["admin_password"]'; }
-ppw=$(create "$p" postgresql production)
-spw=$(create "$s" sqlite test)
+ppw=$(xoe_create "$p" 7.0 postgresql production)
+spw=$(xoe_create "$s" 7.0 sqlite test)
 pshow=$(X service show "$p" --json) sshow=$(X service show "$s" --json)
 pport=$(xoe_json 'd["service"]["port"]' <<<"$pshow") sport=$(xoe_json 'd["service"]["port"]' <<<"$sshow")
 ok "two Tryton 7.0 services (PostgreSQL, SQLite) in $((SECONDS - T0)) s"

@@ -11,7 +11,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup   # no bed_postgres: database.host stays empty
-ok() { bed_log "ok: $*"; }
 PGP=$OE_XOE_DATABASE_CLUSTER_PORT
 DATA=$XROOT/var/lib/postgresql/oe-xoe
 SOCK=$DATA   # its socket, in its data folder (0700 postgres)

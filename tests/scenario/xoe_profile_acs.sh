@@ -7,7 +7,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup
-ok() { bed_log "ok: $*"; }
 
 name=School${XID^^}
 n=school${XID}

@@ -10,7 +10,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup
-ok() { bed_log "ok: $*"; }
 
 X software deps --check tryton/7.0 >/dev/null || bed_fail "the Tryton packages of this host are missing (.ci/packages.txt)"
 X software fetch tryton/7.0 >/dev/null

@@ -10,7 +10,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup
-ok() { bed_log "ok: $*"; }
 
 tryton="tryton/5.0 tryton/6.0 tryton/7.0"
 out=$(X self-install --check $tryton --json)

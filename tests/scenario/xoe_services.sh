@@ -10,7 +10,6 @@ bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 bed_postgres
 xoe_setup
-ok() { bed_log "ok: $*"; }
 
 X software deps --check tryton/7.0 >/dev/null || bed_fail "the Tryton packages of this host are missing (.ci/packages.txt)"
 t0=$SECONDS

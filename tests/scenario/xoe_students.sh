@@ -14,14 +14,12 @@ bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 bed_postgres
 xoe_setup
-ok() { bed_log "ok: $*"; }
 T0=$SECONDS
 
 X software fetch tryton/7.0 >/dev/null
 p=k$XID-production t=k$XID-test
-create() { X service create "$1" --software tryton --version 7.0 --db-backend "$2" --role "$3" --json | xoe_json 'd["service"]["admin_password"]'; }
-ppw=$(create "$p" postgresql production)
-tpw=$(create "$t" postgresql test)
+ppw=$(xoe_create "$p" 7.0 postgresql production)
+tpw=$(xoe_create "$t" 7.0 postgresql test)
 pshow=$(X service show "$p" --json)
 pport=$(xoe_json 'd["service"]["port"]' <<<"$pshow") tport=$(X service show "$t" --json | xoe_json 'd["service"]["port"]')
 ok "production and test (7.0, PostgreSQL) in $((SECONDS - T0)) s"
@@ -184,7 +182,7 @@ ok "students remove dropped every database, file and row of the groups"
 
 # ---------------------------------------------------------------- SQLite
 sq=l$XID
-spw=$(create "$sq" sqlite production)
+spw=$(xoe_create "$sq" 7.0 sqlite production)
 sport=$(X service show "$sq" --json | xoe_json 'd["service"]["port"]')
 xoe_rpc "$sport" "$sq" admin "$spw" model.res.group.create '[[{"name": "class-record"}]]' >/dev/null
 pid=$(X service status "$sq" --json | xoe_json 'd["service"]["pid"]')

@@ -16,7 +16,6 @@ source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/te
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 xoe_setup
-ok() { bed_log "ok: $*"; }
 T0=$SECONDS
 
 # The host: runit (no systemd as PID 1); asking for systemd is refused.

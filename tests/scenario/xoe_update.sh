@@ -12,7 +12,6 @@ bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
 bed_postgres
 xoe_setup
-ok() { bed_log "ok: $*"; }
 P() { poe --root "$XROOT" "$@"; }
 T0=$SECONDS
 

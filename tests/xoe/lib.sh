@@ -4,6 +4,8 @@
 # and cleanups that leave no process, user or database behind.
 #   xoe_setup      [XROOT XID XOE_PORT_MIN]   after bed_init (and bed_postgres if wanted)
 #   X ARGS...      xoe --root $XROOT ARGS...
+#   ok MSG...      logs "ok: MSG" (a scenario's milestone)
+#   xoe_create NAME VERSION BACKEND ROLE   a Tryton service; prints its admin password
 #   xoe_login PORT DB LOGIN PASSWORD   JSON-RPC common.db.login; prints the user id
 #   xoe_json EXPR  reads JSON on stdin, prints the Python expression EXPR of it (d)
 #   xoe_expect CODE PART ARGS...       xoe ARGS exits CODE with one line on stderr holding PART
@@ -38,6 +40,13 @@ _xoe_cleanup() {
 }
 
 X() { xoe --root "$XROOT" "$@"; }
+
+ok() { bed_log "ok: $*"; }
+
+xoe_create() {
+  X service create "$1" --software tryton --version "$2" --db-backend "$3" --role "$4" --json \
+    | xoe_json 'd["service"]["admin_password"]'
+}
 
 xoe_expect() {
   local code=$1 part=$2 rc=0 err
