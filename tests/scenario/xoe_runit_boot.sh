@@ -5,7 +5,9 @@
 # (/etc/service/xoe_HASH), so that after a power failure the services that
 # ran come back by themselves, and the one stopped stays down; supervisor
 # stop and start; removing the last service removes the link; a runsvdir
-# xoe did not start on its folder is used, not doubled, and not stopped.
+# started detached (by an older xoe) moves under the system's runit with
+# supervisor stop and start; a runsvdir xoe did not start on its folder is
+# used, not doubled, and not stopped.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -79,17 +81,34 @@ bed_wait 10 "the root's runsvdir to exit" test "$(watchers)" = 0
 bed_assert_eq "None" "$(status_field boot)" "supervisor status: boot after the last removal"
 ok "removing the last service removes the boot link and its runsvdir"
 
-# A runsvdir xoe did not start (a vserver whose PID 1 watches xoe's folder):
-# used, not doubled; supervisor stop refuses rather than fight it.
-bed_runit_exec setsid -f runsvdir -P "$scan" "log: ..........." </dev/null >/dev/null 2>&1
-bed_wait 10 "the foreign runsvdir" test "$(watchers)" = 1
+# A runsvdir an older xoe started through start-stop-daemon, before the
+# system's runit ran: used as it is (nothing starts it at boot) until
+# supervisor stop and start move it under the system's runit.
+bed_runit_exec start-stop-daemon --start --background --make-pidfile --pidfile "$XROOT/run/oe/xoe/runsvdir.pid" \
+  --exec /usr/bin/runsvdir -- -P "$scan" "log: ..........."
+bed_wait 10 "the detached runsvdir" test "$(watchers)" = 1
 c=rc-$XID
 outc=$(R service create "$c" --software tryton --version 7.0 --db-backend sqlite --json)
 portc=$(R service show "$c" --json | xoe_json 'd["service"]["port"]')
 pwc=$(xoe_json 'd["service"]["admin_password"]' <<<"$outc")
 bed_assert_eq 1 "$(xoe_login "$portc" "$c" admin "$pwc")" "login $c"
-bed_assert_eq 1 "$(watchers)" "runsvdirs with a foreign one"
-[[ -z $(ls -A "$BED_RUNIT_DIR/service") ]] || bed_fail "a boot link was made beside a foreign runsvdir"
+bed_assert_eq "1 None" "$(watchers) $(status_field boot)" "runsvdirs and boot beside the detached runsvdir"
+R supervisor stop >/dev/null
+bed_assert_eq 0 "$(watchers)" "runsvdirs after stopping the detached one"
+R supervisor start >/dev/null
+bed_assert_eq "1 /etc/service/$tag" "$(watchers) $(status_field boot)" "runsvdirs and boot after supervisor start"
+bed_wait 60 "$c to answer under the system's runit" xoe_login "$portc" "$c" admin "$pwc"
+ok "a detached runsvdir moves under the system's runit with supervisor stop and start"
+
+# A runsvdir xoe did not start (a vserver whose PID 1 watches xoe's folder):
+# used, not doubled; supervisor stop refuses rather than fight it.
+R supervisor stop >/dev/null
+bed_runit_exec setsid -f runsvdir -P "$scan" "log: ..........." </dev/null >/dev/null 2>&1
+bed_wait 10 "the foreign runsvdir" test "$(watchers)" = 1
+foreign=$(bed_runit_exec pgrep -f "runsvdir -P $scan log:")
+bed_wait 60 "$c to answer under the foreign runsvdir" xoe_login "$portc" "$c" admin "$pwc"
+R supervisor start >/dev/null
+bed_assert_eq "1 $foreign" "$(watchers) $(status_field pid)" "runsvdirs and pid with a foreign one"
 rc=0
 err=$(R supervisor stop 2>&1 >/dev/null) || rc=$?
 bed_assert_eq 6 "$rc" "exit code of supervisor stop beside a foreign runsvdir ($err)"
@@ -97,4 +116,5 @@ bed_assert_contains "$err" "xoe did not start it" "message of supervisor stop"
 bed_assert_eq 1 "$(xoe_login "$portc" "$c" admin "$pwc")" "login $c after the refused stop"
 ok "a foreign runsvdir on the root's folder is used, and supervisor stop refuses to fight it"
 R service remove "$c" >/dev/null
+[[ -z $(ls -A "$BED_RUNIT_DIR/service") ]] || bed_fail "left in /etc/service: $(ls -A "$BED_RUNIT_DIR/service")"
 bed_log "all ok"

@@ -37,10 +37,10 @@ constexpr std::string_view runsvdir_log =
 
 fs::path pid_file(const Settings& s) { return s.run / "runsvdir.pid"; }
 
-// The runsvdir of this root: the pid in the pid file, alive, running
-// runsvdir on our scan folder (a recycled pid is not taken for it).
-std::optional<pid_t> running_pid(const Settings& s) {
-  std::ifstream in(pid_file(s));
+// The pid in `file`, when it is alive and runs runsvdir on `scan_dir` (a
+// recycled pid is not taken for it).
+std::optional<pid_t> runsvdir_in(const fs::path& file, const fs::path& scan_dir) {
+  std::ifstream in(file);
   long pid = 0;
   if (!(in >> pid) || pid <= 1) return std::nullopt;
   std::error_code ec;
@@ -48,9 +48,12 @@ std::optional<pid_t> running_pid(const Settings& s) {
   if (ec || exe != runsvdir_bin) return std::nullopt;
   std::ifstream cmd(fmt::format("/proc/{}/cmdline", pid));
   std::string args((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
-  if (args.find(s.scan_dir().string() + '\0') == std::string::npos) return std::nullopt;
+  if (args.find(scan_dir.string() + '\0') == std::string::npos) return std::nullopt;
   return static_cast<pid_t>(pid);
 }
+
+// The runsvdir of this root that xoe started through start-stop-daemon.
+std::optional<pid_t> running_pid(const Settings& s) { return runsvdir_in(pid_file(s), s.scan_dir()); }
 
 // The mount namespace of a process ("mnt:[4026531841]"): a path means
 // the same folder only to processes of the same one.
@@ -91,6 +94,12 @@ fs::path boot_link(const Settings& s) { return fs::path(system_scan_dir) / syste
 bool boot_link_ours(const Settings& s) {
   std::error_code ec;
   return fs::is_symlink(fs::symlink_status(boot_link(s), ec)) && fs::read_symlink(boot_link(s), ec) == boot_dir(s);
+}
+
+// The runsvdir of this root that the system's runit runs (its runsv's pid file).
+std::optional<pid_t> boot_pid(const Settings& s) {
+  if (!boot_link_ours(s)) return std::nullopt;
+  return runsvdir_in(boot_dir(s) / "supervise" / "pid", s.scan_dir());
 }
 
 // runsvdir looks at its scan folder only when it wakes up: every 5 s when
@@ -357,9 +366,8 @@ void supervisor_start(const Settings& s) {
 }
 
 void supervisor_stop(const Settings& s) {
-  auto own = running_pid(s);
-  bool under_system = !own && boot_link_ours(s) && runit::supervised(boot_dir(s));
-  if (auto other = runsvdir_of(s.scan_dir()); other && !own && !under_system)
+  auto own = running_pid(s), under_system = boot_pid(s);
+  if (auto other = runsvdir_of(s.scan_dir()); other && other != own && other != under_system)
     fail(ErrorKind::precondition, "runsvdir (pid {}) watches {} and xoe did not start it: stop that runsvdir first",
          *other, s.scan_dir().string());
   if (systemd_booted()) systemd::stop_all(s);
@@ -371,9 +379,8 @@ void supervisor_stop(const Settings& s) {
     core::run({"start-stop-daemon", "--stop", "--quiet", "--pidfile", pid_file(s).string(), "--exec",
                std::string(runsvdir_bin), "--retry", "TERM/10/KILL/5"},
               {.timeout = 30s, .check = false});
-  } else if (under_system) {
-    runit::stop(boot_dir(s));  // down until supervisor start, or the next boot
   }
+  if (under_system) runit::stop(boot_dir(s));  // down until supervisor start, or the next boot
   std::error_code ec;
   fs::remove(pid_file(s), ec);
   for (const auto& dir : services) runit::release(dir);
