@@ -180,7 +180,7 @@ void start_runsvdir(const Settings& s) {
   auto lock = core::FileLock::acquire(s.locks, "xoe.supervisor");
   bool systemd = systemd_booted();
   if (systemd) systemd::write_runit_boot(s, xoe_binary());
-  if (running_pid(s) || runsvdir_of(s.scan_dir())) return;
+  if (running_pid(s) || boot_pid(s) || runsvdir_of(s.scan_dir())) return;
   if (!core::which("runsvdir", core::clean_path))
     fail(ErrorKind::precondition, "runsvdir not found: install Debian's runit package");
   if (!systemd && runsvdir_of(fs::path(system_scan_dir))) return start_under_system_runit(s);
@@ -345,6 +345,7 @@ SupervisorStatus supervisor_status(const Settings& s) {
     st.scan_dir = systemd::unit_dir;
   } else {
     st.pid = running_pid(s);
+    if (!st.pid) st.pid = boot_pid(s);
     if (!st.pid) st.pid = runsvdir_of(s.scan_dir());
     st.running = st.pid.has_value();
     st.scan_dir = s.scan_dir();
