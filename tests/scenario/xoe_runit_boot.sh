@@ -44,6 +44,11 @@ runsv=$(bed_runit_exec ps -o ppid= -p "$nested" | tr -d ' ')
 bed_assert_eq "runsv 1" "$(bed_runit_exec ps -o comm=,ppid= -p "$runsv" | tr -s ' ')" "the parent of runsvdir"
 [[ ! -e $XROOT/var/lib/oe/xoe/run/runsvdir.pid ]] || bed_fail "a detached runsvdir was started as well"
 bed_assert_contains "$(R supervisor status)" "started by /etc/service/$tag" "supervisor status text"
+# Seen from the host's mount namespace, where /etc/service is another
+# folder, that runsvdir is not this root's: a path names a folder only in
+# its own namespace.
+bed_assert_eq "False None" "$(X supervisor status --json | xoe_json 'str(d["supervisor"]["running"]) + " " + str(d["supervisor"]["boot"])')" \
+  "supervisor status from the host's mount namespace"
 ok "the root's runsvdir runs under the system's runit, as /etc/service/$tag"
 
 R service stop "$b" >/dev/null
