@@ -104,7 +104,9 @@ TEST(Monitor, TreeRssSumsTheDescendants) {
   ASSERT_TRUE(mine && tree && child_tree);
   EXPECT_GE(*child_tree, 2 * size);
   EXPECT_GE(*tree, *mine + 2 * size);
+#ifndef __SANITIZE_ADDRESS__  // AddressSanitizer's own memory adds some 70 MiB to each process
   EXPECT_LT(*child_tree, 4 * size);
+#endif
   // A process that is gone has no RSS.
   EXPECT_EQ(xoe::tree_rss(family[0], {}), std::nullopt);
 }
