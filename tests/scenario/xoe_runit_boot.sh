@@ -120,6 +120,9 @@ bed_assert_eq 6 "$rc" "exit code of supervisor stop beside a foreign runsvdir ($
 bed_assert_contains "$err" "xoe did not start it" "message of supervisor stop"
 bed_assert_eq 1 "$(xoe_login "$portc" "$c" admin "$pwc")" "login $c after the refused stop"
 ok "a foreign runsvdir on the root's folder is used, and supervisor stop refuses to fight it"
+# As a removal killed after the link went: the next one removes the folder.
+rm "$BED_RUNIT_DIR/service/$tag"
 R service remove "$c" >/dev/null
 [[ -z $(ls -A "$BED_RUNIT_DIR/service") ]] || bed_fail "left in /etc/service: $(ls -A "$BED_RUNIT_DIR/service")"
+[[ ! -e $XROOT/var/lib/oe/xoe/runsvdir ]] || bed_fail "the runsvdir service folder is left after its link went by hand"
 bed_log "all ok"

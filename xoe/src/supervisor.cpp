@@ -196,12 +196,13 @@ void start_runsvdir(const Settings& s) {
 }
 
 // The last runit entry gone: nothing to start at boot. The link goes
-// first, so that the system's runsvdir does not start the runsv again.
+// first, so that the system's runsvdir does not start the runsv again;
+// the folder goes even when a killed run removed the link already.
 void remove_runsvdir_boot(const Settings& s) {
   if (systemd_booted()) return systemd::remove_runit_boot(s);
   std::error_code ec;
-  if (!boot_link_ours(s)) return;
-  fs::remove(boot_link(s), ec);
+  if (boot_link_ours(s)) fs::remove(boot_link(s), ec);
+  if (!fs::exists(boot_dir(s), ec)) return;
   runit::release(boot_dir(s));
   fs::remove_all(boot_dir(s), ec);
 }
