@@ -130,10 +130,29 @@ expect 2 "no n-20240101T000000Z.tar.zst.sha256" restore "$s7" "$bad/n-20240101T0
 expect 3 "no archive" restore "$s7" "$bad/nosuch.tar.zst"
 expect 4 "the archive holds tryton/6.0, service $s7 runs tryton/7.0" restore "$s7" "$a6"
 expect 4 "service $s6 exists" restore "$s7" "$a7" --as "$s6"
+# forge SOURCE NAME PYTHON: a copy of archive SOURCE whose metadata.json is
+# changed by PYTHON (on the dict m), signed: an archive of something else.
+forge() {
+  local dir=$bad/forge-$2
+  mkdir -p "$dir" && tar --zstd -xf "$1" -C "$dir"
+  /usr/bin/python3 -c "import json,sys; p=sys.argv[1]; m=json.load(open(p)); $3; json.dump(m, open(p, 'w'))" "$dir/metadata.json"
+  # shellcheck disable=SC2046 # the members' names have no spaces
+  tar --zstd -cf "$bad/$2-20240101T000000Z.tar.zst" -C "$dir" $(ls -A "$dir")
+  (cd "$bad" && sha256sum "$2-20240101T000000Z.tar.zst" >"$2-20240101T000000Z.tar.zst.sha256")
+}
+forge "$a7" odoo 'm.update(software="odoo", version="17.0")'
+expect 4 "the archive holds odoo/17.0, service $s7 runs tryton/7.0" restore "$s7" "$bad/odoo-20240101T000000Z.tar.zst"
+expect 2 "odoo/17.0 does not run on sqlite" restore "$s7" "$bad/odoo-20240101T000000Z.tar.zst" --as "o-$XID"
+forge "$a6" odoo-pg 'm.update(software="odoo", version="17.0")'
+expect 6 "odoo/17.0 is not fetched" restore "$s7" "$bad/odoo-pg-20240101T000000Z.tar.zst" --as "o-$XID"
+forge "$a6" backend 'm.update(version="7.0")'
+expect 4 "the archive holds a postgresql database, service $s7 uses sqlite" restore "$s7" "$bad/backend-20240101T000000Z.tar.zst"
+[[ -z $(X service list --json | xoe_json '[s["name"] for s in d["services"] if s["name"] == "o-'"$XID"'"]' | tr -d '[]') ]] ||
+  bed_fail "the refused restore --as left a service"
 bed_assert_eq "$pid7" "$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')" "service untouched"
 bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after the refused restores"
 [[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder after refused restores"
-ok "corrupt, truncated, unsigned, missing and foreign archives: exit 2/3/4, one line, the service untouched"
+ok "corrupt, truncated, unsigned, missing and foreign archives (another version, software, backend): exit 2/3/4/6, one line, the service untouched"
 
 # ---------------------------------------------------------------- crashes
 xoe_rpc "$port7" "$s7" admin "$pw7" model.res.group.create '[[{"name": "after-backup"}]]' >/dev/null

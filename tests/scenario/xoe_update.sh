@@ -6,7 +6,8 @@
 # the record there); an update killed in the middle is resumed by the next
 # run; an upgrade 6.0 -> 7.0 of a service whose customisation merges runs
 # 7.0 with the customisation and its data; one whose customisation conflicts
-# is refused with poe's report and left untouched.
+# is refused with poe's report and left untouched. Backups keep the series:
+# a restore brings the archived code back.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -77,6 +78,29 @@ cmp -s "$work/good/series" "$code/series/series" || bed_fail "the old series is 
 [[ $(X backup list "$u" --json | xoe_json 'len(d["backups"])') -ge 1 ]] || bed_fail "no backup taken before the update"
 ok "an update that fails is rolled back: old code, old database, running ($((SECONDS - T0)) s)"
 
+# A series whose module update passes and whose server does not start: the
+# failure comes after the switch, which is undone (the old code and
+# database back, started).
+cp -a "$work/good.tree" "$work/noserve.tree"
+sed -i 's/^def get_parser_daemon():$/&\n    raise SystemExit("broken on purpose by the test")/' "$work/noserve.tree/commandline.py"
+grep -q "broken on purpose" "$work/noserve.tree/commandline.py" || bed_fail "the customisation of commandline.py"
+series noserve
+live=$XROOT/var/lib/oe/xoe/services/$u/data/$(xoe_json 'd["service"]["database"]' <<<"$show").sqlite
+ino=$(stat -c %i "$live")
+rc=0
+err=$(X service update "$u" --patches "$work/noserve" 2>&1 >/dev/null) || rc=$?
+bed_assert_eq 5 "$rc" "exit code of an update whose server does not start"
+bed_assert_contains "$(tail -n 1 <<<"$err")" "update of $u failed and was rolled back: service $u keeps dying on start" "message of the update whose server does not start"
+bed_assert_eq run "$(X service status "$u" --json | xoe_json 'd["service"]["state"]')" "state after the rollback of the switch"
+bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the rollback of the switch"
+bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after the rollback of the switch"
+bed_assert_eq "$ino" "$(stat -c %i "$live")" "the old database file is back, not the migrated copy"
+grep -q "broken on purpose" "$code/tree/commandline.py" && bed_fail "the code that does not start stayed"
+cmp -s "$work/good/series" "$code/series/series" || bed_fail "the old series is gone after the rollback of the switch"
+bed_assert_eq 6.0 "$(X service show "$u" --json | xoe_json 'd["service"]["version"]')" "version after the rollback of the switch"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$u.update ]] || bed_fail "work folder left after the rollback of the switch"
+ok "an update whose server does not start is rolled back after the switch: old code, old database, running ($((SECONDS - T0)) s)"
+
 # ---------------------------------------------------------------- a killed update is resumed
 rc=0
 OE_CRASH_AT=service.update:migrate X service update "$u" >/dev/null 2>&1 || rc=$?
@@ -96,6 +120,39 @@ X db create "$u" >/dev/null
 bed_assert_eq 1 "$(custom)" "the series' data after db create"
 bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after db create"
 ok "db drop + db create of a service with a series: its modules updated with its code"
+
+# ---------------------------------------------------------------- backups keep the series
+# An archive holds the code's series: a restore of the backup an update
+# with another series took brings the old code back with its database, and
+# a service removed with --archive comes back customised.
+cp -a "$work/good.tree" "$work/other.tree"
+sed -i '0,/<data>/s//<data>\n        <!-- customised again -->/' "$work/other.tree/res/user.xml"
+series other
+arch=$(X service update "$u" --patches "$work/other" --json | xoe_json 'd["update"]["backup"]')
+tar --zstd -tf "$arch" | grep -qx series/series || bed_fail "the archive lacks the series: $(tar --zstd -tf "$arch" | head)"
+grep -q "customised again" "$code/tree/res/user.xml" || bed_fail "the update did not bring the other series"
+out=$(X restore "$u" "$arch" --json)
+bed_assert_eq True "$(xoe_json 'd["code_restored"]' <<<"$out")" "code_restored of a restore across series"
+grep -q "customised again" "$code/tree/res/user.xml" && bed_fail "the restore kept the newer code"
+grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the restore lost the archived customisation"
+cmp -s "$work/good/series" "$code/series/series" || bed_fail "the archived series is not the service's after the restore"
+bed_assert_eq "$(stat -c %i "$std6/res/user.py")" "$(stat -c %i "$code/tree/res/user.py")" "the restored code's unchanged file is a hard link"
+bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the restore across series"
+bed_assert_eq 1 "$(custom)" "the series' data after the restore"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$u ]] || bed_fail "work folder left after the restore: $(ls "$XROOT/var/lib/oe/xoe/work")"
+out=$(X restore "$u" "$arch" --json)
+bed_assert_eq False "$(xoe_json 'd["code_restored"]' <<<"$out")" "code_restored when the series is the same"
+mkdir "$work/final"
+final=$(X service remove "$u" --archive "$work/final" --json | xoe_json 'd["archive"]')
+[[ ! -e $code ]] || bed_fail "the removed service's code is left"
+out=$(X restore "$u" "$final" --json)
+pw=$(xoe_json 'd["admin_password"]' <<<"$out")
+port=$(X service show "$u" --json | xoe_json 'd["service"]["port"]')
+grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the service restored from its final archive lost its customisation"
+cmp -s "$work/good/series" "$code/series/series" || bed_fail "the series of the service restored from its final archive"
+bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login into the service restored from its final archive"
+bed_assert_eq 1 "$(custom)" "the series' data in the service restored from its final archive"
+ok "backups keep the code's series: restored across an update, and from a final archive ($((SECONDS - T0)) s)"
 
 # ---------------------------------------------------------------- upgrades 6.0 -> 7.0
 # Customisations chosen from the real differences between 6.0 and 7.0 (tests/poe/customise.py).

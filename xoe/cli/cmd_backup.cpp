@@ -11,7 +11,7 @@ namespace xoe::cli {
 nlohmann::json meta_json(const BackupMeta& m) {
   return {{"service", m.service}, {"software", m.software}, {"version", m.version},  {"role", m.role},
           {"backend", m.backend}, {"database", m.database}, {"modules", m.modules}, {"created", m.created},
-          {"settings", m.settings}};
+          {"settings", m.settings}, {"series", m.series.value_or(false)}};
 }
 
 namespace {

@@ -24,6 +24,7 @@ void add_restore(core::cli::Frame& frame) {
                               {"service", r.service},
                               {"created", r.created},
                               {"neutralised", r.neutralised},
+                              {"code_restored", r.code_restored},
                               {"seconds", r.seconds},
                               {"resumed", r.resumed},
                               {"metadata", meta_json(r.meta)}};
@@ -34,6 +35,7 @@ void add_restore(core::cli::Frame& frame) {
               {"restored", r.service + (r.created ? " (created)" : "")},
               {"from", r.meta.service + " " + r.meta.software + "/" + r.meta.version + " of " + r.meta.created},
               {"neutralised", r.neutralised ? "yes" : "no (production)"},
+              {"code", r.code_restored ? "rebuilt with the archive's series" : "as it was"},
               {"seconds", fmt::format("{:.1f}", r.seconds)}};
           if (r.admin_password) f.emplace_back("admin password", *r.admin_password);
           core::cli::Frame::out(core::render_fields(f));

@@ -19,6 +19,7 @@
 #include "core/process.hpp"
 #include "core/validate.hpp"
 #include "admin.hpp"
+#include "code.hpp"
 #include "host.hpp"
 #include "pg.hpp"
 #include "registry.hpp"
@@ -73,7 +74,7 @@ std::string sha256_of(const fs::path& file) {
 nlohmann::json meta_json(const BackupMeta& m) {
   return {{"format", m.format},   {"service", m.service}, {"software", m.software}, {"version", m.version},
           {"role", m.role},       {"backend", m.backend}, {"database", m.database}, {"modules", m.modules},
-          {"created", m.created}, {"settings", m.settings}};
+          {"created", m.created}, {"settings", m.settings}, {"series", m.series.value_or(false)}};
 }
 
 BackupMeta meta_from(const std::string& text, const std::string& what) {
@@ -90,6 +91,7 @@ BackupMeta meta_from(const std::string& text, const std::string& what) {
     m.modules = j.at("modules").get<std::vector<std::string>>();
     m.created = j.at("created").get<std::string>();
     if (j.contains("settings")) m.settings = j.at("settings").get<std::map<std::string, std::string>>();
+    if (j.contains("series")) m.series = j.at("series").get<bool>();
   } catch (const nlohmann::json::exception& e) {
     fail(ErrorKind::invalid, "corrupt archive {}: metadata.json: {}", what, e.what());
   }
@@ -150,6 +152,9 @@ core::Job backup_job(const Settings& s, const std::string& name) {
           config.replace(at, secret.size(), "(password of the role)");
       }
       host::write_file(stage / "config" / l.config.filename(), config, fs::perms::owner_read | fs::perms::owner_write);
+      // The code is the standard version plus this series: a restore builds it again.
+      if (auto series = service_series(s, name)) copy_series(*series, stage / "series");
+      m.series = fs::exists(stage / "series" / "series");
       host::write_file(stage / "metadata.json", meta_json(m).dump(2) + "\n",
                        fs::perms::owner_read | fs::perms::owner_write);
     } catch (...) {
@@ -175,7 +180,9 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     // The live database file is in the data folder: its snapshot is database.sqlite.
     for (const char* suffix : {".sqlite", ".sqlite-journal", ".sqlite-wal", ".sqlite-shm"})
       argv.push_back("--exclude=data/" + row.database + suffix);
-    argv.insert(argv.end(), {"-C", stage.string(), "metadata.json", db_member, "config", "-C", l.dir.string(), "data"});
+    argv.insert(argv.end(), {"-C", stage.string(), "metadata.json", db_member, "config"});
+    if (m.series.value_or(false)) argv.push_back("series");
+    argv.insert(argv.end(), {"-C", l.dir.string(), "data"});
     try {
       core::run(argv, {.timeout = tool_timeout});
       std::string hex = sha256_of(tmp);
@@ -216,10 +223,13 @@ std::vector<fs::path> prune(const Settings& s, const std::string& name, const Re
 
 // --------------------------------------------------------------- restore
 
-core::Job restore_job(const Settings& s, const std::string& target, const fs::path& archive, const BackupMeta& meta) {
+// `rebuild_code`: the target's code is built again with the archive's series
+// (work/code/, swapped in with the database).
+core::Job restore_job(const Settings& s, const std::string& target, const fs::path& archive, const BackupMeta& meta,
+                      bool rebuild_code) {
   core::Job job{"service.restore", "service:" + target, {}};
   Replacement r{target, meta.service, meta.modules};
-  job.steps.push_back({"prepare", [&s, target, archive, meta] {
+  job.steps.push_back({"prepare", [&s, target, archive, meta, rebuild_code] {
     auto row = need_service(s, target);
     fresh_work_dir(s, target);
     fs::path work = work_dir(s, target), x = work / "archive";
@@ -243,6 +253,11 @@ core::Job restore_job(const Settings& s, const std::string& target, const fs::pa
       core::run(pg_command(s, {"pg_restore", "--no-owner", "--exit-on-error", "-d", db, (x / "database.dump").string()}),
                 {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
       pg_hand_over(s, db, service_role(target));
+    }
+    if (rebuild_code) {
+      std::optional<fs::path> series;
+      if (fs::is_regular_file(x / "series" / "series", ec)) series = x / "series";
+      build_code(s, row.software, row.version, series, work / "code");
     }
     host::remove_tree(x);
   }, [&s, target] { discard_prepared(s, target); }});
@@ -358,6 +373,9 @@ BackupMeta check_archive(const fs::path& archive) {
   BackupMeta meta = meta_from(m.out, name);
   std::string db_member = meta.backend == "sqlite" ? "database.sqlite" : "database.dump";
   if (!members.contains(db_member)) fail(ErrorKind::invalid, "corrupt archive {}: no {}", name, db_member);
+  if (meta.series.value_or(false) && !members.contains("series/series"))
+    fail(ErrorKind::invalid, "corrupt archive {}: metadata.json says it holds a series, and series/series is missing",
+         name);
   return meta;
 }
 
@@ -394,6 +412,27 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
     auto db = registry::open_existing(s);
     return db ? registry::find_service(*db, target) : std::nullopt;
   }();
+  // The archive's series, read before anything is touched: the code of a
+  // service the restore creates is built with it, and an existing target's
+  // is built again when its own differs (archives made before xoe kept the
+  // series leave the code as it is).
+  const fs::path series_tmp = s.work_dir() / ("." + target + ".series");
+  struct RemoveTree {
+    fs::path path;
+    ~RemoveTree() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  } series_cleanup{series_tmp};
+  std::optional<fs::path> archived_series;
+  if (meta.series.value_or(false)) {
+    host::make_dir(s.work_dir(), fs::perms::owner_all);
+    host::remove_tree(series_tmp);
+    host::make_dir(series_tmp, fs::perms::owner_all);
+    core::run({"tar", "--zstd", "-xf", archive.string(), "-C", series_tmp.string(), "series"}, {.timeout = tool_timeout});
+    archived_series = series_tmp / "series";
+  }
+  bool rebuild_code = false;
   if (!resume) {
     if (existing) {
       if (rq.as) fail(ErrorKind::conflict, "service {} exists", target);
@@ -404,9 +443,10 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
       if (existing->backend != meta.backend)
         fail(ErrorKind::conflict, "the archive holds a {} database, service {} uses {}", meta.backend, target,
              existing->backend);
+      if (archived_series) check_series_for(s, meta.software, meta.version, *archived_series);
     } else {
       CreateRequest cr{target, meta.software, meta.version, rq.role.value_or(meta.role), meta.backend, meta.modules,
-                       std::nullopt};
+                       std::nullopt, archived_series};
       Created c = create_service(s, cr);
       out.created = true;
       out.admin_password = c.admin_password;
@@ -419,11 +459,17 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
                      target, key, value, host::now_iso());
     }
   }
+  // Also on a resumed restore: its prepare step, when not done, builds the code.
+  if (existing && meta.series.has_value()) {
+    std::error_code ec;
+    rebuild_code = fs::is_directory(code_dir(s, target) / "tree", ec) &&
+                   !same_series(archived_series, service_series(s, target));
+  }
   try {
     auto lock = core::FileLock::acquire(s.locks, "xoe.service." + target);
     auto db = registry::open(s);
     core::JobRunner jobs(db);
-    auto result = jobs.run(restore_job(s, target, archive, meta),
+    auto result = jobs.run(restore_job(s, target, archive, meta, rebuild_code),
                            core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
     out.resumed = result.resumed;
   } catch (...) {
@@ -438,6 +484,7 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
   }
   auto row = need_service(s, target);
   out.neutralised = row.role != "production";
+  out.code_restored = rebuild_code;
   out.seconds = seconds_since(t0);
   core::logger("xoe")->info("restored {} into {} in {:.1f} s", archive.string(), target, out.seconds);
   return out;

@@ -5,6 +5,7 @@
 #include "code.hpp"
 
 #include <cerrno>
+#include <map>
 #include <system_error>
 
 #include "core/error.hpp"
@@ -50,6 +51,8 @@ void link_tree(const fs::path& from, const fs::path& to) {
   }
 }
 
+}  // namespace
+
 void copy_series(const fs::path& from, const fs::path& to) {
   poe::Series series = poe::read_series(from);  // a corrupt series is refused before anything is copied
   host::make_dir(to, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
@@ -60,7 +63,16 @@ void copy_series(const fs::path& from, const fs::path& to) {
   for (const auto& f : files) fs::copy_file(from / f, to / f, fs::copy_options::overwrite_existing);
 }
 
-}  // namespace
+bool same_series(const std::optional<fs::path>& a, const std::optional<fs::path>& b) {
+  if (!a || !b) return !a && !b;
+  auto files = [](const fs::path& dir) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.is_regular_file()) out[e.path().filename().string()] = host::read_file(e.path());
+    return out;
+  };
+  return files(*a) == files(*b);
+}
 
 fs::path code_dir(const Settings& s, const std::string& name) { return s.services_dir() / name / "code"; }
 

@@ -29,6 +29,14 @@ Code code_in(const Code& version, const std::filesystem::path& dir);
 // The service's series folder, when it has one.
 std::optional<std::filesystem::path> service_series(const Settings& s, const std::string& name);
 
+// Copies the poe series in `from` (series, poe.json, the patches: read and
+// checked first) into the new folder `to`.
+void copy_series(const std::filesystem::path& from, const std::filesystem::path& to);
+
+// True when the series folders `a` and `b` hold the same files with the same
+// contents (nullopt: no series; two nullopt are the same).
+bool same_series(const std::optional<std::filesystem::path>& a, const std::optional<std::filesystem::path>& b);
+
 // Checks, without writing, that `series` is a readable poe series and that
 // software/version is a standard in poe's store. Throws invalid, precondition.
 void check_series_for(const Settings& s, const std::string& software, const std::string& version,

@@ -115,7 +115,26 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     if (t.row.state == "ready") start(s, t);
   }});
 
-  job.steps.push_back({"swap", [&s, r] {
+  // An action that throws cleans up after itself (core/jobs.hpp): a swap
+  // that fails half-way is undone by the same code as the rollback's.
+  auto swap_back = [&s, r] {
+    Service t = load_service(s, r.target);
+    fs::path od = old_data(s, r.target), oc = work_dir(s, r.target) / "old-code", dir = code_dir(s, r.target);
+    std::error_code ec;
+    if (fs::exists(od, ec)) {
+      host::remove_tree(t.l.data);
+      fs::rename(od, t.l.data);
+    }
+    if (fs::exists(oc, ec)) {
+      host::remove_tree(dir);
+      fs::rename(oc, dir);
+    }
+    if (t.row.backend == "postgresql" && pg_database_exists(s, old_database(r.target))) {
+      pg_drop(s, t.row.database);
+      psql(s, "ALTER DATABASE " + quote_ident(old_database(r.target)) + " RENAME TO " + quote_ident(t.row.database));
+    }
+  };
+  auto swap = [&s, r] {
     Service t = load_service(s, r.target);
     fs::path od = old_data(s, r.target), nd = new_data(s, r.target);
     std::error_code ec;
@@ -123,6 +142,12 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     if (fs::exists(nd, ec)) fs::rename(nd, t.l.data);
     host::make_dir(t.l.data, fs::perms::owner_all);
     chown_data(t);
+    // The code, when the prepare step built one (a restore of an archive whose series differs).
+    fs::path nc = work_dir(s, r.target) / "code", oc = work_dir(s, r.target) / "old-code", dir = code_dir(s, r.target);
+    if (fs::exists(nc, ec)) {
+      if (!fs::exists(oc, ec) && fs::exists(dir, ec)) fs::rename(dir, oc);
+      fs::rename(nc, dir);
+    }
     if (t.row.backend == "postgresql") {
       std::string nw = new_database(r.target), old = old_database(r.target);
       if (!pg_database_exists(s, old) && pg_database_exists(s, t.row.database))
@@ -130,19 +155,19 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
       if (pg_database_exists(s, nw))
         psql(s, "ALTER DATABASE " + quote_ident(nw) + " RENAME TO " + quote_ident(t.row.database));
     }
-  }, [&s, r] {
-    Service t = load_service(s, r.target);
-    fs::path od = old_data(s, r.target);
-    std::error_code ec;
-    if (fs::exists(od, ec)) {
-      host::remove_tree(t.l.data);
-      fs::rename(od, t.l.data);
+  };
+  job.steps.push_back({"swap", [swap, swap_back] {
+    try {
+      swap();
+    } catch (...) {
+      try {
+        swap_back();
+      } catch (const std::exception& e) {
+        core::logger("xoe")->error("cannot undo the half-done swap: {}", e.what());
+      }
+      throw;
     }
-    if (t.row.backend == "postgresql" && pg_database_exists(s, old_database(r.target))) {
-      pg_drop(s, t.row.database);
-      psql(s, "ALTER DATABASE " + quote_ident(old_database(r.target)) + " RENAME TO " + quote_ident(t.row.database));
-    }
-  }});
+  }, swap_back});
 
   // The database carries the admin password of its source: the service keeps its own.
   job.steps.push_back({"password", [&s, r] {

@@ -6,9 +6,10 @@
 //   new-data/      the new data folder (attachments under the target
 //                  database's name; SQLite: the file DATABASE.sqlite)
 //   PostgreSQL:    the database new_database(TARGET)
-// then add_replace_steps() appends: stop, swap (old ones kept as old-data/
-// and old_database(TARGET)), password, neutralise, start, finish. Every step
-// is idempotent; the undos put the old database and data back and start the
+//   code/          (a restore whose archive's series differs) the new code
+// then add_replace_steps() appends: stop, swap (old ones kept as old-data/,
+// old-code/ and old_database(TARGET)), password, neutralise, start, finish. Every step
+// is idempotent; the undos put the old database, data and code back and start the
 // service again.
 
 #include <filesystem>

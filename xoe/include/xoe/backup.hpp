@@ -3,7 +3,7 @@
 // Backups of services: one archive (tar + zstd) per backup holding the
 // database dump (pg_dump -Fc, or SQLite's online backup), the attachments
 // (the data folder without the live database file), the server's config and
-// metadata.json; a sidecar ARCHIVE.sha256 (sha256sum format). Restores
+// metadata.json, and the code's poe series when the service has one; a sidecar ARCHIVE.sha256 (sha256sum format). Restores
 // into the existing service or into a new one, a verification that restores
 // into a scratch service and logs in, and the daily/weekly/monthly
 // retention. Archive layout and JSON in docs/xoe.md.
@@ -34,6 +34,9 @@ struct BackupMeta {
   // The service's own settings (xoe service config set), but its port: given
   // to the new service of `restore --as`. Absent in older archives.
   std::map<std::string, std::string> settings;
+  // The archive holds the service's poe series (series/): true or false;
+  // nullopt in archives made before xoe kept it (a restore leaves the code).
+  std::optional<bool> series;
 };
 
 struct Retention {
@@ -100,6 +103,7 @@ struct RestoreResult {
   std::string service;
   bool created = false;      // the service was created from the archive
   bool neutralised = false;  // the target is not production
+  bool code_restored = false;  // the existing target's code was rebuilt with the archive's series
   std::optional<std::string> admin_password;  // of a created service, shown once
   BackupMeta meta;
   double seconds = 0;
