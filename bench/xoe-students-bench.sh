@@ -32,7 +32,7 @@ elapsed() { echo "$(now) - $1" | bc; }
 echo "bench: Tryton 7.0 reference service (modules: ${modules:-none}), built once" >&2
 X software fetch tryton/7.0 >/dev/null
 ref=bench-$XID
-X service create "$ref" --software tryton --version 7.0 --db-backend postgresql ${modules:+--modules "$modules"} >/dev/null
+X service create "$ref" --software tryton --version 7.0 --db-backend postgresql --role student ${modules:+--modules "$modules"} >/dev/null
 echo "bench: server: $(psql -X -A -t -c "select 'fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit')")" >&2
 echo "bench: reference database: $(psql -X -A -t -c "select pg_size_pretty(pg_database_size('$ref'))"), $(psql -X -A -t -d "$ref" -c "select count(*) from pg_tables where schemaname = 'public'") tables" >&2
 

@@ -354,7 +354,11 @@ core::Job create_job(const Settings& s, const Plan& p) {
     if (p.backend == "postgresql" && !fs::exists(db_password))
       host::write_file(db_password, host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
-    host::write_file(l.config, render(recipe.config, v), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    // A service that is not production sends its mail to the catcher from
+    // the start, as after a copy into it (the recipe's neutralise.config).
+    std::string config = render(recipe.config, v);
+    if (p.role != "production") config += render(recipe.neutralise_config, v);
+    host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     host::chown_path(l.config, 0, account->gid);
   }, [&s, p] { host::remove_tree(s.services_dir() / p.name); }});
 

@@ -90,10 +90,16 @@ struct GroupPlan {
   std::string group;
   std::vector<StudentDatabase> copies;
 
-  [[nodiscard]] std::vector<std::string> services() const {
+  // The services that serve the copies.
+  [[nodiscard]] std::vector<std::string> services() const { return distinct(&StudentDatabase::service); }
+  // The services whose databases are copied.
+  [[nodiscard]] std::vector<std::string> sources() const { return distinct(&StudentDatabase::source); }
+
+ private:
+  [[nodiscard]] std::vector<std::string> distinct(std::string StudentDatabase::*field) const {
     std::vector<std::string> out;
     for (const auto& c : copies)
-      if (std::find(out.begin(), out.end(), c.service) == out.end()) out.push_back(c.service);
+      if (std::find(out.begin(), out.end(), c.*field) == out.end()) out.push_back(c.*field);
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -128,7 +134,7 @@ std::vector<StudentDatabase> rows_of(core::sqlite::Database& db, const std::opti
                  : db.query(sql + " ORDER BY group_name, login, kind");
   while (q.step())
     out.push_back({q.column_text(0), q.column_text(1), q.column_text(2), q.column_text(3), q.column_text(4), "",
-                   q.column_text(5), q.column_text(6), ""});
+                   q.column_text(5), q.column_text(6), "", ""});
   return out;
 }
 
@@ -144,12 +150,12 @@ Source source_of(const Settings& s, const std::string& service) {
   return {svc, code};
 }
 
-// The recipe's placeholders for one student database of `src`.
-TemplateVars vars_of(const Settings& s, const Source& src, const std::string& database) {
+// The recipe's placeholders for one student database served by `src`, a copy of `copy_of`'s.
+TemplateVars vars_of(const Settings& s, const Source& src, const std::string& database, const std::string& copy_of) {
   auto v = vars_for(s, src.recipe, src.code, src.row.name, database, src.l.data, src.l.config,
                     static_cast<std::uint16_t>(src.row.port), src.row.backend, split(src.row.modules, ','));
   v.vars["role"] = "student";
-  v.vars["copy_of"] = src.row.name;
+  v.vars["copy_of"] = copy_of;
   return v;
 }
 
@@ -161,7 +167,7 @@ std::map<std::string, std::string> hash_passwords(const Settings& s, const Sourc
                                                   const std::vector<std::string>& logins, const Passwords& passwords) {
   std::string input;
   for (const auto& login : logins) input += passwords.at(login) + "\n";
-  auto v = vars_of(s, src, src.row.database);
+  auto v = vars_of(s, src, src.row.database, src.row.name);
   core::RunOptions opt;
   opt.timeout = 10min;
   opt.stdin_data = input;
@@ -211,46 +217,49 @@ std::vector<std::string> logins_of(const GroupPlan& p, const std::string& servic
 
 // Makes the copies that do not exist yet: a copy that exists is complete
 // (CREATE DATABASE is atomic; SQLite files and attachments are renamed into
-// place).
+// place). Each copy is made in the data folder (and owned by the role) of
+// the service that serves it.
 void clone_all(const Settings& s, const GroupPlan& p) {
   for (const auto& service : p.services()) {
-    Source src = source_of(s, service);
-    auto account = host::find_user(src.row.user);
-    if (!account) fail(ErrorKind::internal, "user {} vanished", src.row.user);
-    std::vector<std::string> missing;
+    Service server = load_service(s, service);
+    auto account = host::find_user(server.row.user);
+    if (!account) fail(ErrorKind::internal, "user {} vanished", server.row.user);
+    std::map<std::string, std::vector<std::string>> missing;  // source -> databases
     for (const auto& c : p.copies) {
       if (c.service != service) continue;
+      Service from = load_service(s, c.source);
       std::error_code ec;
       // The attachments (Tryton: the data folder's DATABASE/ folder), copied beside, then renamed.
-      fs::path files = src.l.data / src.row.database, to = src.l.data / c.database;
+      fs::path files = from.l.data / from.row.database, to = server.l.data / c.database;
       if (fs::is_directory(files, ec) && !fs::exists(to, ec)) {
-        fs::path partial = src.l.data / ("." + c.database + ".partial");
+        fs::path partial = server.l.data / ("." + c.database + ".partial");
         host::remove_tree(partial);
         fs::copy(files, partial, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
         if (ec) fail(ErrorKind::io, "cannot copy {}: {}", files.string(), ec.message());
         host::chown_tree(partial, account->uid, account->gid);
         fs::rename(partial, to);
       }
-      if (src.row.backend == "sqlite") {
-        fs::path file = src.l.data / (c.database + ".sqlite");
+      if (server.row.backend == "sqlite") {
+        fs::path file = server.l.data / (c.database + ".sqlite");
         if (fs::exists(file, ec)) continue;
-        fs::path partial = src.l.data / (c.database + ".sqlite.partial");
-        sqlite_file::backup(src.l.data / (src.row.database + ".sqlite"), partial);
+        fs::path partial = server.l.data / (c.database + ".sqlite.partial");
+        sqlite_file::backup(from.l.data / (from.row.database + ".sqlite"), partial);
         fs::permissions(partial, private_file);
         host::chown_path(partial, account->uid, account->gid);
         fs::rename(partial, file);
       } else {
-        missing.push_back(c.database);
+        missing[from.row.database].push_back(c.database);
       }
     }
-    if (missing.empty()) continue;
-    std::string names;
-    for (const auto& m : missing) names += std::string(names.empty() ? "" : ", ") + "'" + m + "'";  // labels
-    auto present = split(psql(s, "SELECT datname FROM pg_database WHERE datname IN (" + names + ")"), '\n');
-    std::erase_if(missing, [&](const std::string& m) {
-      return std::find(present.begin(), present.end(), m) != present.end();
-    });
-    pg_clone(s, src.row.database, missing, service_role(src.row.name), CloneMode::batch);
+    for (auto& [source_db, dbs] : missing) {
+      std::string names;
+      for (const auto& m : dbs) names += std::string(names.empty() ? "" : ", ") + "'" + m + "'";  // labels
+      auto present = split(psql(s, "SELECT datname FROM pg_database WHERE datname IN (" + names + ")"), '\n');
+      std::erase_if(dbs, [&](const std::string& m) {
+        return std::find(present.begin(), present.end(), m) != present.end();
+      });
+      if (!dbs.empty()) pg_clone(s, source_db, dbs, service_role(server.row.name), CloneMode::batch);
+    }
   }
 }
 
@@ -287,9 +296,9 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
   // server is stopped once for all the copies, and started again by
   // `release`, by the rollback, or by the next run after a crash.
   job.steps.push_back({"drain", [&s, p] {
-    for (const auto& service : p.services()) drain_source(s, service, drain_marker(s, p.group, service));
+    for (const auto& source : p.sources()) drain_source(s, source, drain_marker(s, p.group, source));
   }, [&s, p] {
-    for (const auto& service : p.services()) release_source(s, service, drain_marker(s, p.group, service));
+    for (const auto& source : p.sources()) release_source(s, source, drain_marker(s, p.group, source));
   }});
 
   // The password hashes are made meanwhile (CPU, while PostgreSQL copies) and
@@ -311,7 +320,7 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
   // The copies are made: the sources' servers start again now, and answer
   // while the copies are neutralised (`release` waits for them).
   job.steps.push_back({"restart", [&s, p] {
-    for (const auto& service : p.services()) restart_source(s, service, drain_marker(s, p.group, service));
+    for (const auto& source : p.sources()) restart_source(s, source, drain_marker(s, p.group, source));
   }, {}});
 
   // Neutralised as the recipe says (role "student"; the service's config is
@@ -336,7 +345,7 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
       std::size_t n = 0;
       for (const auto& c : p.copies) {
         if (c.service != service) continue;
-        auto v = vars_of(s, src, c.database);
+        auto v = vars_of(s, src, c.database, c.source);
         v.vars["login"] = c.login;
         v.vars["password_hash"] = hashes.at({service, c.login});
         std::vector<std::string> sql;
@@ -346,7 +355,10 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
           sqlite_file::execute(src.l.data / (c.database + ".sqlite"), sql);
         } else {
           std::string& script = scripts[n++ % scripts.size()];
-          script += "\\connect " + quote_ident(c.database) + "\nBEGIN;\n";
+          script += "\\connect " + quote_ident(c.database) + "\n";
+          // A copy of another service's database: its objects become the serving service's role's.
+          if (c.source != c.service) script += hand_over_sql(c.database, service_role(c.service));
+          script += "BEGIN;\n";
           for (const auto& q : sql) script += q + ";\n";
           script += "COMMIT;\n";
         }
@@ -358,13 +370,14 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
       }
       for (const auto& c : p.copies)
         if (c.service == service && !src.recipe.neutralise_argv.empty())
-          run_admin(src.recipe, src.recipe.neutralise_argv, vars_of(s, src, c.database), src.l.password, src.l.dir);
+          run_admin(src.recipe, src.recipe.neutralise_argv, vars_of(s, src, c.database, c.source), src.l.password,
+                    src.l.dir);
       if (auto account = host::find_user(src.row.user)) host::chown_tree(src.l.data, account->uid, account->gid);
     }
   }, {}});
 
   job.steps.push_back({"release", [&s, p] {
-    for (const auto& service : p.services()) release_source(s, service, drain_marker(s, p.group, service));
+    for (const auto& source : p.sources()) release_source(s, source, drain_marker(s, p.group, source));
   }, {}});
 
   // The teacher's files, then the rows are ready and the passwords leave the work folder.
@@ -373,9 +386,9 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
     for (const auto& c : p.copies) {
       fs::path f = credentials_file(s, c.service, p.group, c.kind);
       if (!files.contains(f))
-        files[f] = fmt::format("# xoe students: group {}, copies of {} ({}), made {}.\n"
+        files[f] = fmt::format("# xoe students: group {}, copies of {} ({}) served by {}, made {}.\n"
                                "# login\tdatabase\turl\tpassword\n",
-                               p.group, c.service, c.kind, host::now_iso());
+                               p.group, c.source, c.kind, c.service, host::now_iso());
       files[f] += c.login + "\t" + c.database + "\t" + c.url + "\t" + passwords.at(c.login) + "\n";
     }
     for (const auto& [f, text] : files) {
@@ -422,7 +435,10 @@ StudentsResult run_plan(const Settings& s, const GroupPlan& p, Clock::time_point
       if (c.login == src.recipe.admin_login)
         fail(ErrorKind::invalid, "login '{}' is the administrator's of {}", c.login, service);
   }
-  auto locks = lock_all(s, p.group, p.services());
+  auto involved = p.services();
+  for (const auto& source : p.sources())
+    if (std::find(involved.begin(), involved.end(), source) == involved.end()) involved.push_back(source);
+  auto locks = lock_all(s, p.group, involved);
   auto db = registry::open(s);
   core::JobRunner jobs(db);
   for (auto other : job_kinds) {
@@ -503,13 +519,49 @@ StudentsResult run_plan(const Settings& s, const GroupPlan& p, Clock::time_point
   return out;
 }
 
-// The copies of `logins` from `service`, named PREFIX-GROUP-LOGIN-SUFFIX.
-void add_copies(const Settings& s, GroupPlan& p, const std::string& service, const std::string& kind,
+// NAME of NAME-production (a profile's services), or the name itself.
+std::string base_name(const std::string& service) {
+  constexpr std::string_view production = "-production";
+  return service.ends_with(production) ? service.substr(0, service.size() - production.size()) : service;
+}
+
+// The service that serves the students' copies of `source`'s database: the
+// source itself, but for a production service, whose server sends real mail:
+// its training service NAME-training (its config sends mail to the catcher),
+// which runs the same software, version, backend and series.
+std::string server_for(const Settings& s, const registry::ServiceRow& source) {
+  if (source.role != "production") return source.name;
+  std::string training = base_name(source.name) + "-training";
+  auto row = [&] {
+    auto db = registry::open_existing(s);
+    return db ? registry::find_service(*db, training) : std::nullopt;
+  }();
+  if (!row || row->role == "production")
+    fail(ErrorKind::precondition,
+         "{} is a production service, whose server sends real mail: its students' copies are served by its training "
+         "service {}, and there is none",
+         source.name, training);
+  if (row->software != source.software || row->version != source.version || row->backend != source.backend)
+    fail(ErrorKind::precondition, "{} runs {}/{} on {} and {} runs {}/{} on {}: {} cannot serve copies of {}", training,
+         row->software, row->version, row->backend, source.name, source.software, source.version, source.backend,
+         training, source.name);
+  if (!same_series(service_series(s, training), service_series(s, source.name)))
+    fail(ErrorKind::precondition,
+         "{} runs other code than {} (another poe series): xoe training refresh {} first, which brings {}'s code",
+         training, source.name, training, source.name);
+  return training;
+}
+
+// The copies of `logins` of `source`'s database, named PREFIX-GROUP-LOGIN-SUFFIX.
+void add_copies(const Settings& s, GroupPlan& p, const std::string& source, const std::string& kind,
                 const std::string& prefix, const std::string& suffix, const std::vector<std::string>& logins) {
-  auto row = need_service(s, service);
+  auto from = need_service(s, source);
+  if (from.state != "ready") fail(ErrorKind::conflict, "service {} is {}", source, from.state);
+  auto row = need_service(s, server_for(s, from));
   for (const auto& login : logins) {
     std::string database = student_database(prefix, p.group, login, suffix);
-    p.copies.push_back({p.group, login, kind, service, database, url_of(s, row, database), "creating", "", ""});
+    p.copies.push_back(
+        {p.group, login, kind, row.name, database, url_of(s, row, database), "creating", "", "", source});
   }
 }
 
@@ -542,9 +594,7 @@ StudentsResult copy_for_students(const Settings& s, const StudentsCopyRequest& r
         if (std::find(logins.begin(), logins.end(), r.login) == logins.end()) logins.push_back(r.login);
   }
   if (logins.empty()) fail(ErrorKind::not_found, "no group {}", rq.group);
-  constexpr std::string_view production = "-production";
-  std::string name = rq.service.ends_with(production) ? rq.service.substr(0, rq.service.size() - production.size())
-                                                      : rq.service;
+  std::string name = base_name(rq.service);
   std::optional<std::string> test;
   {
     auto db = registry::open_existing(s);

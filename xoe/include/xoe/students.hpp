@@ -2,7 +2,10 @@
 #pragma once
 // Students: each student of a group gets their own copy of a database, with
 // their own login, served by the service the database is copied from (Tryton
-// and Odoo serve several databases per process: http://HOST:PORT/DATABASE/).
+// and Odoo serve several databases per process: http://HOST:PORT/DATABASE/),
+// but for a production service's database: its copies are served by the
+// production's training service NAME-training, whose config sends mail to
+// the catcher, since the production's server sends real mail.
 // The copies are neutralised as the recipe says (role "student") and get the
 // student's user from the recipe's [students] section. The registry keeps one
 // row per student database (table `students`), never a password: the
@@ -54,12 +57,16 @@ struct StudentDatabase {
   std::string group;
   std::string login;
   std::string kind;      // "reference", "production" or "test": what it is a copy of
-  std::string service;   // the service it is copied from and served by
+  std::string service;   // the service that serves it
   std::string database;
   std::string url;       // http://HOST:PORT/DATABASE/
   std::string state;     // "ready", or "creating" while its job is unfinished
   std::string created;
   std::string password;  // only in the result of the run that made it
+  // The service whose database it copies: `service`, but for a production's
+  // database, whose copies are served by its training service (a production
+  // server sends real mail). Empty in rows read from the registry.
+  std::string source;
 };
 
 struct StudentsResult {
@@ -83,11 +90,13 @@ struct StudentsResult {
 // effect: throws invalid (bad group, count, list, login, a database name too
 // long, a recipe without [students]), not_found (no service), conflict (the
 // service is not ready, the group exists, a database exists, an unfinished
-// run with other students).
+// run with other students), precondition (a production service without a
+// training service NAME-training of the same software, version, backend
+// and series to serve its copies).
 StudentsResult disseminate(const Settings& settings, const DisseminateRequest& request);
 
 // Gives each student of an existing group a copy of the production's
-// database (served by the production service, database NAME-GROUP-LOGIN-prod
+// database (served by its training service NAME-training, database NAME-GROUP-LOGIN-prod
 // where NAME is the service's name without "-production") and of its test
 // service's database when NAME-test exists (served by it,
 // NAME-GROUP-LOGIN-test), with one new password per student for both, as a
