@@ -42,6 +42,7 @@ expect 2 "service name" service create "$(printf 'a%.0s' {1..64})" --software tr
 expect 2 "--role 'boss'" service create "x-$XID" --software tryton --version 7.0 --role boss
 expect 2 "odoo/17.0 does not run on sqlite" service create "x-$XID" --software odoo --version 17.0 --db-backend sqlite
 expect 2 "module name 'Sale;drop'" service create "x-$XID" --software tryton --version 7.0 --modules 'Sale;drop'
+expect 3 "module 'sale' is not in tryton/7.0 as fetched" service create "x-$XID" --software tryton --version 7.0 --modules party,sale
 expect 6 "tryton/5.0 is not fetched" service create "x-$XID" --software tryton --version 5.0 --db-backend sqlite
 expect 4 "port $PGPORT is in use" service create "x-$XID" --software tryton --version 7.0 --db-backend sqlite --port "$PGPORT"
 expect 4 "port $port is given to another service" service create "x-$XID" --software tryton --version 7.0 --db-backend sqlite --port "$port"

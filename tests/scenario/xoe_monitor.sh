@@ -106,7 +106,14 @@ bed_assert_eq 1 "$(xoe_login "$pport" "$p" admin "$ppw")" "PostgreSQL login"
 out=$(X monitor --json)
 [[ $(m "$p" 'e["last_login"]' "$out") > $plogin ]] || bed_fail "last login of $p did not move: $plogin"
 (( $(date -u +%s) - $(date -u -d "$(m "$p" 'e["last_login"]' "$out")" +%s) < 60 )) || bed_fail "last login not recent"
-ok "last login: the time of the JSON-RPC login, UTC, on both backends"
+# Tryton forgets a login with its session (a logout, an expiry): the last
+# login seen stays.
+plogin=$(m "$p" 'e["last_login"]' "$out")
+psql -X -q -d "$p" -c "delete from ir_session"
+bed_assert_eq "" "$(psql -X -A -t -d "$p" -c "select max(create_date) from ir_session")" "the sessions forgotten"
+out=$(X monitor --json "$p")
+bed_assert_eq "$plogin" "$(m "$p" 'e["last_login"]' "$out")" "the last login seen, after its session is gone"
+ok "last login: the time of the JSON-RPC login, UTC, on both backends; kept when the session is gone"
 
 # ---------------------------------------------------------------- last backup
 b=$(X backup "$p" --json)

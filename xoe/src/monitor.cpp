@@ -412,6 +412,37 @@ ServiceHealth measure(const Settings& s, Host& h, const registry::ServiceRow& ro
   return out;
 }
 
+// The newest last login seen is kept in the registry: the software forgets
+// a login with its session (Tryton deletes an ir_session row at logout or
+// expiry), and the usage statistic must not go back or vanish. A registry
+// this process cannot write leaves the values as read.
+void keep_newest_logins(const Settings& s, std::vector<ServiceHealth>& services) {
+  if (services.empty() || !registry::open_existing(s)) return;
+  try {
+    auto db = registry::open(s);
+    core::sqlite::Transaction t(db);
+    for (auto& h : services) {
+      std::optional<std::chrono::sys_seconds> seen;
+      {
+        auto q = db.query("SELECT last_login FROM usage_seen WHERE service = ?1", h.name);
+        if (q.step()) seen = std::chrono::sys_seconds(std::chrono::seconds(q.column_int64(0)));
+      }
+      if (seen && (!h.last_login || *h.last_login < *seen)) {
+        h.last_login = seen;
+      } else if (h.last_login && !seen.has_value()) {
+        db.execute("INSERT INTO usage_seen (service, last_login) VALUES (?1, ?2)", h.name,
+                   static_cast<std::int64_t>(h.last_login->time_since_epoch().count()));
+      } else if (h.last_login && *seen < *h.last_login) {
+        db.execute("UPDATE usage_seen SET last_login = ?2 WHERE service = ?1", h.name,
+                   static_cast<std::int64_t>(h.last_login->time_since_epoch().count()));
+      }
+    }
+    t.commit();
+  } catch (const std::exception& e) {
+    core::logger("xoe")->warn("monitor: the last logins seen are not kept: {}", e.what());
+  }
+}
+
 }  // namespace
 
 MonitorResult monitor_services(const Settings& s, const MonitorRequest& rq) {
@@ -427,6 +458,7 @@ MonitorResult monitor_services(const Settings& s, const MonitorRequest& rq) {
   result.time = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
   Host h(s);
   for (const auto& row : rows) result.services.push_back(measure(s, h, row, result.time, rq.probe_timeout));
+  keep_newest_logins(s, result.services);
   return result;
 }
 

@@ -143,6 +143,7 @@ class Reader {
   static const std::set<std::string>& allowed() {
     static const std::set<std::string> keys = {
         "software.name",       "software.version",       "software.backends",  "software.admin_login",
+        "software.modules_dirs", "software.module_marker",
         "source.kind",         "source.suite",           "source.packages",    "source.site_exclude",
         "source.git_branch",   "host.packages",          "host.python",        "server.argv",
         "server.env",          "server.config_name",     "server.config",      "database.uri_sqlite",
@@ -201,6 +202,13 @@ Recipe load_recipe(const fs::path& file) {
       r.bad(*r.find("software.backends"), fmt::format("unknown backend '{}'", b));
   if (rc.backends.empty()) r.bad(*r.find("software.backends"), "no backend");
   rc.admin_login = r.str("software.admin_login", false, "admin");
+  rc.modules_dirs = r.list("software.modules_dirs", false);
+  for (const auto& d : rc.modules_dirs)
+    if (d.empty() || d.front() == '/' || fs::path(d).lexically_normal().string().starts_with(".."))
+      r.bad(*r.find("software.modules_dirs"), fmt::format("'{}': a folder inside the code", d));
+  rc.module_marker = r.str("software.module_marker", !rc.modules_dirs.empty());
+  if (rc.module_marker.find('/') != std::string::npos)
+    r.bad(*r.find("software.module_marker"), "a file name, without '/'");
 
   std::string kind = r.str("source.kind", true);
   if (kind == "debian") {

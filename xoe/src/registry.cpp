@@ -13,7 +13,7 @@ namespace xoe::registry {
 namespace {
 
 // Append-only: never edit a released step.
-constexpr std::array<std::string_view, 4> steps = {
+constexpr std::array<std::string_view, 5> steps = {
     R"(CREATE TABLE software (
          software TEXT NOT NULL, version TEXT NOT NULL, path TEXT NOT NULL, source TEXT NOT NULL,
          detail TEXT NOT NULL DEFAULT '', fetched TEXT NOT NULL, PRIMARY KEY (software, version));
@@ -37,6 +37,9 @@ constexpr std::array<std::string_view, 4> steps = {
     R"(CREATE TABLE students (
          group_name TEXT NOT NULL, login TEXT NOT NULL, service TEXT NOT NULL, database TEXT NOT NULL UNIQUE,
          kind TEXT NOT NULL, state TEXT NOT NULL, created TEXT NOT NULL, PRIMARY KEY (group_name, login, kind));)",
+    // xoe monitor: the newest last login seen per service (seconds since the epoch); gone with the service.
+    R"(CREATE TABLE usage_seen (
+         service TEXT PRIMARY KEY REFERENCES services (name) ON DELETE CASCADE, last_login INTEGER NOT NULL);)",
 };
 
 void migrate(core::sqlite::Database& db) { core::sqlite::migrate(db, "xoe", steps); }

@@ -526,8 +526,20 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
     fail(ErrorKind::invalid, "--db-backend '{}': postgresql or sqlite", core::escape_for_display(backend));
   if (!recipe.supports(backend))
     fail(ErrorKind::invalid, "{}/{} does not run on {}", recipe.software, recipe.version, backend);
-  (void)fetched_code(s, rq.software, rq.version);
-  if (rq.patches) check_series_for(s, rq.software, rq.version, *rq.patches);
+  Code code = fetched_code(s, rq.software, rq.version);
+  if (rq.patches) {
+    check_series_for(s, rq.software, rq.version, *rq.patches);
+  } else {  // a series may add modules of its own
+    for (const auto& m : modules) {
+      std::error_code ec;
+      bool found = recipe.modules_dirs.empty();
+      for (const auto& d : recipe.modules_dirs)
+        found = found || fs::exists(code.standard / d / m / recipe.module_marker, ec);
+      if (!found)
+        fail(ErrorKind::not_found, "module '{}' is not in {}/{} as fetched ({}'s [source] says what is fetched)", m,
+             rq.software, rq.version, recipe.file.string());
+    }
+  }
 
   CreatePlan plan;
   auto db = registry::open_existing(s);

@@ -119,6 +119,26 @@ TEST(Recipe, BadRecipesAreRejected) {
   s = good;
   s.replace(s.find("password_env = \"TRYTONPASSFILE\""), 31, "");
   expect_invalid(s, "exactly one of database.password_env and database.password_stdin");
+  auto with = [&good](const std::string& from, const std::string& to) {
+    std::string out = good;
+    out.replace(out.find(from), from.size(), to);
+    return out;
+  };
+  expect_invalid(with("modules_dirs = [\".\", \"modules\"]", "modules_dirs = [\"../etc\", \"modules\"]"),
+                 "'../etc': a folder inside the code");
+  expect_invalid(with("module_marker = \"tryton.cfg\"", "module_marker = \"a/b.cfg\""), "a file name, without '/'");
+}
+
+TEST(Recipe, ModulesFoldersOfEveryShippedRecipe) {
+  for (const auto& r : xoe::load_recipes({shipped()})) {
+    if (r.software == "tryton") {
+      EXPECT_EQ((std::vector<std::string>{".", "modules"}), r.modules_dirs) << r.file;
+      EXPECT_EQ("tryton.cfg", r.module_marker) << r.file;
+    } else {
+      EXPECT_EQ((std::vector<std::string>{"addons", "odoo/addons"}), r.modules_dirs) << r.file;
+      EXPECT_EQ("__manifest__.py", r.module_marker) << r.file;
+    }
+  }
 }
 
 TEST(Recipe, RenderReplacesPlaceholdersAndKeepsDoubledBraces) {

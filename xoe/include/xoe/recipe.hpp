@@ -26,6 +26,10 @@ struct Recipe {
   std::string version;         // "7.0"
   std::vector<std::string> backends;  // "postgresql", "sqlite"
   std::string admin_login;
+  // Where the modules are: folders of the version's standard tree (relative)
+  // whose subfolders holding `module_marker` are modules. Empty: not checked.
+  std::vector<std::string> modules_dirs;
+  std::string module_marker;
 
   SourceKind source = SourceKind::debian;
   std::string suite;                      // debian: the Debian suite
