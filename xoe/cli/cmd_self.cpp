@@ -4,6 +4,7 @@
 #include "commands.hpp"
 #include "core/output.hpp"
 #include "core/validate.hpp"
+#include "xoe/nightly.hpp"
 #include "xoe/self.hpp"
 
 namespace xoe::cli {
@@ -18,12 +19,17 @@ void add_self(core::cli::Frame& frame) {
         std::vector<core::SoftwareRef> parsed;
         for (const auto& r : *refs) parsed.push_back(core::parse_software_ref(r, "software"));
         DepsPlan plan = *check ? check_self(s, parsed) : self_install(s, parsed);
+        // The nightly job's cron file (docs/xoe.md, Nightly).
+        std::optional<std::filesystem::path> cron;
+        if (!*check) cron = install_nightly_cron(s);
         if (frame.globals().json) {
           core::cli::Frame::out(nlohmann::json{{"version", json_version},
                                                {"self", {{"present", plan.present},
                                                          {"missing", plan.missing},
                                                          {"installed", *check ? std::vector<std::string>{}
-                                                                              : plan.missing}}}}
+                                                                              : plan.missing},
+                                                         {"cron", cron ? nlohmann::json(cron->string())
+                                                                       : nlohmann::json(nullptr)}}}}
                                     .dump(2) + "\n");
         } else {
           std::string missing;
@@ -31,6 +37,7 @@ void add_self(core::cli::Frame& frame) {
           core::cli::Frame::out(core::render_fields({
               {"present", std::to_string(plan.present.size()) + " packages"},
               {*check ? "missing" : "installed", missing.empty() ? "-" : missing},
+              {"nightly cron file", cron ? cron->string() : "-"},
           }));
         }
         return *check && !plan.missing.empty() ? core::exit_code::precondition : core::exit_code::ok;

@@ -30,6 +30,7 @@ void add_backup(core::cli::Frame& frame);
 void add_restore(core::cli::Frame& frame);
 void add_db(core::cli::Frame& frame);
 void add_training(core::cli::Frame& frame);
+void add_nightly(core::cli::Frame& frame);
 void add_profile(core::cli::Frame& frame);
 void add_monitor(core::cli::Frame& frame);
 void add_students(core::cli::Frame& frame);

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     xoe::cli::add_restore(frame);
     xoe::cli::add_db(frame);
     xoe::cli::add_training(frame);
+    xoe::cli::add_nightly(frame);
     xoe::cli::add_profile(frame);
     xoe::cli::add_monitor(frame);
     xoe::cli::add_students(frame);

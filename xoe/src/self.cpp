@@ -21,8 +21,9 @@ using core::fail;
 namespace {
 
 // What xoe itself runs: runit, tar + zstd (backups), psql and pg_dump, the
-// Python the Tryton recipes use, useradd.
-const std::vector<std::string> own_packages = {"runit", "tar", "zstd", "postgresql-client", "python3", "passwd"};
+// Python the Tryton recipes use, useradd, cron (the nightly job).
+const std::vector<std::string> own_packages = {"runit", "tar",    "zstd",  "postgresql-client",
+                                               "python3", "passwd", "cron"};
 
 std::string installed_version(const std::string& package) {
   auto r = core::run({"dpkg-query", "-W", "-f=${Status}\t${Version}", package}, {.check = false});

@@ -117,4 +117,8 @@ ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool
 // The registry row of `name`; throws not_found.
 registry::ServiceRow need_service(const Settings& s, const std::string& name);
 
+// The xoe executable that runs xoe from outside (the boot unit, the nightly
+// cron job): this program when it is xoe, else xoe on PATH, else the installed one.
+std::filesystem::path xoe_binary();
+
 }  // namespace xoe::detail

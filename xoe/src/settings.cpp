@@ -38,6 +38,7 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.mail_catcher = config.get_string("mail.catcher");
   // No catcher configured: a port nothing listens on, so no mail of a copy leaves the host.
   if (s.mail_catcher.empty()) s.mail_catcher = "smtp://127.0.0.1:1";
+  s.nightly_schedule = config.get_string("nightly.schedule");
   s.keep_daily = config.get_int("backup.keep_daily");
   s.keep_weekly = config.get_int("backup.keep_weekly");
   s.keep_monthly = config.get_int("backup.keep_monthly");

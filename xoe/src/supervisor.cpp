@@ -16,6 +16,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "host.hpp"
+#include "service_impl.hpp"
 #include "systemd.hpp"
 
 namespace fs = std::filesystem;
@@ -125,15 +126,21 @@ core::RunResult sv(const std::vector<std::string>& args, bool check = true) {
 // The runit service folder of service `name`.
 fs::path runit_dir(const Settings& s, const std::string& name) { return s.services_dir() / name / "runit"; }
 
-// The xoe the boot unit runs: this program when it is xoe (goe links
-// libxoe too), else the xoe on PATH, else the installed one.
-fs::path xoe_binary() {
+}  // namespace
+
+// The xoe the boot unit and the nightly cron job run: this program when it
+// is xoe (goe links libxoe too), else the xoe on PATH, else the installed one.
+fs::path detail::xoe_binary() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec && self.filename() == "xoe") return self;
   if (auto found = core::which("xoe", core::clean_path)) return *found;
   return XOE_INSTALLED_BIN;
 }
+
+namespace {
+
+using detail::xoe_binary;
 
 // The runsvdir of this root under the system's runit: its service folder,
 // the link into /etc/service, started if it was stopped.

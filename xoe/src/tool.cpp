@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/tool.hpp"
 
+#include "core/error.hpp"
+#include "core/validate.hpp"
+
 namespace xoe {
 
 const core::Schema& config_schema() {
@@ -38,6 +41,25 @@ const core::Schema& config_schema() {
        core::check_range(0, 240)},
       {"backup.dir", core::ValueType::string, std::string{},
        "Folder of backups (one folder per service); empty: ROOT/var/lib/oe/xoe/backups"},
+      {"nightly.schedule", core::ValueType::string, std::string{"30 2 * * *"},
+       "When cron runs xoe nightly (the five time fields of a crontab line; written by xoe self-install)",
+       [](const core::ConfigValue& v) {
+         const auto& text = std::get<std::string>(v);
+         std::size_t fields = 0;
+         bool in_field = false, ok = true;
+         for (char c : text) {
+           if (c == ' ') {
+             in_field = false;
+           } else {
+             if (!in_field) ++fields;
+             in_field = true;
+             ok = ok && ((c >= '0' && c <= '9') || c == '*' || c == ',' || c == '/' || c == '-');
+           }
+         }
+         if (!ok || fields != 5)
+           core::fail(core::ErrorKind::invalid, "'{}': five crontab time fields (digits, * , / -)",
+                      core::escape_for_display(text));
+       }},
       {"mail.catcher", core::ValueType::string, std::string{},
        "SMTP URL (smtp://HOST:PORT) neutralised copies send mail to; empty: smtp://127.0.0.1:1, where nothing "
        "listens, so no mail of a copy leaves the host"},

@@ -41,6 +41,7 @@ struct Settings {
   std::string supervisor = "auto";  // supervisor.kind: runit, systemd or auto (supervisor.hpp)
   std::string mail_catcher;  // smtp://HOST:PORT neutralised copies send mail to
   std::filesystem::path backups;  // backups of service NAME go to backups/NAME/
+  std::string nightly_schedule = "30 2 * * *";  // cron's time fields for xoe nightly
   std::int64_t keep_daily = 7;
   std::int64_t keep_weekly = 4;
   std::int64_t keep_monthly = 3;
