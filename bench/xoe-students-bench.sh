@@ -4,7 +4,8 @@
 # many sequential `pg_dump -Fc | pg_restore` of the same database into fresh
 # databases made with createdb, side by side in one run on a private
 # PostgreSQL 15 (tests/bed/bed.sh). The reference is a Tryton 7.0 service
-# with the modules XOE_BENCH_MODULES (party,company: with currency and
+# of role student (the copies of a production would be served by its
+# training service, which the bench does not make) with the modules XOE_BENCH_MODULES (party,company: with currency and
 # country, about 190 tables). `xoe students disseminate` does more than the
 # dumps: it stops and starts the service (waiting for its probe), neutralises
 # each copy and creates each student's user (one password hash each). Both
