@@ -106,6 +106,19 @@ void chown_data(const Service& t) {
 
 }  // namespace
 
+void run_or_undo(const std::function<void()>& action, const std::function<void()>& undo, std::string_view what) {
+  try {
+    action();
+  } catch (...) {
+    try {
+      undo();
+    } catch (const std::exception& e) {
+      core::logger("xoe")->error("cannot undo the half-done {}: {}", what, e.what());
+    }
+    throw;
+  }
+}
+
 void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) {
   job.steps.push_back({"stop", [&s, r] {
     Service t = load_service(s, r.target);
@@ -115,8 +128,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     if (t.row.state == "ready") start(s, t);
   }});
 
-  // An action that throws cleans up after itself (core/jobs.hpp): a swap
-  // that fails half-way is undone by the same code as the rollback's.
+  // A swap that fails half-way is undone by the same code as the rollback's.
   auto swap_back = [&s, r] {
     Service t = load_service(s, r.target);
     fs::path od = old_data(s, r.target), oc = work_dir(s, r.target) / "old-code", dir = code_dir(s, r.target);
@@ -156,18 +168,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
         psql(s, "ALTER DATABASE " + quote_ident(nw) + " RENAME TO " + quote_ident(t.row.database));
     }
   };
-  job.steps.push_back({"swap", [swap, swap_back] {
-    try {
-      swap();
-    } catch (...) {
-      try {
-        swap_back();
-      } catch (const std::exception& e) {
-        core::logger("xoe")->error("cannot undo the half-done swap: {}", e.what());
-      }
-      throw;
-    }
-  }, swap_back});
+  job.steps.push_back({"swap", [swap, swap_back] { run_or_undo(swap, swap_back, "swap"); }, swap_back});
 
   // The database carries the admin password of its source: the service keeps its own.
   job.steps.push_back({"password", [&s, r] {

@@ -13,7 +13,9 @@
 // service again.
 
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/jobs.hpp"
@@ -41,6 +43,11 @@ void discard_prepared(const Settings& s, const std::string& target);
 void rename_attachments(const Settings& s, const std::string& target, const std::string& from, const std::string& to);
 
 void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r);
+
+// Runs `action`; when it throws, runs `undo` (an error of which is logged,
+// naming `what`) and rethrows: an action that fails half-way cleans up after
+// itself, as core/jobs.hpp asks (the runner undoes done steps only).
+void run_or_undo(const std::function<void()>& action, const std::function<void()>& undo, std::string_view what);
 
 // Neutralises the database of service `name` as its recipe says ({role},
 // {copy_of}), and appends the recipe's neutralise.config to its config.

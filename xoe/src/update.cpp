@@ -157,8 +157,7 @@ core::Job update_job(const Settings& s, const std::string& name) {
     run_admin(recipe, recipe.update, v, l.password, work);
   }, {}});
 
-  // An action that throws cleans up after itself (core/jobs.hpp): a switch
-  // that fails half-way is undone here, since the runner undoes done steps only.
+  // A switch that fails half-way is undone by switch_back (run_or_undo).
   auto switch_back = [&s, name, work, from_version] {
     auto row = need_service(s, name);
     Layout l = layout(s, name, find_recipe(s.recipe_dirs, row.software, row.version));
@@ -218,18 +217,8 @@ core::Job update_job(const Settings& s, const std::string& name) {
     row.version = to_version();
     write_service_files(s, row, row.version, dir);
   };
-  job.steps.push_back({"switch", [switch_to_new, switch_back] {
-    try {
-      switch_to_new();
-    } catch (...) {
-      try {
-        switch_back();
-      } catch (const std::exception& e) {
-        core::logger("xoe")->error("cannot undo the half-done switch: {}", e.what());
-      }
-      throw;
-    }
-  }, switch_back});
+  job.steps.push_back(
+      {"switch", [switch_to_new, switch_back] { run_or_undo(switch_to_new, switch_back, "switch"); }, switch_back});
 
   auto stop_new = [&s, name] {
     auto row = need_service(s, name);
