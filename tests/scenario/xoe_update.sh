@@ -61,6 +61,15 @@ bed_assert_eq 1 "$(custom)" "the series' data in the database (the modules were 
 ok "create --patches: own code (hard links, the changed file its own), the server runs it ($((SECONDS - T0)) s)"
 
 # ---------------------------------------------------------------- a failed update is rolled back
+# rolled_back WHEN: the service runs its old code and database, the record there.
+rolled_back() {
+  bed_assert_eq run "$(X service status "$u" --json | xoe_json 'd["service"]["state"]')" "state after $1"
+  bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after $1"
+  bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after $1"
+  grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the old code is gone after $1"
+  cmp -s "$work/good/series" "$code/series/series" || bed_fail "the old series is gone after $1"
+  [[ ! -e $XROOT/var/lib/oe/xoe/work/$u.update ]] || bed_fail "work folder left after $1: $(ls "$XROOT/var/lib/oe/xoe/work")"
+}
 show=$(X service show "$u" --json)
 gid=$(xoe_rpc "$port" "$u" admin "$pw" model.res.group.create '[[{"name": "before-update"}]]' | xoe_json 'd[0]')
 rc=0
@@ -68,13 +77,8 @@ err=$(X service update "$u" --patches "$work/bad" 2>&1 >/dev/null) || rc=$?
 bed_assert_eq 5 "$rc" "exit code of the failing update"
 # The job's log says what it undid; the error is the last line.
 bed_assert_contains "$(tail -n 1 <<<"$err")" "update of $u failed and was rolled back: " "message of the failing update"
-bed_assert_eq run "$(X service status "$u" --json | xoe_json 'd["service"]["state"]')" "state after the rollback"
-bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the rollback"
-bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after the rollback"
+rolled_back "the rollback"
 grep -q "xoe_broken" "$code/tree/res/user.xml" && bed_fail "the broken code stayed"
-grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the old code is gone"
-cmp -s "$work/good/series" "$code/series/series" || bed_fail "the old series is gone"
-[[ ! -e $XROOT/var/lib/oe/xoe/work/$u.update ]] || bed_fail "work folder left: $(ls "$XROOT/var/lib/oe/xoe/work")"
 [[ $(X backup list "$u" --json | xoe_json 'len(d["backups"])') -ge 1 ]] || bed_fail "no backup taken before the update"
 ok "an update that fails is rolled back: old code, old database, running ($((SECONDS - T0)) s)"
 
@@ -91,14 +95,10 @@ rc=0
 err=$(X service update "$u" --patches "$work/noserve" 2>&1 >/dev/null) || rc=$?
 bed_assert_eq 5 "$rc" "exit code of an update whose server does not start"
 bed_assert_contains "$(tail -n 1 <<<"$err")" "update of $u failed and was rolled back: service $u keeps dying on start" "message of the update whose server does not start"
-bed_assert_eq run "$(X service status "$u" --json | xoe_json 'd["service"]["state"]')" "state after the rollback of the switch"
-bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the rollback of the switch"
-bed_assert_eq 1 "$(xoe_sql "$show" "select count(*) from res_group where id = $gid")" "the record after the rollback of the switch"
+rolled_back "the rollback of the switch"
 bed_assert_eq "$ino" "$(stat -c %i "$live")" "the old database file is back, not the migrated copy"
 grep -q "broken on purpose" "$code/tree/commandline.py" && bed_fail "the code that does not start stayed"
-cmp -s "$work/good/series" "$code/series/series" || bed_fail "the old series is gone after the rollback of the switch"
 bed_assert_eq 6.0 "$(X service show "$u" --json | xoe_json 'd["service"]["version"]')" "version after the rollback of the switch"
-[[ ! -e $XROOT/var/lib/oe/xoe/work/$u.update ]] || bed_fail "work folder left after the rollback of the switch"
 ok "an update whose server does not start is rolled back after the switch: old code, old database, running ($((SECONDS - T0)) s)"
 
 # ---------------------------------------------------------------- a killed update is resumed
