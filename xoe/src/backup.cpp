@@ -71,6 +71,23 @@ std::string sha256_of(const fs::path& file) {
   return hex;
 }
 
+// Runs tar; a failure names a full disk when tar met one, else tar's first
+// complaint, not its last line ("Exiting with failure status due to previous
+// errors"). Throws external.
+void run_tar(const std::vector<std::string>& argv) {
+  auto r = core::run(argv, {.timeout = tool_timeout, .check = false});
+  if (r.exit_code == 0) return;
+  std::string why = r.err.substr(0, r.err.find('\n'));
+  std::istringstream lines(r.err);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find("No space left on device") != std::string::npos ||
+        line.find("Disk quota exceeded") != std::string::npos) {
+      why = line;
+      break;
+    }
+  fail(ErrorKind::external, "tar exited with status {}: {}", r.exit_code, core::escape_for_display(why, 200));
+}
+
 nlohmann::json meta_json(const BackupMeta& m) {
   return {{"format", m.format},   {"service", m.service}, {"software", m.software}, {"version", m.version},
           {"role", m.role},       {"backend", m.backend}, {"database", m.database}, {"modules", m.modules},
@@ -184,7 +201,7 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     if (m.series.value_or(false)) argv.push_back("series");
     argv.insert(argv.end(), {"-C", l.dir.string(), "data"});
     try {
-      core::run(argv, {.timeout = tool_timeout});
+      run_tar(argv);
       std::string hex = sha256_of(tmp);
       host::write_file(sidecar(archive), hex + "  " + archive.filename().string() + "\n",
                        fs::perms::owner_read | fs::perms::owner_write);
@@ -223,43 +240,52 @@ std::vector<fs::path> prune(const Settings& s, const std::string& name, const Re
 
 // --------------------------------------------------------------- restore
 
+// The restore's prepare step: the archive unpacked into the work folder, the
+// new data folder and database (and the archive's code when `rebuild_code`).
+void prepare_restore(const Settings& s, const std::string& target, const fs::path& archive, const BackupMeta& meta,
+                     bool rebuild_code) {
+  auto row = need_service(s, target);
+  fresh_work_dir(s, target);
+  fs::path work = work_dir(s, target), x = work / "archive";
+  host::write_file(work / "source", archive.string() + "\n", fs::perms::owner_read | fs::perms::owner_write);
+  host::make_dir(x, fs::perms::owner_all);
+  run_tar({"tar", "--zstd", "-xf", archive.string(), "-C", x.string()});
+  fs::path nd = new_data(s, target);
+  std::error_code ec;
+  if (fs::is_directory(x / "data", ec)) {
+    fs::rename(x / "data", nd);
+  } else {
+    host::make_dir(nd, fs::perms::owner_all);
+  }
+  rename_attachments(s, target, meta.database, row.database);
+  if (meta.backend == "sqlite") {
+    fs::rename(x / "database.sqlite", nd / (row.database + ".sqlite"));
+  } else {
+    std::string db = new_database(target);
+    pg_drop(s, db);
+    psql(s, "CREATE DATABASE " + quote_ident(db) + " ENCODING 'UTF8' TEMPLATE template0");
+    core::run(pg_command(s, {"pg_restore", "--no-owner", "--exit-on-error", "-d", db, (x / "database.dump").string()}),
+              {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+    pg_hand_over(s, db, service_role(target));
+  }
+  if (rebuild_code) {
+    std::optional<fs::path> series;
+    if (fs::is_regular_file(x / "series" / "series", ec)) series = x / "series";
+    build_code(s, row.software, row.version, series, work / "code");
+  }
+  host::remove_tree(x);
+}
+
 // `rebuild_code`: the target's code is built again with the archive's series
 // (work/code/, swapped in with the database).
 core::Job restore_job(const Settings& s, const std::string& target, const fs::path& archive, const BackupMeta& meta,
                       bool rebuild_code) {
   core::Job job{"service.restore", "service:" + target, {}};
   Replacement r{target, meta.service, meta.modules};
+  // A prepare that fails half-way (a full disk while unpacking) removes what it made.
   job.steps.push_back({"prepare", [&s, target, archive, meta, rebuild_code] {
-    auto row = need_service(s, target);
-    fresh_work_dir(s, target);
-    fs::path work = work_dir(s, target), x = work / "archive";
-    host::write_file(work / "source", archive.string() + "\n", fs::perms::owner_read | fs::perms::owner_write);
-    host::make_dir(x, fs::perms::owner_all);
-    core::run({"tar", "--zstd", "-xf", archive.string(), "-C", x.string()}, {.timeout = tool_timeout});
-    fs::path nd = new_data(s, target);
-    std::error_code ec;
-    if (fs::is_directory(x / "data", ec)) {
-      fs::rename(x / "data", nd);
-    } else {
-      host::make_dir(nd, fs::perms::owner_all);
-    }
-    rename_attachments(s, target, meta.database, row.database);
-    if (meta.backend == "sqlite") {
-      fs::rename(x / "database.sqlite", nd / (row.database + ".sqlite"));
-    } else {
-      std::string db = new_database(target);
-      pg_drop(s, db);
-      psql(s, "CREATE DATABASE " + quote_ident(db) + " ENCODING 'UTF8' TEMPLATE template0");
-      core::run(pg_command(s, {"pg_restore", "--no-owner", "--exit-on-error", "-d", db, (x / "database.dump").string()}),
-                {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
-      pg_hand_over(s, db, service_role(target));
-    }
-    if (rebuild_code) {
-      std::optional<fs::path> series;
-      if (fs::is_regular_file(x / "series" / "series", ec)) series = x / "series";
-      build_code(s, row.software, row.version, series, work / "code");
-    }
-    host::remove_tree(x);
+    run_or_undo([&] { prepare_restore(s, target, archive, meta, rebuild_code); },
+                [&] { discard_prepared(s, target); }, "prepare");
   }, [&s, target] { discard_prepared(s, target); }});
   add_replace_steps(job, s, r);
   return job;
@@ -429,7 +455,7 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
     host::make_dir(s.work_dir(), fs::perms::owner_all);
     host::remove_tree(series_tmp);
     host::make_dir(series_tmp, fs::perms::owner_all);
-    core::run({"tar", "--zstd", "-xf", archive.string(), "-C", series_tmp.string(), "series"}, {.timeout = tool_timeout});
+    run_tar({"tar", "--zstd", "-xf", archive.string(), "-C", series_tmp.string(), "series"});
     archived_series = series_tmp / "series";
   }
   bool rebuild_code = false;
