@@ -154,34 +154,38 @@ TEST(Recipe, RenderReplacesPlaceholdersAndKeepsDoubledBraces) {
 
 // Odoo cannot run on the test machines: its recipes are tested on what they generate.
 TEST(Recipe, OdooConfigurationAndCommands) {
-  auto r = xoe::find_recipe({shipped()}, "odoo", "17.0");
-  EXPECT_EQ(r.source, xoe::SourceKind::tree);
-  EXPECT_FALSE(r.supports("sqlite"));
-  auto v = service_vars();
-  std::string config = xoe::render(r.config, v);
-  EXPECT_NE(config.find("[options]\n"), std::string::npos);
-  EXPECT_NE(config.find("db_host = 127.0.0.1\n"), std::string::npos);
-  EXPECT_NE(config.find("dbfilter = ^acme$\n"), std::string::npos);
-  EXPECT_NE(config.find("http_port = 8069\n"), std::string::npos);
-  EXPECT_NE(config.find("data_dir = /srv/acme/data\n"), std::string::npos);
-  EXPECT_EQ(xoe::render_argv(r.server_argv, v),
-            (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf"}));
-  EXPECT_EQ(xoe::render_argv(r.activate, v),
-            (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf", "-d",
-                                      "acme", "-i", "sale,stock", "--stop-after-init", "--no-http"}));
-  // The password goes on stdin, inside the shell script, never in argv.
-  EXPECT_TRUE(r.password_env.empty());
-  auto with = v;
-  with.vars["password"] = "s3cret";
-  std::string script = xoe::render(r.password_stdin, with);
-  EXPECT_NE(script.find("write({'password': 's3cret'})"), std::string::npos);
-  for (const auto& a : xoe::render_argv(r.set_password, v)) EXPECT_EQ(a.find("s3cret"), std::string::npos);
-  EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"jsonrpc": "2.0", "method": "call", "params": {}})");
-  // Odoo takes the catcher as host and port.
-  EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = 127.0.0.1\nsmtp_port = 2525\n"), std::string::npos);
-  // The login of backup verify: the password only in the body.
-  EXPECT_EQ(xoe::render(r.login_body, with),
-            R"({"jsonrpc": "2.0", "method": "call", "params": {"db": "acme", "login": "admin", "password": "s3cret"}})");
+  for (const char* version : {"16.0", "17.0", "18.0"}) {
+    SCOPED_TRACE(version);
+    auto r = xoe::find_recipe({shipped()}, "odoo", version);
+    EXPECT_EQ(r.git_branch, version);
+    EXPECT_EQ(r.source, xoe::SourceKind::tree);
+    EXPECT_FALSE(r.supports("sqlite"));
+    auto v = service_vars();
+    std::string config = xoe::render(r.config, v);
+    EXPECT_NE(config.find("[options]\n"), std::string::npos);
+    EXPECT_NE(config.find("db_host = 127.0.0.1\n"), std::string::npos);
+    EXPECT_NE(config.find("dbfilter = ^acme$\n"), std::string::npos);
+    EXPECT_NE(config.find("http_port = 8069\n"), std::string::npos);
+    EXPECT_NE(config.find("data_dir = /srv/acme/data\n"), std::string::npos);
+    EXPECT_EQ(xoe::render_argv(r.server_argv, v),
+              (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf"}));
+    EXPECT_EQ(xoe::render_argv(r.activate, v),
+              (std::vector<std::string>{"/usr/bin/python3", "/srv/code/odoo-bin", "-c", "/srv/acme/odoo.conf", "-d",
+                                        "acme", "-i", "sale,stock", "--stop-after-init", "--no-http"}));
+    // The password goes on stdin, inside the shell script, never in argv.
+    EXPECT_TRUE(r.password_env.empty());
+    auto with = v;
+    with.vars["password"] = "s3cret";
+    std::string script = xoe::render(r.password_stdin, with);
+    EXPECT_NE(script.find("write({'password': 's3cret'})"), std::string::npos);
+    for (const auto& a : xoe::render_argv(r.set_password, v)) EXPECT_EQ(a.find("s3cret"), std::string::npos);
+    EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"jsonrpc": "2.0", "method": "call", "params": {}})");
+    // Odoo takes the catcher as host and port.
+    EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = 127.0.0.1\nsmtp_port = 2525\n"), std::string::npos);
+    // The login of backup verify: the password only in the body.
+    EXPECT_EQ(xoe::render(r.login_body, with),
+              R"({"jsonrpc": "2.0", "method": "call", "params": {"db": "acme", "login": "admin", "password": "s3cret"}})");
+  }
 }
 
 TEST(Recipe, TrytonLoginAndNeutralisation) {
