@@ -5,7 +5,8 @@
 # the record back and the login working; a restore into a new training
 # service, neutralised; corrupt, truncated and foreign archives refused
 # before anything is touched; a killed backup and a killed restore finished
-# by the next run; the retention; backup verify.
+# by the next run (a restore killed on SQLite and on PostgreSQL); the
+# retention; backup verify.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 source "$OE_SOURCE_DIR/tests/xoe/lib.sh"
@@ -166,7 +167,19 @@ bed_assert_eq True "$(X restore "$s7" "$a7" --json | xoe_json 'd["resumed"]')" "
 bed_assert_eq 0 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'after-backup'")" "restored state"
 bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after the resumed restore"
 [[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder left after resume"
-ok "restore killed at swap: the next run resumed it in $((SECONDS - t0)) s, nothing left"
+ok "restore killed at swap (SQLite): the next run resumed it in $((SECONDS - t0)) s, nothing left"
+
+# The same on PostgreSQL, killed after the databases were swapped.
+xoe_rpc "$port6" "$s6" admin "$npw6" model.res.group.create '[[{"name": "after-backup-6"}]]' >/dev/null
+rc=0; OE_CRASH_AT=service.restore:password X restore "$s6" "$a6" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "killed restore (PostgreSQL)"
+bed_assert_eq 1 "$(psql -X -A -t -c "select count(*) from pg_database where datname like 'xoe-old-%'")" "the old database kept aside by the killed restore"
+bed_assert_eq True "$(X restore "$s6" "$a6" --json | xoe_json 'd["resumed"]')" "restore resumed (PostgreSQL)"
+bed_assert_eq 0 "$(xoe_sql "$show6" "select count(*) from res_group where name = 'after-backup-6'")" "restored state (PostgreSQL)"
+bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$npw6")" "login after the resumed restore (PostgreSQL)"
+bed_assert_eq 0 "$(psql -X -A -t -c "select count(*) from pg_database where datname like 'xoe-new-%' or datname like 'xoe-old-%'")" "databases left by the resumed restore"
+[[ ! -e $XROOT/var/lib/oe/xoe/work/$s6 ]] || bed_fail "work folder left after the resumed restore (PostgreSQL)"
+ok "restore killed after its swap (PostgreSQL): the next run finished it, nothing left"
 
 rc=0; OE_CRASH_AT=service.backup:archive:after X backup "$s7" >/dev/null 2>&1 || rc=$?
 bed_assert_eq 137 "$rc" "killed backup"
