@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # The nightly job on the real thing (Tryton 7.0 on SQLite): xoe nightly backs
-# up production and test (not the training), then refreshes the training
+# up production, test and a training service that has no production (not
+# the training of the production), then refreshes the production's training
 # from production's backup of the night: a record made in production that day
 # is in the training, neutralised, which logs in with its own password. A
 # night whose backups fail (the backup folder unwritable) exits 5 with its
@@ -18,6 +19,7 @@ n=n$XID
 ppw=$(xoe_create "$n-production" 7.0 sqlite production)
 tpw=$(xoe_create "$n-training" 7.0 sqlite training)
 xoe_create "$n-test" 7.0 sqlite test >/dev/null
+xoe_create "o$XID-training" 7.0 sqlite training >/dev/null
 port() { X service show "$1" --json | xoe_json 'd["service"]["port"]'; }
 pport=$(port "$n-production") tport=$(port "$n-training")
 ok "production, training and test (7.0, SQLite) in $((SECONDS - T0)) s"
@@ -28,7 +30,7 @@ count() { sqlite3 "$(data "$1")" "select count(*) from res_group where name = '$
 xoe_rpc "$pport" "$n-production" admin "$ppw" model.res.group.create '[[{"name": "made-today"}]]' >/dev/null
 bed_assert_eq 0 "$(count "$n-training" made-today)" "the training before the night"
 out=$(X nightly --json)
-bed_assert_eq "backup $n-production True|backup $n-test True|refresh $n-training True" \
+bed_assert_eq "backup $n-production True|backup $n-test True|backup o$XID-training True|refresh $n-training True" \
   "$(xoe_json '"|".join(s["action"]+" "+s["service"]+" "+str(s["ok"]) for s in d["nightly"]["steps"])' <<<"$out")" "the night's steps"
 bed_assert_eq True "$(xoe_json 'd["nightly"]["ok"]' <<<"$out")" "nightly ok"
 archive=$(X backup list "$n-production" --json | xoe_json 'd["backups"][0]["archive"]')
@@ -47,7 +49,7 @@ touch "$BED_DIR/afile"
 rc=0
 out=$(OE_XOE_BACKUP_DIR=$BED_DIR/afile/backups X nightly --json 2>"$BED_DIR/err") || rc=$?
 bed_assert_eq 5 "$rc" "exit code of a night whose backups fail"
-bed_assert_eq "False False False" "$(xoe_json '" ".join(str(s["ok"]) for s in d["nightly"]["steps"])' <<<"$out")" "every step failed"
+bed_assert_eq "False False False False" "$(xoe_json '" ".join(str(s["ok"]) for s in d["nightly"]["steps"])' <<<"$out")" "every step failed"
 bed_assert_contains "$(xoe_json '[s["error"] for s in d["nightly"]["steps"] if s["action"] == "refresh"][0]' <<<"$out")" \
   "not refreshed: the backup of $n-production failed" "why the training was not refreshed"
 bed_assert_eq "0 1" "$(count "$n-training" made-tomorrow) $(count "$n-training" made-today)" "the training as it was"
@@ -72,5 +74,5 @@ xoe_expect 2 "five crontab time fields" --set 'nightly.schedule=* * * * * rm -rf
 bed_assert_eq "$before" "$(cat "$cron")" "the cron file after the refused schedule"
 ok "self-install writes the cron file; its line does the night's work; a bad schedule is refused (2)"
 
-for s in production training test; do X service remove "$n-$s" >/dev/null; done
+for s in "$n-production" "$n-training" "$n-test" "o$XID-training"; do X service remove "$s" >/dev/null; done
 ok "all in $((SECONDS - T0)) s"

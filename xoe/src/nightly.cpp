@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/nightly.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -39,9 +41,18 @@ NightlyResult run_nightly(const Settings& s) {
   NightlyResult out;
   std::vector<registry::ServiceRow> rows;
   if (auto db = registry::open_existing(s)) rows = registry::all_services(*db);
+  // NAME-training's production NAME-production, when it exists (then the training is refreshed, not backed up).
+  constexpr std::string_view training = "-training";
+  auto production_of = [&rows, training](const registry::ServiceRow& row) -> std::optional<std::string> {
+    if (row.role != "training" || !row.name.ends_with(training)) return std::nullopt;
+    std::string production = row.name.substr(0, row.name.size() - training.size()) + "-production";
+    for (const auto& p : rows)
+      if (p.name == production && p.role == "production") return production;
+    return std::nullopt;
+  };
   std::vector<std::string> backed_up;
   for (const auto& row : rows) {
-    if (row.role == "training") continue;  // refreshed from its production below
+    if (production_of(row)) continue;  // refreshed from its production below
     if (row.state != "ready") {
       out.skipped.push_back(row.name + " (" + row.state + ")");
       continue;
@@ -60,24 +71,20 @@ NightlyResult run_nightly(const Settings& s) {
     step.seconds = since(t);
     out.steps.push_back(step);
   }
-  constexpr std::string_view training = "-training";
   for (const auto& row : rows) {
-    if (row.role != "training" || !row.name.ends_with(training)) continue;
-    std::string production = row.name.substr(0, row.name.size() - training.size()) + "-production";
-    bool has_production = false;
-    for (const auto& p : rows) has_production = has_production || (p.name == production && p.role == "production");
-    if (!has_production) continue;  // a training of its own: nothing to refresh it from
+    auto production = production_of(row);
+    if (!production) continue;  // backed up above
     if (row.state != "ready") {
       out.skipped.push_back(row.name + " (" + row.state + ")");
       continue;
     }
     NightlyStep step{row.name, "refresh", production, std::nullopt, false, {}, 0};
     auto t = Clock::now();
-    if (std::find(backed_up.begin(), backed_up.end(), production) == backed_up.end()) {
-      step.error = "not refreshed: the backup of " + production + " failed or was skipped tonight";
+    if (std::find(backed_up.begin(), backed_up.end(), *production) == backed_up.end()) {
+      step.error = "not refreshed: the backup of " + *production + " failed or was skipped tonight";
     } else {
       try {
-        RefreshResult r = training_refresh(s, {row.name, production});
+        RefreshResult r = training_refresh(s, {row.name, *production});
         step.archive = r.archive;
         step.ok = true;
       } catch (const std::exception& e) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // The nightly job, which cron runs (docs/xoe.md, "Nightly"): a backup of every
-// service but the training ones, with the retention, then the refresh of
-// every training service NAME-training from its NAME-production's backup of
-// the night. xoe self-install writes the cron file that runs it.
+// service but the training services NAME-training of a NAME-production, with
+// the retention, then the refresh of each of those from its production's
+// backup of the night. xoe self-install writes the cron file that runs it.
 
 #include <filesystem>
 #include <optional>
