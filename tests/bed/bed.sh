@@ -20,6 +20,7 @@
 #   bed_assert_eq EXPECTED ACTUAL [WHAT] / bed_assert_contains TEXT PART [WHAT]
 #   bed_wait SECONDS WHAT CMD...   retry CMD every 0.1 s
 #   bed_free_port                  prints a free TCP port
+#   bed_free_port_range N          prints the first of N free consecutive TCP ports
 #   bed_wait_port HOST PORT [SECONDS=30]
 #   bed_postgres                   [PGHOST PGPORT PGUSER BED_PG_DATA]
 #   bed_nginx                      [BED_NGINX_PORT BED_NGINX_ROOT BED_NGINX_CONF_DIR BED_NGINX_DIR]
@@ -292,6 +293,34 @@ _bed_pick_port() {
 
 # bed_free_port: prints a TCP port free on 127.0.0.1, not handed to another bed.
 bed_free_port() { _bed_locked _bed_pick_port; }
+
+# N consecutive free ports, none handed to another bed: each is claimed, so
+# that no other bed (running its scenarios beside this one) gets a port of
+# the range, where this bed's services may listen later.
+_bed_pick_range() {
+  local n=$1 p i k ok listening
+  mkdir -p "$BED_DIR/.ports"
+  listening=" $(ss -Htan | awk '{n = split($4, a, ":"); print a[n]}' | sort -u | tr '\n' ' ') "
+  for ((i = 0; i < 200; i++)); do
+    p=$((20000 + (RANDOM * 32768 + RANDOM) % 12000))
+    ok=1
+    for ((k = p; k < p + n; k++)); do
+      if [[ $listening == *" $k "* ]] || compgen -G "/tmp/oe-bed.*/.ports/$k" >/dev/null; then
+        ok=0
+        break
+      fi
+    done
+    ((ok)) || continue
+    for ((k = p; k < p + n; k++)); do : >"$BED_DIR/.ports/$k"; done
+    echo "$p"
+    return 0
+  done
+  bed_fail "no free range of $n TCP ports found"
+}
+
+# bed_free_port_range N: prints the first of N consecutive free TCP ports, all
+# of them kept from other beds.
+bed_free_port_range() { _bed_locked _bed_pick_range "$1"; }
 
 # Name of an exported variable part: n1 -> N1, my-node -> MY_NODE.
 _bed_var() {

@@ -19,7 +19,10 @@ xoe_setup() {
   XID=${XID//[^a-z0-9]/x}
   export OE_XOE_SOFTWARE_RECIPES=$OE_SOURCE_DIR/etc/oe/recipes
   export OE_XOE_SOFTWARE_DEB_CACHE=${OE_TEST_CACHE:-/var/cache/oe-test}/debs
-  XOE_PORT_MIN=$(bed_free_port)
+  # The services' ports, kept from the other beds' (scenarios run side by
+  # side): a port of this range that another bed's service took while this
+  # one's server was down would answer this one's probes.
+  XOE_PORT_MIN=$(bed_free_port_range 41)
   export OE_XOE_SERVICES_PORT_MIN=$XOE_PORT_MIN OE_XOE_SERVICES_PORT_MAX=$((XOE_PORT_MIN + 40))
   if [[ -n ${PGPORT:-} ]]; then
     export OE_XOE_DATABASE_HOST=127.0.0.1 OE_XOE_DATABASE_PORT=$PGPORT OE_XOE_DATABASE_USER=postgres

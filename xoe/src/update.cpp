@@ -356,13 +356,19 @@ UpdateResult update_service(const Settings& s, const UpdateRequest& rq) {
     auto result = jobs.run(update_job(s, rq.service), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
     out.resumed = result.resumed;
   } catch (const core::Error& e) {
-    std::error_code ec;
-    if (fs::exists(work, ec)) {
+    bool rolled_back = true;
+    {
       auto db = registry::open(s);
       core::JobRunner jobs(db);
       auto j = jobs.find("service.update", "service:" + rq.service);
-      if (!j || !j->unfinished()) host::remove_tree(work);
+      rolled_back = !j || j->status == core::JobStatus::rolled_back;
+      std::error_code ec;
+      if (fs::exists(work, ec) && (!j || !j->unfinished())) host::remove_tree(work);
     }
+    // Only a rollback that finished is said to have happened (its failure is logged above).
+    if (!rolled_back)
+      throw core::Error(e.kind(), fmt::format("update of {} failed, and undoing it failed too: {}", rq.service,
+                                              e.what()));
     throw core::Error(e.kind(), fmt::format("update of {} failed and was rolled back: {}", rq.service, e.what()));
   }
   out.to_version = need_service(s, rq.service).version;
