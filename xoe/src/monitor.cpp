@@ -422,20 +422,12 @@ void keep_newest_logins(const Settings& s, std::vector<ServiceHealth>& services)
     auto db = registry::open(s);
     core::sqlite::Transaction t(db);
     for (auto& h : services) {
-      std::optional<std::chrono::sys_seconds> seen;
-      {
-        auto q = db.query("SELECT last_login FROM usage_seen WHERE service = ?1", h.name);
-        if (q.step()) seen = std::chrono::sys_seconds(std::chrono::seconds(q.column_int64(0)));
-      }
-      if (seen && (!h.last_login || *h.last_login < *seen)) {
-        h.last_login = seen;
-      } else if (h.last_login && !seen.has_value()) {
-        db.execute("INSERT INTO usage_seen (service, last_login) VALUES (?1, ?2)", h.name,
-                   static_cast<std::int64_t>(h.last_login->time_since_epoch().count()));
-      } else if (h.last_login && *seen < *h.last_login) {
-        db.execute("UPDATE usage_seen SET last_login = ?2 WHERE service = ?1", h.name,
-                   static_cast<std::int64_t>(h.last_login->time_since_epoch().count()));
-      }
+      if (h.last_login)
+        db.execute("INSERT INTO usage_seen (service, last_login) VALUES (?1, ?2) "
+                   "ON CONFLICT (service) DO UPDATE SET last_login = max(last_login, excluded.last_login)",
+                   h.name, static_cast<std::int64_t>(h.last_login->time_since_epoch().count()));
+      auto q = db.query("SELECT last_login FROM usage_seen WHERE service = ?1", h.name);
+      if (q.step()) h.last_login = std::chrono::sys_seconds(std::chrono::seconds(q.column_int64(0)));
     }
     t.commit();
   } catch (const std::exception& e) {

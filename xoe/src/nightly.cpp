@@ -112,8 +112,8 @@ std::string nightly_cron_text(const Settings& s, const fs::path& xoe) {
   }
   std::string command = xoe.string();
   if (s.root != "/") command += " --root " + s.root.string();
-  return "# xoe's nightly job (docs/xoe.md, Nightly): a backup of every service but the training ones,\n"
-         "# with the retention, then each NAME-training refreshed from NAME-production's backup.\n"
+  return "# xoe's nightly job (docs/xoe.md, Nightly): a backup of every service, with the retention,\n"
+         "# but each NAME-training of a NAME-production, refreshed from that backup instead.\n"
          "# Written by xoe self-install; the schedule is nightly.schedule.\n"
          "SHELL=/bin/sh\n"
          "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" +

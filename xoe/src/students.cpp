@@ -225,9 +225,11 @@ void clone_all(const Settings& s, const GroupPlan& p) {
     auto account = host::find_user(server.row.user);
     if (!account) fail(ErrorKind::internal, "user {} vanished", server.row.user);
     std::map<std::string, std::vector<std::string>> missing;  // source -> databases
+    std::map<std::string, Service> sources;                    // loaded once each
     for (const auto& c : p.copies) {
       if (c.service != service) continue;
-      Service from = load_service(s, c.source);
+      if (!sources.contains(c.source)) sources.emplace(c.source, load_service(s, c.source));
+      const Service& from = sources.at(c.source);
       std::error_code ec;
       // The attachments (Tryton: the data folder's DATABASE/ folder), copied beside, then renamed.
       fs::path files = from.l.data / from.row.database, to = server.l.data / c.database;
