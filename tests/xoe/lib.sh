@@ -10,6 +10,8 @@
 #   xoe_json EXPR  reads JSON on stdin, prints the Python expression EXPR of it (d)
 #   xoe_expect CODE PART ARGS...       xoe ARGS exits CODE with one line on stderr holding PART
 #   xoe_server_version PORT            the version the server on PORT answers (common.server.version)
+#   xoe_restart_drain  prints a recipes folder (under the bed) whose Tryton 7.0 drains copies' sources
+#                      by a restart, as 5.0, 6.0 and Odoo do (OE_XOE_SOFTWARE_RECIPES=... X ...)
 py=/usr/bin/python3
 
 xoe_setup() {
@@ -33,6 +35,16 @@ xoe_setup() {
   fi
   export XROOT XID
   bed_on_exit _xoe_cleanup
+}
+
+xoe_restart_drain() {
+  local dir=$BED_DIR/recipes-restart-drain
+  if [[ ! -d $dir ]]; then
+    cp -r "$OE_SOURCE_DIR/etc/oe/recipes" "$dir"
+    sed -i 's/^drain = "sessions"$/drain = "restart"/' "$dir/tryton-7.0.toml"
+    grep -q '^drain = "restart"$' "$dir/tryton-7.0.toml" || bed_fail "no drain key in tryton-7.0.toml"
+  fi
+  echo "$dir"
 }
 
 _xoe_cleanup() {
@@ -90,11 +102,16 @@ PY
 
 # xoe_rpc PORT DB LOGIN PASSWORD METHOD PARAMS-JSON: logs in through JSON-RPC,
 # calls METHOD with PARAMS (the context {} is appended) in that session, and
-# prints the result as JSON.
-xoe_rpc() {
+# prints the result as JSON. xoe_session PORT DB LOGIN PASSWORD logs in and
+# prints the session (LOGIN:UID:KEY); xoe_call PORT DB SESSION METHOD
+# PARAMS-JSON calls METHOD in that session (as the client does, minutes later).
+xoe_rpc() { _xoe_jsonrpc rpc "$@"; }
+xoe_session() { _xoe_jsonrpc session "$@"; }
+xoe_call() { _xoe_jsonrpc call "$@"; }
+_xoe_jsonrpc() {
   $py - "$@" <<'PY'
 import base64, json, sys, urllib.request
-port, db, login, pw, method, params = sys.argv[1:7]
+mode, port, db = sys.argv[1:4]
 def call(m, p, session=None):
     headers = {"Content-Type": "application/json"}
     if session:
@@ -105,8 +122,17 @@ def call(m, p, session=None):
     if "error" in answer and answer["error"]:
         sys.exit(f"{m}: {answer['error']}")
     return answer["result"]
-uid, key = call("common.db.login", [login, {"password": pw}])[:2]
-print(json.dumps(call(method, json.loads(params) + [{}], f"{login}:{uid}:{key}")))
+def login(name, pw):
+    uid, key = call("common.db.login", [name, {"password": pw}])[:2]
+    return f"{name}:{uid}:{key}"
+if mode == "session":
+    print(login(*sys.argv[4:6]))
+elif mode == "call":
+    session, method, params = sys.argv[4:7]
+    print(json.dumps(call(method, json.loads(params) + [{}], session)))
+else:
+    name, pw, method, params = sys.argv[4:8]
+    print(json.dumps(call(method, json.loads(params) + [{}], login(name, pw))))
 PY
 }
 

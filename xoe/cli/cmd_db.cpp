@@ -39,6 +39,7 @@ void add_db(core::cli::Frame& frame) {
                                                {"copy", {{"source", r.source},
                                                          {"target", r.target},
                                                          {"neutralised", r.neutralised},
+                                                         {"source_drained", r.source_drained},
                                                          {"source_stopped", r.source_stopped},
                                                          {"seconds", r.seconds},
                                                          {"resumed", r.resumed}}}}

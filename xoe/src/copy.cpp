@@ -31,27 +31,52 @@ using namespace detail;
 // Helpers shared with students.cpp (service_impl.hpp).
 namespace detail {
 
+// The marker holds the way the source was drained ("sessions" or "restart").
 void drain_source(const Settings& s, const std::string& source, const fs::path& marker) {
   auto row = need_service(s, source);
   if (row.backend != "postgresql") return;
   std::error_code ec;
+  if (find_recipe(s.recipe_dirs, row.software, row.version).drain_sessions) {
+    // The marker first: from here on a crash is undone by release_source.
+    host::write_file(marker, "sessions", fs::perms::owner_read | fs::perms::owner_write);
+    // No new session (the server's requests wait or fail meanwhile), then the
+    // server's own sessions end; another role's session makes pg_clone refuse.
+    psql_script(s, "ALTER DATABASE " + quote_ident(row.database) + " ALLOW_CONNECTIONS false;\n"
+                   "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = " +
+                       quote_literal(row.database) + " AND usename = " + quote_literal(service_role(source)) + ";\n");
+    return;
+  }
   if (!fs::exists(marker, ec) && supervisor::status(s, source).state != "run") return;
-  host::write_file(marker, "", fs::perms::owner_read | fs::perms::owner_write);
+  host::write_file(marker, "restart", fs::perms::owner_read | fs::perms::owner_write);
   supervisor::down(s, source);
 }
 
-void restart_source(const Settings& s, const std::string& source, const fs::path& marker) {
+namespace {
+bool drained_by_restart(const fs::path& marker) { return host::read_file(marker) != "sessions"; }
+}  // namespace
+
+void reopen_source(const Settings& s, const std::string& source, const fs::path& marker) {
   std::error_code ec;
-  if (fs::exists(marker, ec)) supervisor::up(s, source);
+  if (!fs::exists(marker, ec)) return;
+  if (drained_by_restart(marker)) {
+    supervisor::up(s, source);  // release_source waits for its probe
+    return;
+  }
+  // Open again (a database dropped meanwhile has nothing to open): released.
+  auto row = need_service(s, source);
+  psql(s, "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_database WHERE datname = " + quote_literal(row.database) +
+              ") THEN ALTER DATABASE " + quote_ident(row.database) + " ALLOW_CONNECTIONS true; END IF; END$$");
+  fs::remove(marker, ec);
 }
 
 void release_source(const Settings& s, const std::string& source, const fs::path& marker) {
   std::error_code ec;
   if (!fs::exists(marker, ec)) return;
+  if (!drained_by_restart(marker)) return reopen_source(s, source, marker);
+  supervisor::up(s, source);
   auto row = need_service(s, source);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, source, recipe);
-  supervisor::up(s, source);
   wait_probe(s, recipe, source, static_cast<std::uint16_t>(row.port), l.logs);
   fs::remove(marker, ec);
 }
@@ -88,7 +113,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-fs::path source_marker(const Settings& s, const std::string& target) { return work_dir(s, target) / "source-stopped"; }
+fs::path source_marker(const Settings& s, const std::string& target) { return work_dir(s, target) / "source-drained"; }
 
 core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const registry::ServiceRow& dst) {
   std::string source = src.name, target = dst.name;
@@ -100,8 +125,9 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
                        }});
 
   // CREATE DATABASE ... TEMPLATE fails while anyone is connected to the
-  // source: its server is stopped for the copy (a fraction of a second to a
-  // few seconds) and started again by `release`, or by the rollback.
+  // source: it is drained for the copy (a fraction of a second to a few
+  // seconds) as its recipe says (drain_source), and opened again by
+  // `release`, or by the rollback.
   job.steps.push_back({"drain", [&s, source, target] { drain_source(s, source, source_marker(s, target)); },
                        [&s, source, target] { release_source(s, source, source_marker(s, target)); }});
 
@@ -182,7 +208,9 @@ CopyResult copy_database(const Settings& s, const CopyRequest& rq) {
   core::JobRunner jobs(db);
   refuse_other_jobs(jobs, rq.target, "db.copy");
   CopyResult out{rq.source, rq.target, dst.role != "production", false, 0, false};
-  out.source_stopped = src.backend == "postgresql" && supervisor::status(s, src.name).state == "run";
+  out.source_drained = src.backend == "postgresql";
+  out.source_stopped = out.source_drained && !find_recipe(s.recipe_dirs, src.software, src.version).drain_sessions &&
+                       supervisor::status(s, src.name).state == "run";
   auto result = jobs.run(copy_job(s, src, dst), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
   out.resumed = result.resumed;
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();

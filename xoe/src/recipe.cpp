@@ -146,7 +146,7 @@ class Reader {
         "software.modules_dirs", "software.module_marker",
         "source.kind",         "source.suite",           "source.packages",    "source.site_exclude",
         "source.git_branch",   "host.packages",          "host.python",        "server.argv",
-        "server.env",          "server.config_name",     "server.config",      "database.uri_sqlite",
+        "server.env",          "server.config_name",     "server.config",      "server.drain",       "database.uri_sqlite",
         "database.uri_postgresql", "database.init",      "database.activate",  "database.update",
         "database.set_password", "database.password_env", "database.password_stdin", "probe.path",
         "probe.body",          "probe.expect",           "login.path",         "login.body",
@@ -237,6 +237,10 @@ Recipe load_recipe(const fs::path& file) {
   rc.config_name = r.str("server.config_name", true);
   if (!core::is_safe_name(rc.config_name)) r.bad(*r.find("server.config_name"), "not a file name");
   rc.config = r.str("server.config", true);
+  std::string drain = r.str("server.drain", false, "restart");
+  if (drain != "sessions" && drain != "restart")
+    r.bad(*r.find("server.drain"), fmt::format("server.drain '{}' is neither 'sessions' nor 'restart'", drain));
+  rc.drain_sessions = drain == "sessions";
 
   rc.uri_sqlite = r.str("database.uri_sqlite", false);
   rc.uri_postgresql = r.str("database.uri_postgresql", false);

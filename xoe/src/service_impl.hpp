@@ -75,16 +75,19 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
 void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const TemplateVars& v,
                const std::string& user);
 // PostgreSQL copies (copy.cpp) with CREATE DATABASE ... TEMPLATE, which fails
-// while anyone else is connected to the source. drain_source stops the
-// source's server when it runs (PostgreSQL only) and leaves `marker`, so that
-// release_source, a rollback or the next run after a crash starts it again;
-// release_source starts it when `marker` exists, waits for its probe, then
-// removes the marker. Both are idempotent.
+// while anyone else is connected to the source. drain_source (PostgreSQL
+// only) leaves `marker` and drains the source as its recipe says
+// (server.drain): "sessions", its database refuses new sessions
+// (ALLOW_CONNECTIONS false) and its server's sessions end, the server
+// running on (its requests to this database wait or fail meanwhile);
+// "restart", its server is stopped when it runs. When `marker` exists,
+// reopen_source opens the database again and removes the marker, or starts
+// the stopped server without waiting; release_source does the same and
+// waits for the probe of a restarted server before it removes the marker;
+// a rollback or the next run after a crash calls it. All are idempotent.
 void drain_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
+void reopen_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
 void release_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
-// Starts the drained source again (when `marker` exists) without waiting for
-// its probe: release_source later waits and removes the marker.
-void restart_source(const Settings& s, const std::string& source, const std::filesystem::path& marker);
 // How pg_clone copies. `single`: the server's default strategy (WAL_LOG
 // since PostgreSQL 15: no checkpoint, but the whole copy is written to the
 // WAL). `batch`, for many copies of one stopped source: STRATEGY FILE_COPY

@@ -112,7 +112,7 @@ fs::path group_dir(const Settings& s, const std::string& group) { return s.work_
 fs::path passwords_file(const Settings& s, const std::string& group) { return group_dir(s, group) / "passwords"; }
 fs::path hashes_file(const Settings& s, const std::string& group) { return group_dir(s, group) / "hashes"; }
 fs::path drain_marker(const Settings& s, const std::string& group, const std::string& service) {
-  return group_dir(s, group) / (service + ".stopped");
+  return group_dir(s, group) / (service + ".drained");
 }
 fs::path credentials_file(const Settings& s, const std::string& service, const std::string& group,
                           const std::string& kind) {
@@ -294,9 +294,9 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
     host::remove_tree(group_dir(s, p.group));
   }});
 
-  // CREATE DATABASE ... TEMPLATE needs the source without any session: its
-  // server is stopped once for all the copies, and started again by
-  // `release`, by the rollback, or by the next run after a crash.
+  // CREATE DATABASE ... TEMPLATE needs the source without any session: it
+  // is drained once for all the copies (drain_source), and opened again by
+  // `reopen` and `release`, by the rollback, or by the next run after a crash.
   job.steps.push_back({"drain", [&s, p] {
     for (const auto& source : p.sources()) drain_source(s, source, drain_marker(s, p.group, source));
   }, [&s, p] {
@@ -319,10 +319,10 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
     for (const auto& c : p.copies) drop_copy(s, c);
   }});
 
-  // The copies are made: the sources' servers start again now, and answer
-  // while the copies are neutralised (`release` waits for them).
-  job.steps.push_back({"restart", [&s, p] {
-    for (const auto& source : p.sources()) restart_source(s, source, drain_marker(s, p.group, source));
+  // The copies are made: the sources open again (a stopped server starts,
+  // and answers while the copies are neutralised: `release` waits for it).
+  job.steps.push_back({"reopen", [&s, p] {
+    for (const auto& source : p.sources()) reopen_source(s, source, drain_marker(s, p.group, source));
   }, {}});
 
   // Neutralised as the recipe says (role "student"; the service's config is

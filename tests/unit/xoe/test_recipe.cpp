@@ -127,6 +127,23 @@ TEST(Recipe, BadRecipesAreRejected) {
   expect_invalid(with("modules_dirs = [\".\", \"modules\"]", "modules_dirs = [\"../etc\", \"modules\"]"),
                  "'../etc': a folder inside the code");
   expect_invalid(with("module_marker = \"tryton.cfg\"", "module_marker = \"a/b.cfg\""), "a file name, without '/'");
+  expect_invalid(with("drain = \"sessions\"", "drain = \"terminate\""),
+                 "server.drain 'terminate' is neither 'sessions' nor 'restart'");
+}
+
+// Only a server whose pool checks a connection before use (trytond 7.0)
+// runs on through a copy of its database; the others restart. A recipe
+// without the key restarts.
+TEST(Recipe, DrainOfEveryShippedRecipe) {
+  for (const auto& r : xoe::load_recipes({shipped()}))
+    EXPECT_EQ(r.software == "tryton" && r.version == "7.0", r.drain_sessions) << r.file;
+  TempDir t;
+  std::string text = read(shipped() / "tryton-7.0.toml");
+  auto at = text.find("drain = \"sessions\"\n");
+  ASSERT_NE(at, std::string::npos);
+  text.erase(at, 19);
+  write(t.path() / "tryton-7.0.toml", text);
+  EXPECT_FALSE(xoe::load_recipe(t.path() / "tryton-7.0.toml").drain_sessions);
 }
 
 TEST(Recipe, ModulesFoldersOfEveryShippedRecipe) {

@@ -36,7 +36,11 @@ struct CopyResult {
   std::string source;
   std::string target;
   bool neutralised = false;      // the target is not production
-  bool source_stopped = false;   // PostgreSQL: the running source was stopped for the copy
+  // PostgreSQL: the source was drained for the copy: its server stopped
+  // (source_stopped, recipe's server.drain "restart"), or its database
+  // refused new sessions and its server's ended, the server running.
+  bool source_drained = false;
+  bool source_stopped = false;
   double seconds = 0;
   bool resumed = false;
 };

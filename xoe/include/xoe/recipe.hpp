@@ -44,6 +44,11 @@ struct Recipe {
   std::map<std::string, std::string> server_env;  // its environment (templates)
   std::string config_name;                       // file name of the server's config
   std::string config;                            // config template
+  // How a copy's source is drained (server.drain): true ("sessions"): its
+  // database refuses new sessions and the server's sessions end, the server
+  // running (its pool checks a connection before use); false ("restart"):
+  // the server is stopped for the copy.
+  bool drain_sessions = false;
 
   std::string uri_sqlite;      // {db_uri} for SQLite services
   std::string uri_postgresql;  // {db_uri} for PostgreSQL services
