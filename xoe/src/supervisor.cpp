@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -511,19 +513,40 @@ ProcessState status(const fs::path& dir) {
 
 namespace {
 
-// What runsv last wrote into supervise/stat: "run", "down", "finish".
-std::string stat_of(const fs::path& dir) {
-  std::ifstream in(dir / "supervise" / "stat");
-  std::string word;
-  in >> word;
-  return word;
+// What runsv last wrote into supervise/status (20 bytes): byte 17 the
+// state it wants ('u' or 'd'), byte 19 the state (0 down, 1 run, 2 finish).
+struct RunsvStatus {
+  char want = 0;
+  int state = -1;
+};
+RunsvStatus status_of(const fs::path& dir) {
+  std::ifstream in(dir / "supervise" / "status", std::ios::binary);
+  char b[20];
+  if (!in.read(b, sizeof b)) return {};
+  return {b[17], static_cast<unsigned char>(b[19])};
 }
 
-// Waits until supervise/stat says `want`, looking every 20 ms (`sv -w`
-// looks every 420 ms, which made each start and stop last half a second).
-bool wait_stat(const fs::path& dir, std::string_view want, std::chrono::milliseconds timeout) {
+// Sends runsv one command through supervise/control. Not `sv up` or `sv
+// down`: sv sends nothing when supervise/status already shows the wanted
+// state, and runsv updates it only when it reads the command. Between two
+// starts of a server that keeps dying runsv sleeps a second, so a `sv down`
+// then a `sv up` within it lost the up (the service stayed down: an
+// update's rollback failed so).
+void command(const fs::path& dir, char c) {
+  int fd = ::open((dir / "supervise/control").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) fail(ErrorKind::external, "runsv does not supervise {}: {}", dir.string(), std::strerror(errno));
+  ssize_t n = ::write(fd, &c, 1);
+  int err = errno;
+  ::close(fd);
+  if (n != 1) fail(ErrorKind::external, "cannot command runsv of {}: {}", dir.string(), std::strerror(err));
+}
+
+// Waits until runsv has taken the command `want` and the service is in
+// `state`, looking every 20 ms (`sv -w` looks every 420 ms, which made each
+// start and stop last half a second).
+bool wait_status(const fs::path& dir, char want, int state, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (stat_of(dir) != want) {
+  for (auto st = status_of(dir); st.want != want || st.state != state; st = status_of(dir)) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(20ms);
   }
@@ -532,10 +555,10 @@ bool wait_stat(const fs::path& dir, std::string_view want, std::chrono::millisec
 
 // `sv force-stop`: down, then KILL after 7 s.
 bool force_stop(const fs::path& dir) {
-  if (sv({"down", dir.string()}, false).exit_code != 0) return false;
-  if (wait_stat(dir, "down", 7s)) return true;
-  sv({"kill", dir.string()}, false);
-  return wait_stat(dir, "down", 5s);
+  command(dir, 'd');
+  if (wait_status(dir, 'd', 0, 7s)) return true;
+  command(dir, 'k');
+  return wait_status(dir, 'd', 0, 5s);
 }
 
 }  // namespace
@@ -543,8 +566,8 @@ bool force_stop(const fs::path& dir) {
 void up(const fs::path& dir) {
   std::error_code ec;
   fs::remove(dir / "down", ec);
-  sv({"up", dir.string()});
-  if (!wait_stat(dir, "run", 30s)) fail(ErrorKind::external, "runsv did not start {} within 30 s", dir.string());
+  command(dir, 'u');
+  if (!wait_status(dir, 'u', 1, 30s)) fail(ErrorKind::external, "runsv did not start {} within 30 s", dir.string());
 }
 
 void down(const fs::path& dir) {
