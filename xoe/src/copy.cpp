@@ -227,10 +227,9 @@ RefreshResult training_refresh(const Settings& s, const RefreshRequest& rq) {
   if (rq.from) {
     production = *rq.from;
   } else {
-    constexpr std::string_view suffix = "-training";
-    if (!rq.service.ends_with(suffix))
-      fail(ErrorKind::invalid, "{}: give --from PRODUCTION (the name does not end in -training)", rq.service);
-    production = rq.service.substr(0, rq.service.size() - suffix.size()) + "-production";
+    auto set = profile_set_of(rq.service, "training");
+    if (!set) fail(ErrorKind::invalid, "{}: give --from PRODUCTION (the name does not end in -training)", rq.service);
+    production = *set + "-production";
   }
   core::validate_label(production, "--from");
   auto backups = list_backups(s, production);

@@ -42,10 +42,10 @@ NightlyResult run_nightly(const Settings& s) {
   std::vector<registry::ServiceRow> rows;
   if (auto db = registry::open_existing(s)) rows = registry::all_services(*db);
   // NAME-training's production NAME-production, when it exists (then the training is refreshed, not backed up).
-  constexpr std::string_view training = "-training";
-  auto production_of = [&rows, training](const registry::ServiceRow& row) -> std::optional<std::string> {
-    if (row.role != "training" || !row.name.ends_with(training)) return std::nullopt;
-    std::string production = row.name.substr(0, row.name.size() - training.size()) + "-production";
+  auto production_of = [&rows](const registry::ServiceRow& row) -> std::optional<std::string> {
+    auto set = detail::profile_set_of(row.name, "training");
+    if (row.role != "training" || !set) return std::nullopt;
+    std::string production = *set + "-production";
     for (const auto& p : rows)
       if (p.name == production && p.role == "production") return production;
     return std::nullopt;

@@ -40,6 +40,12 @@ std::string version_label(const std::string& v) {
 
 }  // namespace
 
+std::optional<std::string> detail::profile_set_of(const std::string& service, std::string_view suffix) {
+  std::string tail = "-" + std::string(suffix);
+  if (service.size() <= tail.size() || !service.ends_with(tail)) return std::nullopt;
+  return service.substr(0, service.size() - tail.size());
+}
+
 ProfileResult apply_profile(const Settings& s, const ProfileRequest& rq_in) {
   ProfileRequest rq = rq_in;
   std::string name = rq.name;

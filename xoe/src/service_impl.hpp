@@ -68,6 +68,10 @@ void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_templa
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs);
 
+// A profile's services are SET-production, SET-training and SET-test
+// (profile.cpp): the SET of `service` when it is SET-SUFFIX, else nullopt.
+std::optional<std::string> profile_set_of(const std::string& service, std::string_view suffix);
+
 // The template database of (software, version, backend, modules), built once and kept.
 void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, const std::string& backend,
                      const std::vector<std::string>& modules, const std::string& tpl);

@@ -523,8 +523,7 @@ StudentsResult run_plan(const Settings& s, const GroupPlan& p, Clock::time_point
 
 // NAME of NAME-production (a profile's services), or the name itself.
 std::string base_name(const std::string& service) {
-  constexpr std::string_view production = "-production";
-  return service.ends_with(production) ? service.substr(0, service.size() - production.size()) : service;
+  return profile_set_of(service, "production").value_or(service);
 }
 
 // The service that serves the students' copies of `source`'s database: the
