@@ -78,6 +78,38 @@ X service restart "$s6" >/dev/null
 bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$pw6")" "login after restart"
 ok "stop, start, restart"
 
+# Another process on a stopped service's port, answering the probe as a
+# Tryton server would: start refuses (4) and leaves the service down; an
+# update, whose start has no such check before, is rolled back when the
+# probe's answer comes from that process rather than the service's server.
+X service stop "$s7" >/dev/null
+$py - "$port7" >"$BED_DIR/impostor.log" 2>&1 <<'PY' &
+import http.server, sys
+class Answer(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = b'{"id": 0, "result": "7.0.0"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Answer).serve_forever()
+PY
+impostor=$!
+bed_wait 10 "the impostor on port $port7" xoe_server_version "$port7"
+xoe_expect 4 "port $port7 of service $s7 is in use by another process (pid $impostor)" service start "$s7"
+bed_assert_eq down "$(X service status "$s7" --json | xoe_json 'd["service"]["state"]')" "left down by the refused start"
+rc=0; err=$(X service update "$s7" 2>&1 >/dev/null) || rc=$?
+bed_assert_eq 4 "$rc" "update whose probe the impostor answers"
+bed_assert_contains "$(tail -n 1 <<<"$err")" "update of $s7 failed and was rolled back: port $port7 of service $s7 is held by another process (pid $impostor), not by its server" "message"
+bed_assert_eq down "$(X service status "$s7" --json | xoe_json 'd["service"]["state"]')" "down again after the rollback"
+kill "$impostor"; wait "$impostor" 2>/dev/null || true
+X service start "$s7" >/dev/null
+bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login once the port is free"
+ok "a port taken by another process: start refused (4), an update answered by it rolled back"
+
 # A crash in the middle of create: remove rolls it back and leaves nothing.
 c1=c1-$XID
 rc=0; OE_CRASH_AT=service.create:password X service create "$c1" --software tryton --version 6.0 --db-backend postgresql >/dev/null 2>&1 || rc=$?

@@ -134,6 +134,56 @@ bool port_free(const std::string& address, std::uint16_t port) {
   return ::bind(s.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
 }
 
+std::set<std::uint64_t> listening_inodes(std::string_view text, std::uint16_t port) {
+  // "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode"
+  // "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000   990        0 123456 ..."
+  std::set<std::uint64_t> out;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  std::getline(in, line);  // the header
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sl, local, remote, st, queues, timer, retransmits, uid, timeout, inode;
+    if (!(f >> sl >> local >> remote >> st >> queues >> timer >> retransmits >> uid >> timeout >> inode)) continue;
+    auto colon = local.rfind(':');
+    if (st != "0A" || colon == std::string::npos) continue;  // 0A: LISTEN
+    char* end = nullptr;
+    unsigned long p = std::strtoul(local.c_str() + colon + 1, &end, 16);
+    if (*end != '\0' || p != port) continue;
+    unsigned long long n = std::strtoull(inode.c_str(), &end, 10);
+    if (*end == '\0' && n != 0) out.insert(n);
+  }
+  return out;
+}
+
+std::set<pid_t> port_holders(std::uint16_t port) {
+  std::set<std::uint64_t> inodes;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::stringstream text;
+    text << in.rdbuf();
+    inodes.merge(listening_inodes(text.str(), port));
+  }
+  std::set<pid_t> out;
+  if (inodes.empty()) return out;
+  std::error_code ec;
+  for (fs::directory_iterator p("/proc", ec), end; !ec && p != end; p.increment(ec)) {
+    std::string name = p->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::error_code fec;
+    for (fs::directory_iterator fd(p->path() / "fd", fec); !fec && fd != end; fd.increment(fec)) {
+      std::error_code lec;
+      std::string target = fs::read_symlink(fd->path(), lec).string();
+      if (lec || !target.starts_with("socket:[")) continue;
+      if (inodes.contains(std::strtoull(target.c_str() + 8, nullptr, 10))) {
+        out.insert(static_cast<pid_t>(std::stol(name)));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::optional<HttpAnswer> http_post(const std::string& address, std::uint16_t port, const std::string& path,
                                     const std::string& body, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;

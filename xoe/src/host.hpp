@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,14 @@ void remove_tree(const std::filesystem::path& path);
 
 // True when nothing listens on, nor holds, TCP `address`:`port` (bind test).
 bool port_free(const std::string& address, std::uint16_t port);
+
+// The inodes of the sockets listening on TCP `port` (any address) in a
+// /proc/net/tcp or /proc/net/tcp6 text.
+std::set<std::uint64_t> listening_inodes(std::string_view proc_net_tcp, std::uint16_t port);
+// The processes holding a socket that listens on TCP `port` in this network
+// namespace (/proc/net/tcp and tcp6, then each process's fds); empty when
+// none, or when /proc does not tell.
+std::set<pid_t> port_holders(std::uint16_t port);
 
 struct HttpAnswer {
   int status = 0;

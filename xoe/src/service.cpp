@@ -19,6 +19,7 @@
 #include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
+#include "xoe/monitor.hpp"
 #include "xoe/recipe.hpp"
 #include "xoe/software.hpp"
 #include "xoe/supervisor.hpp"
@@ -211,7 +212,19 @@ void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name
   std::string path = render(recipe.probe_path, none), body = render(recipe.probe_body, none);
   for (;;) {
     auto a = host::http_post(probe_address(s), port, path, body, 2s);
-    if (a && a->status == 200 && a->body.find(recipe.probe_expect) != std::string::npos) return;
+    if (a && a->status == 200 && a->body.find(recipe.probe_expect) != std::string::npos) {
+      // The answer must come from this service's server, not from another process on its port.
+      if (auto st = supervisor::status(s, name); st.pid) {
+        auto holders = host::port_holders(port);
+        auto ours = process_tree(*st.pid, read_process_parents());
+        if (!holders.empty() && std::none_of(holders.begin(), holders.end(), [&](pid_t h) {
+              return std::find(ours.begin(), ours.end(), h) != ours.end();
+            }))
+          fail(ErrorKind::conflict, "port {} of service {} is held by another process (pid {}), not by its server",
+               port, name, *holders.begin());
+      }
+      return;
+    }
     if (auto st = supervisor::status(s, name); st.pid) pids.insert(*st.pid);
     if (pids.size() > 3)
       fail(ErrorKind::external, "service {} keeps dying on start (log: {}/current)", name, logs.string());
@@ -623,8 +636,15 @@ ServiceInfo start_service(const Settings& s, const std::string& name) {
   if (row.state != "ready") fail(ErrorKind::conflict, "service {} is {}", name, row.state);
   Recipe recipe = find_recipe(s.recipe_dirs, row.software, row.version);
   Layout l = layout(s, name, recipe);
+  auto port = static_cast<std::uint16_t>(row.port);
+  // Another process on the port: refused, the service left as it was (its server could not listen).
+  if (supervisor::status(s, name).state != "run" && !host::port_free(s.listen, port)) {
+    auto holders = host::port_holders(port);
+    fail(ErrorKind::conflict, "port {} of service {} is in use by another process{}", port, name,
+         holders.empty() ? std::string() : fmt::format(" (pid {})", *holders.begin()));
+  }
   supervisor::up(s, name);
-  wait_probe(s, recipe, name, static_cast<std::uint16_t>(row.port), l.logs);
+  wait_probe(s, recipe, name, port, l.logs);
   return show_service(s, name);
 }
 

@@ -50,3 +50,37 @@ TEST(Host, PortInUseAndHttpToAClosedPort) {
   EXPECT_TRUE(xoe::host::port_free("127.0.0.1", port));
   EXPECT_FALSE(xoe::host::http_post("127.0.0.1", port, "/", "{}", 500ms));
 }
+
+TEST(Host, ListeningInodesOfAProcNetTcpText) {
+  const std::string text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000   990        0 4242 1 0 100 0 0 10 0\n"
+      "   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000   990        0 4343 1 0 20 4 30 10 -1\n"
+      "   2: 00000000:1F91 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4444 1 0 100 0 0 10 0\n";
+  EXPECT_EQ(xoe::host::listening_inodes(text, 8080), (std::set<std::uint64_t>{4242}));  // not the connection 4343
+  EXPECT_EQ(xoe::host::listening_inodes(text, 8081), (std::set<std::uint64_t>{4444}));
+  EXPECT_TRUE(xoe::host::listening_inodes(text, 8082).empty());
+  // tcp6: the address is longer, the port the same field.
+  EXPECT_EQ(xoe::host::listening_inodes(
+                "  sl  local_address                         remote_address                        st ...\n"
+                "   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A "
+                "00000000:00000000 00:00000000 00000000     0        0 5151 1 0 100 0 0 10 0\n",
+                8080),
+            (std::set<std::uint64_t>{5151}));
+}
+
+// This process's own listener is found through /proc.
+TEST(Host, PortHoldersFindsThisProcess) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(s, 1), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len);
+  auto port = ntohs(sa.sin_port);
+  EXPECT_EQ(xoe::host::port_holders(port), (std::set<pid_t>{::getpid()}));
+  ::close(s);
+  EXPECT_TRUE(xoe::host::port_holders(port).empty());
+}
