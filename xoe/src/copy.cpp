@@ -35,7 +35,6 @@ namespace detail {
 void drain_source(const Settings& s, const std::string& source, const fs::path& marker) {
   auto row = need_service(s, source);
   if (row.backend != "postgresql") return;
-  std::error_code ec;
   if (find_recipe(s.recipe_dirs, row.software, row.version).drain_sessions) {
     // The marker first: from here on a crash is undone by release_source.
     host::write_file(marker, "sessions", fs::perms::owner_read | fs::perms::owner_write);
@@ -46,6 +45,7 @@ void drain_source(const Settings& s, const std::string& source, const fs::path& 
                        quote_literal(row.database) + " AND usename = " + quote_literal(service_role(source)) + ";\n");
     return;
   }
+  std::error_code ec;
   if (!fs::exists(marker, ec) && supervisor::status(s, source).state != "run") return;
   host::write_file(marker, "restart", fs::perms::owner_read | fs::perms::owner_write);
   supervisor::down(s, source);

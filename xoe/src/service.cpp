@@ -214,12 +214,13 @@ void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name
     auto a = host::http_post(probe_address(s), port, path, body, 2s);
     if (a && a->status == 200 && a->body.find(recipe.probe_expect) != std::string::npos) {
       // The answer must come from this service's server, not from another process on its port.
-      if (auto st = supervisor::status(s, name); st.pid) {
-        auto holders = host::port_holders(port);
+      // (/proc's process tree is read only when the server itself does not hold the socket.)
+      auto st = supervisor::status(s, name);
+      auto holders = st.pid ? host::port_holders(port) : std::set<pid_t>{};
+      if (!holders.empty() && !holders.contains(*st.pid)) {
         auto ours = process_tree(*st.pid, read_process_parents());
-        if (!holders.empty() && std::none_of(holders.begin(), holders.end(), [&](pid_t h) {
-              return std::find(ours.begin(), ours.end(), h) != ours.end();
-            }))
+        if (std::none_of(holders.begin(), holders.end(),
+                         [&](pid_t h) { return std::find(ours.begin(), ours.end(), h) != ours.end(); }))
           fail(ErrorKind::conflict, "port {} of service {} is held by another process (pid {}), not by its server",
                port, name, *holders.begin());
       }

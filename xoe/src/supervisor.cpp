@@ -533,12 +533,10 @@ RunsvStatus status_of(const fs::path& dir) {
 // then a `sv up` within it lost the up (the service stayed down: an
 // update's rollback failed so).
 void command(const fs::path& dir, char c) {
-  int fd = ::open((dir / "supervise/control").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) fail(ErrorKind::external, "runsv does not supervise {}: {}", dir.string(), std::strerror(errno));
-  ssize_t n = ::write(fd, &c, 1);
-  int err = errno;
-  ::close(fd);
-  if (n != 1) fail(ErrorKind::external, "cannot command runsv of {}: {}", dir.string(), std::strerror(err));
+  core::Fd fd(::open((dir / "supervise/control").c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) fail(ErrorKind::external, "runsv does not supervise {}: {}", dir.string(), std::strerror(errno));
+  if (::write(fd.get(), &c, 1) != 1)
+    fail(ErrorKind::external, "cannot command runsv of {}: {}", dir.string(), std::strerror(errno));
 }
 
 // Waits until runsv has taken the command `want` and the service is in

@@ -35,16 +35,28 @@ TEST(Host, ShellQuote) {
   EXPECT_EQ(xoe::host::shell_quote("it's"), "'it'\\''s'");
 }
 
-TEST(Host, PortInUseAndHttpToAClosedPort) {
-  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// A socket of this process listening on a free loopback port; -1 on failure.
+std::pair<int, std::uint16_t> listen_on_loopback() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(::listen(s, 1), 0);
   socklen_t len = sizeof sa;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len);
-  auto port = ntohs(sa.sin_port);
+  if (::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(s, 1) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    ::close(s);
+    return {-1, 0};
+  }
+  return {s, ntohs(sa.sin_port)};
+}
+
+}  // namespace
+
+TEST(Host, PortInUseAndHttpToAClosedPort) {
+  auto [s, port] = listen_on_loopback();
+  ASSERT_GE(s, 0);
   EXPECT_FALSE(xoe::host::port_free("127.0.0.1", port));
   ::close(s);
   EXPECT_TRUE(xoe::host::port_free("127.0.0.1", port));
@@ -71,15 +83,8 @@ TEST(Host, ListeningInodesOfAProcNetTcpText) {
 
 // This process's own listener is found through /proc.
 TEST(Host, PortHoldersFindsThisProcess) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
-  ASSERT_EQ(::listen(s, 1), 0);
-  socklen_t len = sizeof sa;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&sa), &len);
-  auto port = ntohs(sa.sin_port);
+  auto [s, port] = listen_on_loopback();
+  ASSERT_GE(s, 0);
   EXPECT_EQ(xoe::host::port_holders(port), (std::set<pid_t>{::getpid()}));
   ::close(s);
   EXPECT_TRUE(xoe::host::port_holders(port).empty());
