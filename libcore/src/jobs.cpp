@@ -85,6 +85,16 @@ std::string describe(const std::exception_ptr& failure) {
   }
 }
 
+bool half_done(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const StepHalfDone&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
+
 void validate(const Job& job) {
   if (job.kind.empty() || job.key.empty()) {
     fail(ErrorKind::internal, "job definition without kind or key (kind \"{}\", key \"{}\")", job.kind,
@@ -403,7 +413,11 @@ JobResult JobRunner::run(const Job& job, JobPolicy policy) {
         set_job(db_, id, JobStatus::failed, job_error);
       });
       status[i] = StepStatus::failed;
-      if (has(policy, JobPolicy::rollback_on_failure)) {
+      if (has(policy, JobPolicy::rollback_on_failure) && half_done(failure)) {
+        core_log()->warn("job {} {} #{}: step {} failed half-way and could not clean up: nothing is rolled back, "
+                         "the next run resumes it",
+                         job.kind, job.key, id, step.name);
+      } else if (has(policy, JobPolicy::rollback_on_failure)) {
         core_log()->info("job {} {} #{}: rolling back", job.kind, job.key, id);
         std::vector<std::size_t> order;
         for (std::size_t j = job.steps.size(); j-- > 0;) {

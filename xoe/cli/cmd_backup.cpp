@@ -20,6 +20,7 @@ struct BackupOptions {
   std::string service;
   std::optional<std::int64_t> daily, weekly, monthly;
   std::string archive;  // verify
+  bool trust = false;   // verify: an archive this root's key does not authenticate
   std::string list_service;
 };
 
@@ -50,8 +51,9 @@ int run_backup(core::cli::Frame& frame, const BackupOptions& o) {
   return core::exit_code::ok;
 }
 
-int run_verify(core::cli::Frame& frame, const std::string& archive) {
-  VerifyResult v = verify_backup(settings(frame), archive);
+int run_verify(core::cli::Frame& frame, const std::string& archive, bool trust) {
+  VerifyResult v =
+      verify_backup(settings(frame), archive, trust ? ArchiveOrigin::trusted : ArchiveOrigin::this_root);
   if (frame.globals().json) {
     core::cli::Frame::out(nlohmann::json{{"version", json_version},
                                          {"verify", {{"archive", v.archive.string()},
@@ -112,7 +114,7 @@ void add_backup(core::cli::Frame& frame) {
       frame.app(), "backup",
       "Back a service up into one archive (dump, attachments, config, metadata, sha256), then apply the retention",
       core::cli::Effect::mutates, [&frame, o, subs] {
-        if (subs->verify->parsed()) return run_verify(frame, o->archive);
+        if (subs->verify->parsed()) return run_verify(frame, o->archive, o->trust);
         if (subs->list->parsed()) return run_list(frame, o->list_service);
         return run_backup(frame, *o);
       });
@@ -122,6 +124,8 @@ void add_backup(core::cli::Frame& frame) {
   cmd->add_option("--keep-monthly", o->monthly, "Monthly backups kept (default: backup.keep_monthly)")->check(CLI::Range(0, 240));
   subs->verify = cmd->add_subcommand("verify", "Restore an archive into a scratch service, start it, log in, remove it");
   subs->verify->add_option("archive", o->archive, "The archive (.tar.zst)")->required();
+  subs->verify->add_flag("--trust", o->trust,
+                         "Accept an archive this root's backup key does not authenticate (made elsewhere)");
   subs->list = cmd->add_subcommand("list", "The archives of a service, newest first");
   subs->list->add_option("service", o->list_service, "Service name")->required();
 }

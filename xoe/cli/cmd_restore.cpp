@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// xoe restore SERVICE ARCHIVE [--as NEWNAME] [--role ROLE]
+// xoe restore SERVICE ARCHIVE [--as NEWNAME] [--role ROLE] [--trust]
 #include "commands.hpp"
 #include "core/output.hpp"
 #include "xoe/backup.hpp"
@@ -12,13 +12,15 @@ void add_restore(core::cli::Frame& frame) {
   struct Options {
     std::string service, archive;
     std::optional<std::string> as, role;
+    bool trust = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = frame.command(
       frame.app(), "restore",
       "Restore an archive into SERVICE (replacing its database and data) or into a new service (--as); checked first",
       core::cli::Effect::mutates, [&frame, o] {
-        RestoreResult r = restore_service(settings(frame), {o->service, o->archive, o->as, o->role});
+        RestoreResult r = restore_service(settings(frame), {o->service, o->archive, o->as, o->role,
+                                                          o->trust ? ArchiveOrigin::trusted : ArchiveOrigin::this_root});
         if (frame.globals().json) {
           nlohmann::json j = {{"version", json_version},
                               {"service", r.service},
@@ -46,6 +48,8 @@ void add_restore(core::cli::Frame& frame) {
   cmd->add_option("archive", o->archive, "The archive (.tar.zst, with its .sha256 beside it)")->required();
   cmd->add_option("--as", o->as, "Restore into this new service instead");
   cmd->add_option("--role", o->role, "Role of a service the restore creates (default: the archive's)");
+  cmd->add_flag("--trust", o->trust,
+                "Accept an archive this root's backup key does not authenticate (made elsewhere: know where it comes from)");
 }
 
 }  // namespace xoe::cli

@@ -15,6 +15,7 @@
 #include "core/error.hpp"
 #include "core/jobs.hpp"
 #include "core/lock.hpp"
+#include "core/mac.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
@@ -49,6 +50,10 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 fs::path backup_dir(const Settings& s, const std::string& service) { return s.backups / service; }
 fs::path staging_dir(const Settings& s, const std::string& service) { return backup_dir(s, service) / ".partial"; }
 fs::path sidecar(const fs::path& archive) { return fs::path(archive.string() + ".sha256"); }
+fs::path mac_sidecar(const fs::path& archive) { return fs::path(archive.string() + ".mac"); }
+// The key of this root's archives' MACs (core/mac.hpp): root's alone.
+fs::path backup_key_file(const Settings& s) { return s.state / "backup.key"; }
+constexpr std::string_view mac_scheme = "blake2b-256";
 
 std::string stamp(std::chrono::sys_seconds t) {
   return fmt::format("{:%Y%m%dT%H%M%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
@@ -154,9 +159,10 @@ core::Job backup_job(const Settings& s, const std::string& name) {
       if (row.backend == "sqlite") {
         sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
       } else {
-        core::run(pg_command(s, {"pg_dump", "-Fc", "--no-owner", "-f", (stage / "database.dump").string(), "-d",
-                                 row.database}),
-                  {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
+        // By the service's own role, which owns every object in it (pg.hpp).
+        pg_run_as(s, {service_login(s, name)},
+                  {"pg_dump", "-Fc", "--no-owner", "-f", (stage / "database.dump").string(), "-d", row.database},
+                  {.timeout = tool_timeout});
       }
       // The config as it was, without the password of the service's role
       // (an archive may leave the host; a restore writes the config anew).
@@ -190,7 +196,7 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     auto t = parse_iso(m.created);
     if (!t) fail(ErrorKind::internal, "bad time in staged metadata: {}", m.created);
     fs::path archive = dir / (name + "-" + stamp(*t) + std::string(archive_suffix));
-    if (fs::exists(archive) && fs::exists(sidecar(archive))) return;  // done before a crash
+    if (fs::exists(archive) && fs::exists(sidecar(archive)) && fs::exists(mac_sidecar(archive))) return;  // done before a crash
     fs::path tmp = dir / ("." + archive.filename().string() + ".tmp");
     std::string db_member = row.backend == "sqlite" ? "database.sqlite" : "database.dump";
     std::vector<std::string> argv = {"tar", "--zstd", "-cf", tmp.string()};
@@ -203,13 +209,19 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     try {
       run_tar(argv);
       std::string hex = sha256_of(tmp);
+      std::string mac = core::file_mac(core::mac_key(backup_key_file(s), true), tmp);
+      host::write_file(mac_sidecar(archive), std::string(mac_scheme) + " " + mac + "\n",
+                       fs::perms::owner_read | fs::perms::owner_write);
       host::write_file(sidecar(archive), hex + "  " + archive.filename().string() + "\n",
                        fs::perms::owner_read | fs::perms::owner_write);
       fs::rename(tmp, archive);
     } catch (...) {
       std::error_code ec;
       fs::remove(tmp, ec);
-      if (!fs::exists(archive, ec)) fs::remove(sidecar(archive), ec);
+      if (!fs::exists(archive, ec)) {
+        fs::remove(sidecar(archive), ec);
+        fs::remove(mac_sidecar(archive), ec);
+      }
       throw;
     }
   }, [&s, name] {
@@ -233,6 +245,7 @@ std::vector<fs::path> prune(const Settings& s, const std::string& name, const Re
     std::error_code ec;
     fs::remove(e.archive, ec);
     fs::remove(sidecar(e.archive), ec);
+    fs::remove(mac_sidecar(e.archive), ec);
     removed.push_back(e.archive);
   }
   return removed;
@@ -263,10 +276,16 @@ void prepare_restore(const Settings& s, const std::string& target, const fs::pat
   } else {
     std::string db = new_database(target);
     pg_drop(s, db);
-    psql(s, "CREATE DATABASE " + quote_ident(db) + " ENCODING 'UTF8' TEMPLATE template0");
-    core::run(pg_command(s, {"pg_restore", "--no-owner", "--exit-on-error", "-d", db, (x / "database.dump").string()}),
-              {.timeout = tool_timeout, .env_extra = {{"PGCONNECT_TIMEOUT", "10"}}});
-    pg_hand_over(s, db, service_role(target));
+    // The dump is the customer's: restored by the service's own role into a
+    // database it owns, never by the superuser (pg.hpp), so that what it
+    // holds (a CHECK constraint, a default, an index expression calling a
+    // function of the dump) runs with that role's rights alone.
+    std::string role = service_role(target);
+    psql_script(s, "CREATE DATABASE " + quote_ident(db) + " OWNER " + quote_ident(role) +
+                       " ENCODING 'UTF8' TEMPLATE template0;\n" + seal_sql(db, role));
+    pg_run_as(s, {service_login(s, target)},
+              {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", db, (x / "database.dump").string()},
+              {.timeout = tool_timeout});
   }
   if (rebuild_code) {
     std::optional<fs::path> series;
@@ -374,7 +393,7 @@ BackupResult backup_service(const Settings& s, const BackupRequest& rq) {
   return out;
 }
 
-BackupMeta check_archive(const fs::path& archive) {
+BackupMeta check_archive(const Settings& s, const fs::path& archive, ArchiveOrigin origin) {
   std::error_code ec;
   if (!fs::is_regular_file(archive, ec)) fail(ErrorKind::not_found, "no archive {}", archive.string());
   std::string name = archive.filename().string();
@@ -384,6 +403,26 @@ BackupMeta check_archive(const fs::path& archive) {
   std::string expected = side.substr(0, side.find(' '));
   if (sha256_of(archive) != expected)
     fail(ErrorKind::invalid, "corrupt archive {}: sha256 differs from {}.sha256 (truncated or damaged)", name, name);
+  // Whoever can write an archive can write its sha256: only the MAC made
+  // with this root's key tells that this root wrote it (core/mac.hpp).
+  if (origin == ArchiveOrigin::this_root) {
+    std::string why;
+    std::error_code kc;
+    if (!fs::exists(backup_key_file(s), kc)) {
+      why = "this root has no backup key (it never made a backup)";
+    } else if (!fs::is_regular_file(mac_sidecar(archive), ec)) {
+      why = "it has no " + name + ".mac";
+    } else {
+      std::string text = host::read_file(mac_sidecar(archive));
+      text = text.substr(0, text.find('\n'));
+      std::string scheme = text.substr(0, text.find(' ')), mac = text.substr(text.find(' ') + 1);
+      if (scheme != mac_scheme || !core::same_mac(mac, core::file_mac(core::mac_key(backup_key_file(s), false), archive)))
+        why = "its MAC does not match this root's backup key (made elsewhere, or changed since)";
+    }
+    if (!why.empty())
+      fail(ErrorKind::invalid, "archive {} is not authenticated: {}; if you know where it comes from, give --trust", name,
+           why);
+  }
   // zstd checks its frames' checksums; tar reads every header to the end.
   auto list = core::run({"tar", "--zstd", "-tf", archive.string()}, {.timeout = tool_timeout, .check = false});
   if (list.exit_code != 0) {
@@ -413,7 +452,7 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
   if (rq.role && std::find(roles().begin(), roles().end(), *rq.role) == roles().end())
     fail(ErrorKind::invalid, "--role '{}': one of production, training, test, student", core::escape_for_display(*rq.role));
   fs::path archive = fs::absolute(rq.archive).lexically_normal();
-  BackupMeta meta = check_archive(archive);
+  BackupMeta meta = check_archive(s, archive, rq.origin);
 
   RestoreResult out;
   out.service = target;
@@ -516,11 +555,11 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
   return out;
 }
 
-VerifyResult verify_backup(const Settings& s, const fs::path& archive_in) {
+VerifyResult verify_backup(const Settings& s, const fs::path& archive_in, ArchiveOrigin origin) {
   auto t0 = Clock::now();
   VerifyResult v;
   v.archive = fs::absolute(archive_in).lexically_normal();
-  v.meta = check_archive(v.archive);
+  v.meta = check_archive(s, v.archive, origin);
   std::string side = host::read_file(sidecar(v.archive));
   v.sha256 = side.substr(0, side.find(' '));
   std::string suffix = host::random_password(8);
@@ -528,7 +567,7 @@ VerifyResult verify_backup(const Settings& s, const fs::path& archive_in) {
   v.scratch = "verify-" + suffix;
   auto log = core::logger("xoe");
   try {
-    auto r = restore_service(s, {v.scratch, v.archive, std::nullopt, std::string("test")});
+    auto r = restore_service(s, {v.scratch, v.archive, std::nullopt, std::string("test"), origin});
     v.restore_seconds = seconds_since(t0);
     Recipe recipe = find_recipe(s.recipe_dirs, v.meta.software, v.meta.version);
     if (recipe.login_path.empty())

@@ -155,7 +155,7 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
       pg_drop(s, db);
       // Owned by the target's role, down to each table (the source's role owned them).
       pg_clone(s, from.database, {db}, service_role(target));
-      pg_hand_over(s, db, service_role(target));
+      pg_hand_over(s, {{db, service_role(target)}}, {service_role(source)});
     }
   }, {}});
 

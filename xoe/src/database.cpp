@@ -173,8 +173,9 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
       host::chown_path(to, account->uid, account->gid);
     } else {
       pg_drop(s, cur.row.database);  // what a killed run left: the name was checked free before the job
-      psql(s, "CREATE DATABASE " + quote_ident(cur.row.database) + " TEMPLATE " + quote_ident(tpl));
-      pg_hand_over(s, cur.row.database, service_role(name));
+      psql_script(s, "CREATE DATABASE " + quote_ident(cur.row.database) + " TEMPLATE " + quote_ident(tpl) + ";\n" +
+                         seal_sql(cur.row.database, service_role(name)));
+      pg_hand_over(s, {{cur.row.database, service_role(name)}}, {std::string(template_role)});
     }
   }, [&s, name] {
     Service cur = load_service(s, name);

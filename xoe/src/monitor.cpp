@@ -301,15 +301,15 @@ class Host {
   std::map<std::string, std::uint64_t> pg_sizes_;
 };
 
-// One value of a query run read-only in PostgreSQL: the session is read-only
-// from its start (default_transaction_read_only), with a statement timeout.
-// nullopt for NULL. Same connection as the psql helper, shorter limits.
-std::optional<std::string> pg_query_value(const Settings& s, const std::string& database, const std::string& sql) {
-  auto r = core::run(pg_command(s, {"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-c", sql}),
-                     {.timeout = 30s,
-                      .env_extra = {{"PGCONNECT_TIMEOUT", "5"},
-                                    {"PGOPTIONS", "-c default_transaction_read_only=on -c statement_timeout=20000"}}});
-  std::string_view v = trim(r.out);
+// One value of a query run read-only in a service's PostgreSQL database, as
+// the service's own role (the customer owns the database and what it holds:
+// never the superuser there, pg.hpp): the session is read-only from its
+// start (default_transaction_read_only), with a statement timeout. nullopt
+// for NULL.
+std::optional<std::string> pg_query_value(const Settings& s, const std::string& service, const std::string& database,
+                                          const std::string& sql) {
+  std::string out = psql_as(s, {service_login(s, service)}, database, sql + ";\n", {.timeout = 30s, .read_only = true});
+  std::string_view v = trim(out);
   v = v.substr(0, v.find('\n'));  // the first row
   if (v.empty()) return std::nullopt;
   return std::string(v);
@@ -334,7 +334,7 @@ void measure_usage(const Settings& s, Host& h, const registry::ServiceRow& row, 
   auto query = [&](const std::string& tmpl) -> std::optional<std::string> {
     std::string sql = render(tmpl, v);
     if (row.backend == "sqlite") return sqlite_file::query_value(l.data / (row.database + ".sqlite"), sql);
-    return pg_query_value(s, row.database, sql);
+    return pg_query_value(s, row.name, row.database, sql);
   };
   try {
     auto users = query(recipe.usage_users_sql);

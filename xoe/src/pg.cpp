@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "pg.hpp"
 
+#include <cctype>
 #include <algorithm>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -235,20 +237,97 @@ std::optional<supervisor::PendingMove> pg_move_cluster(const Settings& s) {
   return move;
 }
 
+namespace {
+
+std::string scram_verifier(const std::string& password, const std::string& role) {
+  auto r = core::run({"python3", "-c", std::string(scram_py)}, {.timeout = 60s, .stdin_data = password + "\n"});
+  std::string verifier = r.out.substr(0, r.out.find('\n'));
+  if (verifier.rfind("SCRAM-SHA-256$", 0) != 0) fail(ErrorKind::internal, "no SCRAM verifier for role {}", role);
+  return verifier;
+}
+
+constexpr std::string_view login_options = " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT";
+
+// A libpq password file (PGPASSFILE) for one run: 0600, in a folder of
+// root's alone, removed when the run is over.
+class PassFile {
+ public:
+  PassFile(const Settings& s, const std::vector<RoleLogin>& logins) {
+    fs::path dir = s.run / "pgpass";
+    host::make_dir(dir, fs::perms::owner_all);
+    std::string text;
+    auto field = [](std::string_view v) {
+      std::string out;
+      for (char c : v) {
+        if (c == ':' || c == '\\') out += '\\';
+        out += c;
+      }
+      return out;
+    };
+    for (const auto& l : logins)
+      text += field(s.db_service_host) + ":" + std::to_string(s.db_port) + ":*:" + field(l.role) + ":" +
+              field(l.password) + "\n";
+    path_ = dir / ("pgpass-" + host::random_password(12));
+    host::write_file(path_, text, fs::perms::owner_read | fs::perms::owner_write);
+  }
+  PassFile(const PassFile&) = delete;
+  PassFile& operator=(const PassFile&) = delete;
+  ~PassFile() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+  }
+  [[nodiscard]] const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+}  // namespace
+
 void pg_ensure_role(const Settings& s, const std::string& role, const fs::path& password_file) {
   std::error_code ec;
   if (!fs::exists(password_file, ec))
     host::write_file(password_file, host::random_password() + "\n", fs::perms::owner_read | fs::perms::owner_write);
-  auto r = core::run({"python3", "-c", std::string(scram_py)},
-                     {.timeout = 60s, .stdin_data = first_line(password_file) + "\n"});
-  std::string verifier = r.out.substr(0, r.out.find('\n'));
-  if (verifier.rfind("SCRAM-SHA-256$", 0) != 0) fail(ErrorKind::internal, "no SCRAM verifier for role {}", role);
+  std::string verifier = scram_verifier(first_line(password_file), role);
   psql_script(s,
               "DO $xoe$ BEGIN CREATE ROLE " + quote_ident(role) +
                   "; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $xoe$;\n"
-                  "ALTER ROLE " + quote_ident(role) +
-                  " WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD " +
+                  "ALTER ROLE " + quote_ident(role) + std::string(login_options) + " PASSWORD " +
                   quote_literal(verifier) + ";\n");
+}
+
+RoleLogin service_login(const Settings& s, const std::string& service) {
+  fs::path file = service_password_file(s, service);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) fail(ErrorKind::not_found, "service {} has no PostgreSQL role password ({})", service, file.string());
+  return {service_role(service), first_line(file)};
+}
+
+std::string pg_run_as(const Settings& s, const std::vector<RoleLogin>& logins, std::vector<std::string> argv,
+                      const RoleRun& options) {
+  if (logins.empty() || argv.empty()) fail(ErrorKind::internal, "pg_run_as without a login or a command");
+  pg_prepare(s);
+  PassFile pass(s, logins);
+  argv.insert(argv.begin() + 1, {"-h", s.db_service_host, "-p", std::to_string(s.db_port), "-U", logins.front().role, "-w"});
+  std::string path = options.search_path;
+  path.erase(std::remove(path.begin(), path.end(), ' '), path.end());  // PGOPTIONS splits at spaces
+  std::string pgoptions = "-c search_path=" + path;
+  if (options.read_only) pgoptions += " -c default_transaction_read_only=on -c statement_timeout=20000";
+  auto r = core::run(argv, {.timeout = options.timeout,
+                            .stdin_data = options.stdin_data,
+                            .env_extra = {{"PGPASSFILE", pass.path().string()},
+                                          {"PGCONNECT_TIMEOUT", "10"},
+                                          {"PGOPTIONS", pgoptions}},
+                            .cwd = fs::path("/"),
+                            .stdout_to = options.stdout_to});
+  return r.out;
+}
+
+std::string psql_as(const Settings& s, const std::vector<RoleLogin>& logins, const std::string& database,
+                    const std::string& script, RoleRun options) {
+  options.stdin_data = script;
+  return pg_run_as(s, logins, {"psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d", database, "-f", "-"},
+                   options);
 }
 
 void pg_drop_role(const Settings& s, const std::string& role) {
@@ -265,11 +344,10 @@ std::string seal_sql(const std::string& database, const std::string& role) {
          quote_ident(database) + " FROM PUBLIC;\n";
 }
 
-std::string hand_over_sql(const std::string& database, const std::string& role) {
+std::string hand_over_sql(const std::string& role) {
   // Tables first: ALTER TABLE also moves their indexes and the sequences of
   // their columns, which are then skipped (owner checked again).
-  return seal_sql(database, role) +
-         "DO $xoe$\n"
+  return "DO $xoe$\n"
          "DECLARE\n"
          "  target name := " + quote_literal(role) + ";\n"
          "  target_oid oid := (SELECT oid FROM pg_roles WHERE rolname = " + quote_literal(role) + ");\n"
@@ -304,8 +382,41 @@ std::string hand_over_sql(const std::string& database, const std::string& role) 
          "$xoe$;\n";
 }
 
-void pg_hand_over(const Settings& s, const std::string& database, const std::string& role) {
-  psql_script(s, hand_over_sql(database, role), database);
+void pg_hand_over(const Settings& s, const std::vector<HandOver>& items, const std::set<std::string>& owners,
+                  std::size_t sessions) {
+  if (items.empty()) return;
+  std::string name = "xoe-handover-" + host::random_password(12);
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  RoleLogin handover{name, host::random_password()};
+  std::set<std::string> members = owners;
+  for (const auto& i : items) members.insert(i.to);
+  std::string grant;
+  for (const auto& m : members) grant += (grant.empty() ? "" : ", ") + quote_ident(m);
+  psql_script(s, "CREATE ROLE " + quote_ident(name) + std::string(login_options) + " PASSWORD " +
+                     quote_literal(scram_verifier(handover.password, name)) + ";\nGRANT " + grant + " TO " +
+                     quote_ident(name) + ";\n");
+  struct Drop {
+    const Settings& s;
+    const std::string& name;
+    ~Drop() {
+      try {
+        psql(s, "DROP ROLE IF EXISTS " + quote_ident(name));
+      } catch (const core::Error& e) {
+        core::logger("xoe")->warn("cannot drop the hand-over role {}: {}", name, e.what());
+      }
+    }
+  } drop{s, name};
+  sessions = std::max<std::size_t>(1, std::min(sessions, items.size()));
+  std::vector<std::string> scripts(sessions);
+  for (std::size_t i = 0; i < items.size(); ++i)
+    scripts[i % sessions] += "\\connect " + quote_ident(items[i].database) + "\n" + hand_over_sql(items[i].to);
+  std::vector<std::function<void()>> tasks;
+  for (std::size_t i = 0; i < sessions; ++i)
+    tasks.push_back([&s, &handover, db = items[i].database, script = scripts[i]] {
+      // pg_catalog alone: nothing the customers put in their schemas is called.
+      psql_as(s, {handover}, db, script, {.search_path = "pg_catalog"});
+    });
+  run_concurrently(tasks);
 }
 
 }  // namespace xoe::detail

@@ -7,6 +7,7 @@
 #include "core/process.hpp"
 #include "code.hpp"
 #include "host.hpp"
+#include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
 #include "sqlite_file.hpp"
@@ -39,7 +40,19 @@ void discard_prepared(const Settings& s, const std::string& target) {
     auto db = registry::open(s);
     return registry::find_service(db, target);
   }();
-  if (row && row->backend == "postgresql") pg_drop(s, new_database(target));
+  // The old data, code or database still in the work folder means a swap
+  // that was not undone: they may be the only copy, and are never removed here.
+  std::error_code ec;
+  for (const char* kept : {"old-data", "old-code"})
+    if (fs::exists(fs::symlink_status(work_dir(s, target) / kept, ec)))
+      fail(ErrorKind::conflict, "not discarding the work folder of {}: it holds the service's {} ({}), which a swap "
+           "left; run the command again to finish it", target, kept, (work_dir(s, target) / kept).string());
+  if (row && row->backend == "postgresql") {
+    if (pg_database_exists(s, old_database(target)))
+      fail(ErrorKind::conflict, "not discarding the work of {}: its old database is kept as {}, which a swap left; "
+           "run the command again to finish it", target, old_database(target));
+    pg_drop(s, new_database(target));
+  }
   host::remove_tree(work_dir(s, target));
 }
 
@@ -78,9 +91,10 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
   if (row.backend == "sqlite") {
     sqlite_file::execute(l.data / (row.database + ".sqlite"), sql);
   } else {
+    // As the service's own role: a trigger on these tables runs with its rights alone.
     std::string all = "BEGIN;\n";
     for (const auto& q : sql) all += q + ";\n";
-    psql(s, all + "COMMIT;", row.database);
+    psql_as(s, {service_login(s, name)}, row.database, all + "COMMIT;\n");
   }
   if (!recipe.neutralise_argv.empty())
     run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir);
@@ -109,11 +123,15 @@ void chown_data(const Service& t) {
 void run_or_undo(const std::function<void()>& action, const std::function<void()>& undo, std::string_view what) {
   try {
     action();
-  } catch (...) {
+  } catch (const std::exception& failure) {
     try {
       undo();
     } catch (const std::exception& e) {
-      core::logger("xoe")->error("cannot undo the half-done {}: {}", what, e.what());
+      auto kind = ErrorKind::failed;
+      if (const auto* err = dynamic_cast<const core::Error*>(&failure)) kind = err->kind();
+      throw core::StepHalfDone(kind, fmt::format("{}; undoing the half-done {} failed too: {}; nothing else was undone "
+                                                 "(run the command again to finish it)",
+                                                 failure.what(), what, e.what()));
     }
     throw;
   }

@@ -44,9 +44,12 @@ void rename_attachments(const Settings& s, const std::string& target, const std:
 
 void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r);
 
-// Runs `action`; when it throws, runs `undo` (an error of which is logged,
-// naming `what`) and rethrows: an action that fails half-way cleans up after
-// itself, as core/jobs.hpp asks (the runner undoes done steps only).
+// Runs `action`; when it throws, runs `undo` and rethrows: an action that
+// fails half-way cleans up after itself, as core/jobs.hpp asks (the runner
+// undoes done steps only). When `undo` throws too, throws core::StepHalfDone
+// naming both errors and `what`: the job then stays failed with nothing
+// undone (the half-done step may hold the only copy of the data), and the
+// next run finishes it.
 void run_or_undo(const std::function<void()>& action, const std::function<void()>& undo, std::string_view what);
 
 // Neutralises the database of service `name` as its recipe says ({role},

@@ -63,11 +63,13 @@ Retired remove_with_archive(const Settings& s, const std::string& name, const fs
   copy_whole(b.archive, out.archive);
   try {
     copy_whole(fs::path(b.archive.string() + ".sha256"), side);
+    copy_whole(fs::path(b.archive.string() + ".mac"), fs::path(out.archive.string() + ".mac"));
     if (sha256_of(out.archive) != b.sha256)
       fail(ErrorKind::io, "the copy {} differs from the backup {}", out.archive.string(), b.archive.string());
   } catch (...) {
     fs::remove(out.archive, ec);
     fs::remove(side, ec);
+    fs::remove(fs::path(out.archive.string() + ".mac"), ec);
     throw;
   }
   core::logger("xoe")->info("final backup of {} kept as {}", name, out.archive.string());

@@ -426,8 +426,9 @@ core::Job create_job(const Settings& s, const Plan& p) {
       host::chown_path(to, account->uid, account->gid);
     } else {
       pg_drop(s, p.database);  // a copy a killed run left
-      psql(s, "CREATE DATABASE " + quote_ident(p.database) + " TEMPLATE " + quote_ident(tpl));
-      pg_hand_over(s, p.database, service_role(p.name));
+      psql_script(s, "CREATE DATABASE " + quote_ident(p.database) + " TEMPLATE " + quote_ident(tpl) + ";\n" +
+                         seal_sql(p.database, service_role(p.name)));
+      pg_hand_over(s, {{p.database, service_role(p.name)}}, {std::string(template_role)});
     }
   }, [&s, p] {
     if (p.backend == "postgresql") pg_drop(s, p.database);

@@ -23,12 +23,20 @@ struct Closer {
 };
 using Handle = std::unique_ptr<sqlite3, Closer>;
 
+// A service's database file is the customer's: never followed when it is a
+// symbolic link (it could name another customer's file), and opened in
+// defensive mode with an untrusted schema, so that a view or a trigger the
+// customer wrote cannot call a function with side effects nor corrupt the
+// file through its shadow tables (docs/architecture.md).
 Handle open(const fs::path& file, int flags) {
   sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
+  int rc = sqlite3_open_v2(file.c_str(), &raw, flags | SQLITE_OPEN_NOFOLLOW, nullptr);
   Handle h(raw);  // owned even when the open failed
   if (rc != SQLITE_OK)
     fail(ErrorKind::external, "sqlite: cannot open {}: {}", file.string(), raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc));
+  sqlite3_db_config(h.get(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_db_config(h.get(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+  sqlite3_db_config(h.get(), SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_busy_timeout(h.get(), 30000);
   return h;
 }

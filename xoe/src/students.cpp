@@ -344,6 +344,9 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
       if (std::any_of(logins.begin(), logins.end(), [&](const auto& l) { return !hashes.contains({service, l}); }))
         for (const auto& [login, hash] : hash_passwords(s, src, logins, passwords)) hashes[{service, login}] = hash;
       std::vector<std::string> scripts(2, "\\set VERBOSITY terse\n");  // errors without the statement (a hash)
+      std::vector<std::string> first(2);  // the database each script connects to first
+      std::vector<HandOver> hand_overs;
+      std::set<std::string> owners;
       std::size_t n = 0;
       for (const auto& c : p.copies) {
         if (c.service != service) continue;
@@ -356,18 +359,27 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
         if (src.row.backend == "sqlite") {
           sqlite_file::execute(src.l.data / (c.database + ".sqlite"), sql);
         } else {
+          if (first[n % scripts.size()].empty()) first[n % scripts.size()] = c.database;
           std::string& script = scripts[n++ % scripts.size()];
           script += "\\connect " + quote_ident(c.database) + "\n";
           // A copy of another service's database: its objects become the serving service's role's.
-          if (c.source != c.service) script += hand_over_sql(c.database, service_role(c.service));
+          if (c.source != c.service) {
+            hand_overs.push_back({c.database, service_role(c.service)});
+            owners.insert(service_role(c.source));
+          }
           script += "BEGIN;\n";
           for (const auto& q : sql) script += q + ";\n";
           script += "COMMIT;\n";
         }
       }
       if (src.row.backend == "postgresql") {
+        pg_hand_over(s, hand_overs, owners, 2);
+        // As the serving service's own role, in copies it owns (pg.hpp).
+        RoleLogin login = service_login(s, service);
         std::vector<std::function<void()>> tasks;
-        for (const auto& script : scripts) tasks.push_back([&s, script] { psql_script(s, script); });
+        for (std::size_t i = 0; i < scripts.size(); ++i)
+          if (!first[i].empty())
+            tasks.push_back([&s, &login, db = first[i], script = scripts[i]] { psql_as(s, {login}, db, script); });
         run_concurrently(tasks);
       }
       for (const auto& c : p.copies)

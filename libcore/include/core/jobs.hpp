@@ -29,6 +29,7 @@
 // before the journal records it done. The variable is read at the start of
 // each run(). Never set it outside tests.
 
+#include "core/error.hpp"
 #include "core/sqlite.hpp"
 
 #include <chrono>
@@ -41,6 +42,16 @@
 #include <vector>
 
 namespace core {
+
+// Thrown by a step whose action failed half-way and whose own clean-up failed
+// too (see run_or_undo in xoe): what it left may hold the only copy of some
+// data, so the runner records the job failed and undoes nothing, even with
+// JobPolicy::rollback_on_failure; the next run resumes at that step. The
+// message says what is where.
+class StepHalfDone : public Error {
+ public:
+  using Error::Error;
+};
 
 struct JobStep {
   std::string name;                // unique within the job, non-empty; identifies the step on resume
@@ -145,8 +156,8 @@ class JobRunner {
   // otherwise; its step names must equal the definition's (ErrorKind::conflict).
   // When a step throws, the error is recorded on the step and the job, then:
   // with JobPolicy::rollback_on_failure the undo of every done step runs in
-  // reverse order and the job ends rolled_back; without it the job stays
-  // failed. Either way the step's exception is rethrown unchanged (a failing
+  // reverse order and the job ends rolled_back; without it, or when the step
+  // threw StepHalfDone, the job stays failed. Either way the step's exception is rethrown unchanged (a failing
   // undo is logged and recorded, and leaves the job failed). A bad definition
   // (empty kind/key, unnamed, duplicate or action-less step) is
   // ErrorKind::internal. Journal errors are thrown as sqlite reports them.

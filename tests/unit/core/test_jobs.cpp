@@ -221,6 +221,35 @@ TEST_F(JobsTest, FailureWithoutRollbackIsResumedAtTheFailedStep) {
   EXPECT_EQ(step_statuses(*done), (std::vector<std::string>{"done", "done", "done", "done"}));
 }
 
+// A step that failed half-way and could not clean up after itself: undoing
+// the earlier steps could destroy what it left (the only copy of the data),
+// so nothing is undone and the next run resumes at that step.
+TEST_F(JobsTest, HalfDoneStepIsNotRolledBackAndIsResumed) {
+  auto db = Database::open(db_file);
+  JobRunner runner(db);
+  Job job = deploy_job(recorder);
+  bool broken = true;
+  auto plain = job.steps[2].run;
+  job.steps[2].run = [&broken, plain] {
+    if (broken) throw core::StepHalfDone(ErrorKind::io, "c half done; the old data is in X");
+    plain();
+  };
+  auto e = error_of([&] { runner.run(job, resume_or_rollback); });
+  EXPECT_EQ(std::string(e.what()), "c half done; the old data is in X");
+  EXPECT_TRUE(recorder.undone.empty());
+  auto failed = runner.find(kind, "service:acme");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(failed->status, JobStatus::failed);
+  EXPECT_EQ(step_statuses(*failed), (std::vector<std::string>{"done", "done", "failed", "pending"}));
+
+  broken = false;
+  auto result = runner.run(job, resume_or_rollback);
+  EXPECT_TRUE(result.resumed);
+  EXPECT_EQ(result.steps_skipped, 2U);
+  EXPECT_EQ(lines_of(effects), (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(runner.find(kind, "service:acme")->status, JobStatus::done);
+}
+
 TEST_F(JobsTest, UnfinishedJobIsRefusedWithoutResumePolicy) {
   auto db = Database::open(db_file);
   JobRunner runner(db);

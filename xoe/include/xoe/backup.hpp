@@ -86,17 +86,27 @@ std::vector<BackupEntry> select_kept(std::vector<BackupEntry> entries, const Ret
 // when the name is not one.
 std::optional<std::chrono::sys_seconds> archive_time(const std::string& file_name);
 
+// Which archives a restore or a verify accepts: those this root's backup
+// key authenticates (ARCHIVE.mac, written by backup_service), or, when an
+// admin says so (--trust), an archive from elsewhere too. Either way a
+// restore runs the archive's database as the service's own role, never as
+// root or the superuser.
+enum class ArchiveOrigin { this_root, trusted };
+
 // Checks an archive without changing anything: it exists (not_found), its
 // sidecar sha256 exists and matches, zstd and tar read it to the end, it
-// holds metadata.json and a database (invalid: "corrupt archive ...").
-// Returns its metadata.
-BackupMeta check_archive(const std::filesystem::path& archive);
+// holds metadata.json and a database (invalid: "corrupt archive ..."); with
+// ArchiveOrigin::this_root, its MAC (ARCHIVE.mac) matches this root's key
+// (invalid: "archive ... is not authenticated: ..."). Returns its metadata.
+BackupMeta check_archive(const Settings& settings, const std::filesystem::path& archive,
+                         ArchiveOrigin origin = ArchiveOrigin::this_root);
 
 struct RestoreRequest {
   std::string service;  // restored into this service; created from the archive when it does not exist
   std::filesystem::path archive;
   std::optional<std::string> as;    // restore into this new service instead
   std::optional<std::string> role;  // role of a service created by the restore (default: the archive's)
+  ArchiveOrigin origin = ArchiveOrigin::this_root;
 };
 
 struct RestoreResult {
@@ -140,6 +150,7 @@ struct VerifyResult {
 // service, and records the result in the registry. A failure to restore or
 // log in is reported in the result (ok false), not thrown; a corrupt archive
 // is thrown (invalid) before anything is done.
-VerifyResult verify_backup(const Settings& settings, const std::filesystem::path& archive);
+VerifyResult verify_backup(const Settings& settings, const std::filesystem::path& archive,
+                           ArchiveOrigin origin = ArchiveOrigin::this_root);
 
 }  // namespace xoe
