@@ -414,7 +414,7 @@ JobResult JobRunner::run(const Job& job, JobPolicy policy) {
       });
       status[i] = StepStatus::failed;
       if (has(policy, JobPolicy::rollback_on_failure) && half_done(failure)) {
-        core_log()->warn("job {} {} #{}: step {} failed half-way and could not clean up: nothing is rolled back, "
+        core_log()->info("job {} {} #{}: step {} failed half-way and could not clean up: nothing is rolled back, "
                          "the next run resumes it",
                          job.kind, job.key, id, step.name);
       } else if (has(policy, JobPolicy::rollback_on_failure)) {

@@ -89,6 +89,9 @@ bed_assert_eq "$(as_alpha -c 'select count(*) from public.res_user where active 
 no_superuser
 bed_assert_eq "" "$(spied monitor)" "shadowing views read by monitor"
 ok "monitor: the shadowing views were not read, nothing ran as the superuser"
+# Tryton itself takes a database with a second res_user for none of its own
+# (information_schema.tables counts them): alpha removes its views again.
+as_alpha -c 'DROP VIEW postgres.res_user, postgres.ir_session, "xoe-'"$alpha"'".res_user'
 
 # 2. a copy into alpha's training: hand-over and neutralisation.
 X db copy "$alpha" "$alpha-training" >/dev/null
@@ -131,6 +134,7 @@ no_superuser
 ok "an event trigger in a dump: the restore as the role is refused (5), nothing left"
 
 # 5. archives are authenticated by this root's key, not by the sha256 beside them.
+arch=$(X backup "$alpha" --json | xoe_json 'd["archive"]')  # the retention pruned the older ones
 fake=$BED_DIR/forged
 mkdir -p "$fake"
 cp "$arch" "$arch.sha256" "$fake/"

@@ -21,7 +21,7 @@ DB=$SVC/data/$g.sqlite
 WORK=$XROOT/var/lib/oe/xoe/work/$g
 name_of() { sqlite3 "$1" "select name from res_user where login = 'admin'"; }
 job_status() { sqlite3 "$XROOT/var/lib/oe/xoe/xoe.db" "select status from job where kind = 'service.restore' and key = 'service:$g' order by id desc limit 1"; }
-bed_on_exit bash -c "chattr -R -i '$XROOT' 2>/dev/null; true"
+bed_on_exit bash -c "chattr -i '$XROOT/var/lib/oe/xoe/work/$g/new-data/$g/keep.txt' '$XROOT/var/lib/oe/xoe/services/$g/data/$g/keep.txt' 2>/dev/null; true"
 
 user=$(stat -c %U "$SVC/data")
 mkdir -p "$SVC/data/$g"
@@ -41,7 +41,7 @@ chattr +i "$WORK/new-data/$g/keep.txt"
 
 rc=0; err=$(X restore "$g" "$arch" 2>&1 >/dev/null) || rc=$?
 [[ $rc -ne 0 ]] || bed_fail "the restore succeeded with an immutable file"
-bed_assert_contains "$err" "undoing the half-done swap failed too" "message"
+bed_assert_contains "$err" "undoing the half-done swap (the old data is kept in $WORK/old-data) failed too" "message"
 [[ $(wc -l <<<"$err") == 1 ]] || bed_fail "more than one line: $err"
 bed_assert_eq failed "$(job_status)" "the job after a failed undo"
 bed_assert_eq current "$(cat "$WORK/old-data/$g/keep.txt" 2>&1)" "the old attachment, kept in the work folder"
@@ -55,7 +55,7 @@ bed_assert_eq current "$(cat "$WORK/old-data/$g/keep.txt" 2>&1)" "the old attach
 bed_assert_eq failed "$(job_status)" "the job after the second run"
 
 # The cause gone, the next run finishes the restore.
-chattr -R -i "$XROOT"
+chattr -i "$SVC/data/$g/keep.txt"
 X restore "$g" "$arch" >/dev/null
 bed_assert_eq done "$(job_status)" "the job once finished"
 bed_assert_eq Archived "$(name_of "$DB")" "the restored database"

@@ -6,12 +6,14 @@
 #include <functional>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "core/error.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
+#include "core/validate.hpp"
 #include "host.hpp"
 #include "service_impl.hpp"
 #include "xoe/supervisor.hpp"
@@ -319,7 +321,20 @@ std::string pg_run_as(const Settings& s, const std::vector<RoleLogin>& logins, s
                                           {"PGCONNECT_TIMEOUT", "10"},
                                           {"PGOPTIONS", pgoptions}},
                             .cwd = fs::path("/"),
+                            .check = false,
                             .stdout_to = options.stdout_to});
+  if (r.exit_code != 0) {
+    // The server's error, not the statement pg_restore prints after it.
+    std::string why = r.timed_out ? "timed out" : "";
+    std::istringstream lines(r.err);
+    for (std::string line; why.empty() && std::getline(lines, line);)
+      if (line.find("ERROR:") != std::string::npos || line.find("FATAL:") != std::string::npos ||
+          line.find("error:") != std::string::npos)
+        why = line;
+    if (why.empty()) why = r.err.substr(0, r.err.find('\n'));
+    fail(ErrorKind::external, "{} as {} exited with status {}: {}", argv.front(), logins.front().role, r.exit_code,
+         core::escape_for_display(why, 300));
+  }
   return r.out;
 }
 

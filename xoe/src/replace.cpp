@@ -186,7 +186,8 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
         psql(s, "ALTER DATABASE " + quote_ident(nw) + " RENAME TO " + quote_ident(t.row.database));
     }
   };
-  job.steps.push_back({"swap", [swap, swap_back] { run_or_undo(swap, swap_back, "swap"); }, swap_back});
+  std::string what = "swap (the old data is kept in " + old_data(s, r.target).string() + ")";
+  job.steps.push_back({"swap", [swap, swap_back, what] { run_or_undo(swap, swap_back, what); }, swap_back});
 
   // The database carries the admin password of its source: the service keeps its own.
   job.steps.push_back({"password", [&s, r] {
