@@ -53,7 +53,8 @@ dots=$(printf '../%.0s' {1..20})
 i=0
 check() {
   local what=$1 part=$2 code=$3 file
-  file=$(craft "$((++i))" "$code")
+  i=$((i + 1))
+  file=$(craft "$i" "$code")
   xoe_expect 2 "$part" restore "$n" "$file" --as "r$i$XID"
   xoe_expect 2 "$part" backup verify "$file"
   bed_assert_eq "$before" "$(services)" "services after the restore of the archive with $what"

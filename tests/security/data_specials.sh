@@ -28,7 +28,7 @@ rc=0
 out=$(timeout 120 xoe --root "$XROOT" backup "$n" --json 2>"$BED_DIR/err") || rc=$?
 bed_assert_eq 0 "$rc" "exit code of the backup ($(cat "$BED_DIR/err"))"
 a=$(xoe_json 'd["archive"]' <<<"$out")
-members=$($py -c 'import sys, tarfile; print("|".join(sorted(m.name for m in tarfile.open(sys.argv[1], "r:*") if m.name.startswith("data"))))' <(zstd -dc "$a"))
+members=$(zstd -dc "$a" | $py -c 'import sys, tarfile; print("|".join(sorted(m.name for m in tarfile.open(fileobj=sys.stdin.buffer, mode="r|") if m.name.startswith("data"))))')
 for m in data/fifo data/sock data/null data/out; do
   [[ "|$members|" != *"|$m|"* ]] || bed_fail "$m is in the archive: $members"
 done

@@ -39,13 +39,15 @@ sec_assert_unchanged() {
 
 _SEC_SWAP_PIDS=()
 sec_swap() {
-  runuser -u "$1" -- "$py" "$OE_SOURCE_DIR/tests/security/swap.py" "$2" "$OUTSIDE" 2>>"$BED_DIR/swap.log" &
+  # setpriv execs the program itself: $! is the swapper, killed alone.
+  setpriv --reuid "$1" --regid "$(id -g "$1")" --init-groups -- \
+    "$py" "$OE_SOURCE_DIR/tests/security/swap.py" "$2" "$OUTSIDE" 2>>"$BED_DIR/swap.log" &
   _SEC_SWAP_PIDS+=($!)
   sleep 0.3
 }
 sec_swap_stop() {
   local p
-  for p in "${_SEC_SWAP_PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in "${_SEC_SWAP_PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   _SEC_SWAP_PIDS=()
 }
 bed_on_exit sec_swap_stop

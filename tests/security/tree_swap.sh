@@ -35,7 +35,7 @@ ok "backup during the swap: nothing of the outside folder in the archive"
 # ---------------------------------------------------------------- restore
 sec_swap "$u" "$data"
 rc=0
-X restore "$n" "$a" >/dev/null 2>"$BED_DIR/err" || rc=$?
+X restore "$n" "$a2" >/dev/null 2>"$BED_DIR/err" || rc=$?  # the newest: retention kept only it
 sec_swap_stop
 sec_assert_unchanged "restore during the swap"
 bed_assert_eq 0 "$rc" "exit code of the restore during the swap ($(cat "$BED_DIR/err"))"
