@@ -49,7 +49,7 @@ for entry in open(listing).read().splitlines():
             if want == "USER": return got == user or (user is None and got.startswith("xoe-"))
             if want == "GROUP": return got == group
             return want == got
-        if mode != want_mode or not same(want_owner, owner) or not same(want_group, grp):
+        if not same(want_mode, mode) or not same(want_owner, owner) or not same(want_group, grp):
             print(f"{path}: {mode} {owner}:{grp}, documented {want_mode} {want_owner}:{want_group} ({pattern})")
             bad += 1
         break
