@@ -9,9 +9,9 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <thread>
 
+#include "core/archive.hpp"
 #include "core/error.hpp"
 #include "core/jobs.hpp"
 #include "core/lock.hpp"
@@ -74,23 +74,6 @@ std::string sha256_of(const fs::path& file) {
   std::string hex = r.out.substr(0, r.out.find(' '));
   if (hex.size() != 64) fail(ErrorKind::external, "sha256sum {}: unexpected answer", file.string());
   return hex;
-}
-
-// Runs tar; a failure names a full disk when tar met one, else tar's first
-// complaint, not its last line ("Exiting with failure status due to previous
-// errors"). Throws external.
-void run_tar(const std::vector<std::string>& argv) {
-  auto r = core::run(argv, {.timeout = tool_timeout, .check = false});
-  if (r.exit_code == 0) return;
-  std::string why = r.err.substr(0, r.err.find('\n'));
-  std::istringstream lines(r.err);
-  for (std::string line; std::getline(lines, line);)
-    if (line.find("No space left on device") != std::string::npos ||
-        line.find("Disk quota exceeded") != std::string::npos) {
-      why = line;
-      break;
-    }
-  fail(ErrorKind::external, "tar exited with status {}: {}", r.exit_code, core::escape_for_display(why, 200));
 }
 
 nlohmann::json meta_json(const BackupMeta& m) {
@@ -199,15 +182,22 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     if (fs::exists(archive) && fs::exists(sidecar(archive)) && fs::exists(mac_sidecar(archive))) return;  // done before a crash
     fs::path tmp = dir / ("." + archive.filename().string() + ".tmp");
     std::string db_member = row.backend == "sqlite" ? "database.sqlite" : "database.dump";
-    std::vector<std::string> argv = {"tar", "--zstd", "-cf", tmp.string()};
+    // The data folder is the service user's to change while it is read:
+    // walked by descriptors, links stored and never followed, FIFOs and
+    // devices never opened (core::archive).
+    core::archive::Source staged{"", stage, {"metadata.json", db_member, "config"}, {}};
+    if (m.series.value_or(false)) staged.names.push_back("series");
+    core::archive::Source data{"data", l.data, {}, {}};
+    data.inner_links_only = true;  // a link out would make the archive one that restores refuse
     // The live database file is in the data folder: its snapshot is database.sqlite.
     for (const char* suffix : {".sqlite", ".sqlite-journal", ".sqlite-wal", ".sqlite-shm"})
-      argv.push_back("--exclude=data/" + row.database + suffix);
-    argv.insert(argv.end(), {"-C", stage.string(), "metadata.json", db_member, "config"});
-    if (m.series.value_or(false)) argv.push_back("series");
-    argv.insert(argv.end(), {"-C", l.dir.string(), "data"});
+      data.exclude.insert(row.database + suffix);
+    if (auto account = host::find_user(row.user)) data.owner = account->uid;
     try {
-      run_tar(argv);
+      auto written = core::archive::write_tar_zst(tmp, {staged, data});
+      for (const auto& skipped : written.skipped)
+        core::logger("xoe")->warn("backup of {}: {} left out (a FIFO, socket or device, a link out of the folder, or a foreign hard link)", name,
+                                  core::escape_for_display(skipped, 120));
       std::string hex = sha256_of(tmp);
       std::string mac = core::file_mac(core::mac_key(backup_key_file(s), true), tmp);
       host::write_file(mac_sidecar(archive), std::string(mac_scheme) + " " + mac + "\n",
@@ -262,10 +252,10 @@ void prepare_restore(const Settings& s, const std::string& target, const fs::pat
   fs::path work = work_dir(s, target), x = work / "archive";
   host::write_file(work / "source", archive.string() + "\n", fs::perms::owner_read | fs::perms::owner_write);
   host::make_dir(x, fs::perms::owner_all);
-  run_tar({"tar", "--zstd", "-xf", archive.string(), "-C", x.string()});
+  core::archive::extract(archive, x);  // checked member by member, written by descriptors
   fs::path nd = new_data(s, target);
   std::error_code ec;
-  if (fs::is_directory(x / "data", ec)) {
+  if (fs::is_directory(fs::symlink_status(x / "data", ec))) {
     fs::rename(x / "data", nd);
   } else {
     host::make_dir(nd, fs::perms::owner_all);
@@ -287,6 +277,8 @@ void prepare_restore(const Settings& s, const std::string& target, const fs::pat
               {"pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "-d", db, (x / "database.dump").string()},
               {.timeout = tool_timeout});
   }
+  // Handed to the service's user here, in root's work folder, where that user cannot change it meanwhile.
+  if (auto account = host::find_user(row.user)) host::chown_tree(nd, account->uid, account->gid);
   if (rebuild_code) {
     std::optional<fs::path> series;
     if (fs::is_regular_file(x / "series" / "series", ec)) series = x / "series";
@@ -386,8 +378,7 @@ BackupResult backup_service(const Settings& s, const BackupRequest& rq) {
   out.bytes = fs::file_size(out.archive);
   std::string side = host::read_file(sidecar(out.archive));
   out.sha256 = side.substr(0, side.find(' '));
-  auto m = core::run({"tar", "--zstd", "-xOf", out.archive.string(), "metadata.json"}, {.timeout = tool_timeout});
-  out.meta = meta_from(m.out, out.archive.string());
+  out.meta = meta_from(core::archive::read_member(out.archive, "metadata.json"), out.archive.string());
   out.pruned = prune(s, rq.service, keep);
   core::logger("xoe")->info("backup of {}: {} ({} bytes)", rq.service, out.archive.string(), out.bytes);
   return out;
@@ -423,19 +414,14 @@ BackupMeta check_archive(const Settings& s, const fs::path& archive, ArchiveOrig
       fail(ErrorKind::invalid, "archive {} is not authenticated: {}; if you know where it comes from, give --trust", name,
            why);
   }
-  // zstd checks its frames' checksums; tar reads every header to the end.
-  auto list = core::run({"tar", "--zstd", "-tf", archive.string()}, {.timeout = tool_timeout, .check = false});
-  if (list.exit_code != 0) {
-    std::string why = list.err.substr(0, list.err.find('\n'));
-    fail(ErrorKind::invalid, "corrupt archive {}: {}", name, core::escape_for_display(why, 120));
-  }
+  // Every header read to the end, and every member's name and type checked
+  // before anything is created: `..`, absolute paths, links out, devices,
+  // FIFOs are refused (invalid, naming the member).
   std::set<std::string> members;
-  std::istringstream in(list.out);
-  for (std::string line; std::getline(in, line);) members.insert(line);
+  for (auto& member : core::archive::list_members(archive)) members.insert(std::move(member.path));
   if (!members.contains("metadata.json"))
     fail(ErrorKind::invalid, "corrupt archive {}: no metadata.json (not an xoe backup)", name);
-  auto m = core::run({"tar", "--zstd", "-xOf", archive.string(), "metadata.json"}, {.timeout = tool_timeout});
-  BackupMeta meta = meta_from(m.out, name);
+  BackupMeta meta = meta_from(core::archive::read_member(archive, "metadata.json"), name);
   std::string db_member = meta.backend == "sqlite" ? "database.sqlite" : "database.dump";
   if (!members.contains(db_member)) fail(ErrorKind::invalid, "corrupt archive {}: no {}", name, db_member);
   if (meta.series.value_or(false) && !members.contains("series/series"))
@@ -494,7 +480,7 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
     host::make_dir(s.work_dir(), fs::perms::owner_all);
     host::remove_tree(series_tmp);
     host::make_dir(series_tmp, fs::perms::owner_all);
-    run_tar({"tar", "--zstd", "-xf", archive.string(), "-C", series_tmp.string(), "series"});
+    core::archive::extract(archive, series_tmp, std::string("series"));
     archived_series = series_tmp / "series";
   }
   bool rebuild_code = false;

@@ -24,6 +24,7 @@
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/process.hpp"
+#include "core/tree.hpp"
 
 namespace fs = std::filesystem;
 
@@ -115,11 +116,7 @@ void make_dir(const fs::path& dir, fs::perms mode) {
   if (ec) fail(ErrorKind::io, "chmod {}: {}", dir.string(), ec.message());
 }
 
-void remove_tree(const fs::path& path) {
-  std::error_code ec;
-  fs::remove_all(path, ec);
-  if (ec) fail(ErrorKind::io, "cannot remove {}: {}", path.string(), ec.message());
-}
+void remove_tree(const fs::path& path) { core::remove_tree(path); }
 
 bool port_free(const std::string& address, std::uint16_t port) {
   sockaddr_in sa{};
@@ -315,15 +312,7 @@ void chown_path(const fs::path& path, uid_t uid, gid_t gid) {
   if (::lchown(path.c_str(), uid, gid) != 0) core::fail_errno(ErrorKind::io, "chown " + path.string(), errno);
 }
 
-void chown_tree(const fs::path& path, uid_t uid, gid_t gid) {
-  chown_path(path, uid, gid);
-  std::error_code ec;
-  if (!fs::is_directory(fs::symlink_status(path, ec))) return;
-  for (auto it = fs::recursive_directory_iterator(path, fs::directory_options::none, ec);
-       !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-    chown_path(it->path(), uid, gid);
-  if (ec) fail(ErrorKind::io, "chown -R {}: {}", path.string(), ec.message());
-}
+void chown_tree(const fs::path& path, uid_t uid, gid_t gid) { core::chown_tree(path, uid, gid); }
 
 std::string shell_quote(std::string_view value) {
   std::string out = "'";

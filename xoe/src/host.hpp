@@ -30,7 +30,9 @@ void write_file(const std::filesystem::path& path, std::string_view content, std
 std::string read_file(const std::filesystem::path& path);
 // Creates `dir` (and parents) and sets its mode.
 void make_dir(const std::filesystem::path& dir, std::filesystem::perms mode);
-// Removes `path` recursively; a missing path is fine. Throws io otherwise.
+// Removes `path` recursively by directory descriptors, never following a
+// symbolic link planted in the tree (core::remove_tree); a missing path is
+// fine. Throws io otherwise.
 void remove_tree(const std::filesystem::path& path);
 
 // True when nothing listens on, nor holds, TCP `address`:`port` (bind test).
@@ -67,7 +69,10 @@ void ensure_group(const std::string& name);
 void create_user(const std::string& name, const std::string& extra_group, const std::filesystem::path& home);
 // Removes user `name` and its group; a missing user is fine.
 void delete_user(const std::string& name);
-// chown -R without following symbolic links.
+// chown -R by directory descriptors (core::chown_tree): no symbolic link
+// followed, even one swapped in during the walk; devices and foreign hard
+// links refused (precondition). The last component of `path` may be the
+// customer's; its parents must not be.
 void chown_tree(const std::filesystem::path& path, uid_t uid, gid_t gid);
 void chown_path(const std::filesystem::path& path, uid_t uid, gid_t gid);
 

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "registry.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <array>
+#include <cerrno>
 #include <string_view>
 
+#include "core/error.hpp"
+#include "core/fd.hpp"
 #include "host.hpp"
 
 namespace fs = std::filesystem;
@@ -66,7 +72,22 @@ constexpr std::string_view service_columns =
 }  // namespace
 
 core::sqlite::Database open(const Settings& settings) {
-  host::make_dir(settings.state, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+  // 0710: the services' users traverse it (by group) and cannot list it.
+  host::make_dir(settings.state, fs::perms::owner_all | fs::perms::group_exec);
+  // Root's alone: it names every customer, port, module, job error and
+  // student. SQLite gives the -wal and -shm files the mode of the database
+  // file, so the file is made 0600 before SQLite first opens it; older
+  // registries (0644) are narrowed here.
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    fs::path f = settings.database().string() + suffix;
+    int fd = ::open(f.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | (*suffix ? 0 : O_CREAT), 0600);
+    if (fd < 0) {
+      if (errno == ENOENT) continue;
+      core::fail_errno(core::ErrorKind::io, "open " + f.string(), errno);
+    }
+    core::Fd owner(fd);
+    if (::fchmod(fd, 0600) != 0) core::fail_errno(core::ErrorKind::io, "chmod " + f.string(), errno);
+  }
   auto db = core::sqlite::Database::open(settings.database());
   migrate(db);
   return db;

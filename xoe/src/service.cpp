@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/service.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <future>
 #include <set>
@@ -41,6 +43,14 @@ const std::vector<std::string>& roles() {
 namespace detail {
 
 // ---------------------------------------------------------------- names
+
+std::string services_group(const Settings& s) {
+  struct stat st {};
+  if (::stat(s.state.c_str(), &st) == 0)
+    if (auto legacy = host::find_group(std::string(legacy_services_group)); legacy && *legacy == st.st_gid)
+      return std::string(legacy_services_group);
+  return "oe-xoe-" + host::short_hash(s.root.string()).substr(0, 8);
+}
 
 std::string user_for(const std::string& name) {
   std::string u = "xoe-" + name;
@@ -318,7 +328,7 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
 
 void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const TemplateVars& v,
                const std::string& user) {
-  supervisor::define(s, {v.vars.at("name"), user, std::string(services_group), render_argv(recipe.server_argv, v),
+  supervisor::define(s, {v.vars.at("name"), user, services_group(s), render_argv(recipe.server_argv, v),
                          server_env(recipe, v), l.dir, l.logs});
 }
 
@@ -340,8 +350,8 @@ core::Job create_job(const Settings& s, const Plan& p) {
   // The plan is complete only once registered: the undos below work from it
   // and tolerate steps that did not run.
   job.steps.push_back({"user", [&s, p] {
-    host::ensure_group(std::string(services_group));
-    if (!host::find_user(p.user)) host::create_user(p.user, std::string(services_group), s.services_dir() / p.name / "data");
+    host::ensure_group(services_group(s));
+    if (!host::find_user(p.user)) host::create_user(p.user, services_group(s), s.services_dir() / p.name / "data");
   }, [p] { host::delete_user(p.user); }});
 
   job.steps.push_back({"files", [&s, p] {
@@ -349,12 +359,15 @@ core::Job create_job(const Settings& s, const Plan& p) {
     Code code = fetched_code(s, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
     auto account = host::find_user(p.user);
-    auto group = host::find_group(std::string(services_group));
+    auto group = host::find_group(services_group(s));
     if (!account || !group) fail(ErrorKind::internal, "user {} vanished", p.user);
     // The service's user reaches its folder through the state folders, by group.
+    // Traversal only (0710): a service's user cannot list the other services.
     auto gmode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec;
+    auto tmode = fs::perms::owner_all | fs::perms::group_exec;
+    // ROOT/var/lib/oe stays 0750, as core::Paths::prepare_for_writing sets it on every command.
     for (const auto& d : {s.state.parent_path(), s.state, s.services_dir()}) {
-      host::make_dir(d, gmode);
+      host::make_dir(d, d == s.state.parent_path() ? gmode : tmode);
       host::chown_path(d, 0, *group);
     }
     host::make_dir(l.dir, gmode);

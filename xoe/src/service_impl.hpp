@@ -24,8 +24,14 @@
 
 namespace xoe::detail {
 
-// Members of this group may traverse xoe's state folders to reach their own.
-inline constexpr std::string_view services_group = "oe-xoe";
+// The group whose members (this root's service users) may traverse xoe's
+// state folders (mode 0710: no listing) to reach their own: one per root,
+// "oe-xoe-" and 8 hex digits of the root's path, so a service user of one
+// root cannot even enter another root's state. A root made before
+// (its state folder's group is the host-wide "oe-xoe") keeps that group
+// (docs/xoe.md, "Files and modes").
+std::string services_group(const Settings& s);
+inline constexpr std::string_view legacy_services_group = "oe-xoe";
 inline constexpr std::chrono::seconds probe_timeout{180};
 
 std::string user_for(const std::string& name);

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/tree.hpp"
 #include "core/jobs.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
@@ -236,9 +237,8 @@ void clone_all(const Settings& s, const GroupPlan& p) {
       if (fs::is_directory(files, ec) && !fs::exists(to, ec)) {
         fs::path partial = server.l.data / ("." + c.database + ".partial");
         host::remove_tree(partial);
-        fs::copy(files, partial, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
-        if (ec) fail(ErrorKind::io, "cannot copy {}: {}", files.string(), ec.message());
-        host::chown_tree(partial, account->uid, account->gid);
+        // By descriptors: both data folders are their users' to change meanwhile.
+        core::copy_tree(files, partial, account->uid, account->gid);
         fs::rename(partial, to);
       }
       if (server.row.backend == "sqlite") {
