@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <exception>
@@ -340,6 +341,23 @@ JobRunner::JobRunner(sqlite::Database& db) : db_(db) {
 JobResult JobRunner::run(const Job& job, JobPolicy policy) {
   validate(job);
   const auto crash = crash_point_for(job.kind);
+
+  // An earlier rollback that stopped at an undo which threw is finished
+  // first, then the job starts anew: resuming forward would take its
+  // half-undone steps for done ones (a prepared copy partly removed).
+  if (has(policy, JobPolicy::resume)) {
+    if (auto existing = find_unfinished(db_, job.kind, job.key)) {
+      auto recorded = load_steps(db_, existing->id);
+      if (std::any_of(recorded.begin(), recorded.end(),
+                      [](const StepRecord& r) {
+                        return r.status == StepStatus::undone || r.error.starts_with("undo failed: ");
+                      })) {
+        core_log()->info("job {} {} #{}: finishing the rollback an earlier run began", job.kind, job.key,
+                         existing->id);
+        (void)rollback(job);
+      }
+    }
+  }
 
   JobResult result;
   std::vector<StepStatus> status(job.steps.size(), StepStatus::pending);

@@ -146,21 +146,36 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     if (t.row.state == "ready") start(s, t);
   }});
 
-  // A swap that fails half-way is undone by the same code as the rollback's.
+  // A swap that fails half-way is undone by the same code as the rollback's:
+  // renames only, the exact inverse of the swap's, so that an undo never
+  // removes data (the new data goes back to where the prepare step left it,
+  // and a resumed job swaps it in again).
   auto swap_back = [&s, r] {
     Service t = load_service(s, r.target);
-    fs::path od = old_data(s, r.target), oc = work_dir(s, r.target) / "old-code", dir = code_dir(s, r.target);
+    fs::path od = old_data(s, r.target), nd = new_data(s, r.target);
+    fs::path oc = work_dir(s, r.target) / "old-code", nc = work_dir(s, r.target) / "code", dir = code_dir(s, r.target);
     std::error_code ec;
-    if (fs::exists(od, ec)) {
-      host::remove_tree(t.l.data);
-      fs::rename(od, t.l.data);
-    }
-    if (fs::exists(oc, ec)) {
-      host::remove_tree(dir);
-      fs::rename(oc, dir);
-    }
+    auto put_back = [&](const fs::path& live, const fs::path& old, const fs::path& fresh) {
+      if (!fs::exists(fs::symlink_status(old, ec))) return;
+      if (fs::exists(fs::symlink_status(live, ec))) {
+        if (!fs::exists(fs::symlink_status(fresh, ec))) {
+          fs::rename(live, fresh);
+        } else {
+          host::remove_tree(live);  // made by the swap after the fresh one was moved: empty
+        }
+      }
+      fs::rename(old, live);
+    };
+    put_back(t.l.data, od, nd);
+    put_back(dir, oc, nc);
     if (t.row.backend == "postgresql" && pg_database_exists(s, old_database(r.target))) {
-      pg_drop(s, t.row.database);
+      if (pg_database_exists(s, t.row.database)) {
+        if (!pg_database_exists(s, new_database(r.target))) {
+          psql(s, "ALTER DATABASE " + quote_ident(t.row.database) + " RENAME TO " + quote_ident(new_database(r.target)));
+        } else {
+          pg_drop(s, t.row.database);
+        }
+      }
       psql(s, "ALTER DATABASE " + quote_ident(old_database(r.target)) + " RENAME TO " + quote_ident(t.row.database));
     }
   };

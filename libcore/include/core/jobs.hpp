@@ -150,7 +150,10 @@ class JobRunner {
   explicit JobRunner(sqlite::Database& db);
 
   // Runs `job`'s steps in order, recording each in the journal.
-  // If an unfinished job of the same kind and key exists, it is resumed when
+  // If an unfinished job of the same kind and key exists whose rollback
+  // stopped at an undo that threw (some steps undone), that rollback is
+  // finished first (as rollback() does; its failure is thrown) and the job
+  // then starts anew. Otherwise, if an unfinished job exists, it is resumed when
   // `policy` has JobPolicy::resume (steps recorded done are skipped, the others
   // run from the first not done) and refused with ErrorKind::conflict
   // otherwise; its step names must equal the definition's (ErrorKind::conflict).

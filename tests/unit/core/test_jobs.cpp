@@ -335,6 +335,52 @@ TEST_F(JobsTest, FailingUndoStopsTheRollbackAndLeavesTheJobFailed) {
   EXPECT_EQ(runner.find(kind, "service:acme")->status, JobStatus::rolled_back);
 }
 
+// The next run of a job whose rollback stopped at a failing undo finishes
+// that rollback first, then runs the job anew: resuming it forward would
+// take the half-undone steps for done ones.
+TEST_F(JobsTest, ARunAfterAFailedRollbackFinishesItThenStartsAnew) {
+  auto db = Database::open(db_file);
+  JobRunner runner(db);
+  recorder.fail_at = "c";
+  recorder.undo_fail_at = "a";
+  (void)error_of([&] { runner.run(deploy_job(recorder), resume_or_rollback); });
+  auto failed = runner.find(kind, "service:acme");
+  ASSERT_TRUE(failed.has_value());
+  EXPECT_EQ(step_statuses(*failed), (std::vector<std::string>{"done", "undone", "failed", "pending"}));
+
+  // The undo still fails: the rollback stops there again, nothing runs forward.
+  recorder.fail_at.clear();
+  auto e = error_of([&] { runner.run(deploy_job(recorder), resume_or_rollback); });
+  EXPECT_EQ(std::string(e.what()), "undo of a broke");
+  EXPECT_EQ(lines_of(effects), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(runner.find(kind, "service:acme")->status, JobStatus::failed);
+
+  // Repaired: the rollback ends, then a new job runs every step.
+  recorder.undo_fail_at.clear();
+  auto result = runner.run(deploy_job(recorder), resume_or_rollback);
+  EXPECT_FALSE(result.resumed);
+  EXPECT_NE(result.id, failed->id);
+  EXPECT_EQ(result.steps_run, 4U);
+  EXPECT_EQ(recorder.undone, (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(lines_of(effects), (std::vector<std::string>{"a", "b", "a", "b", "c", "d"}));
+  EXPECT_EQ(runner.list().size(), 2U);
+}
+
+// A first undo that fails marks no step undone; the rollback is still finished first.
+TEST_F(JobsTest, ARunAfterAFirstUndoFailedFinishesTheRollbackToo) {
+  auto db = Database::open(db_file);
+  JobRunner runner(db);
+  recorder.fail_at = "c";
+  recorder.undo_fail_at = "b";
+  (void)error_of([&] { runner.run(deploy_job(recorder), resume_or_rollback); });
+  recorder.fail_at.clear();
+  recorder.undo_fail_at.clear();
+  auto result = runner.run(deploy_job(recorder), resume_or_rollback);
+  EXPECT_FALSE(result.resumed);
+  EXPECT_EQ(recorder.undone, (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(result.steps_run, 4U);
+}
+
 TEST_F(JobsTest, FailingUndoInExplicitRollbackIsRethrown) {
   auto db = Database::open(db_file);
   JobRunner runner(db);
