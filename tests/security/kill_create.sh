@@ -22,7 +22,8 @@ creator=$!
 admin_children() {
   ps -o pid=,args= --ppid "$creator" 2>/dev/null | awk '/trytond-admin/ {print $1}'
 }
-bed_wait 180 "trytond-admin building the template" test -n "$(admin_children)"
+building() { [[ -n $(admin_children) ]]; }
+bed_wait 180 "trytond-admin building the template" building
 mapfile -t admins < <(admin_children)
 tpl_dir=$(ls -d "$templates"/.xoe-tpl-*.partial 2>/dev/null | head -n 1)
 [[ -n $tpl_dir ]] || bed_fail "no .partial folder while the template is built"

@@ -161,7 +161,7 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
     Service cur = load_service(s, name);
     Code code = fetched_code(s, cur.row.software, cur.row.version);
     ensure_template(s, cur.recipe, code, cur.row.backend, split(cur.row.modules, ','), tpl);
-  }, {}});
+  }, [&s, name, tpl] { drop_unrecorded_template(s, load_service(s, name).row.backend, tpl); }});
   job.steps.push_back({"database", [&s, name, tpl] {
     Service cur = load_service(s, name);
     if (cur.row.backend == "sqlite") {

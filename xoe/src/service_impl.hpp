@@ -61,6 +61,10 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
                       const std::filesystem::path& config, std::uint16_t port, const std::string& backend,
                       const std::vector<std::string>& modules);
 std::map<std::string, std::string> server_env(const Recipe& recipe, const TemplateVars& v);
+// Removes what a template build killed half-way left (its database, its
+// `.partial` folder) when no registry row names the template; takes the
+// template's lock. The undo of the template steps.
+void drop_unrecorded_template(const Settings& s, const std::string& backend, const std::string& tpl);
 // Runs a recipe database command with the admin password of `password_file`
 // (read by root, handed over in memory: see run_admin in service.cpp), in
 // `cwd`, as the system user `user`: a service's own user whenever the code
