@@ -30,7 +30,7 @@ tpl_dir=$(ls -d "$templates"/.xoe-tpl-*.partial 2>/dev/null | head -n 1)
 tpl=$(basename "$tpl_dir" .partial)
 tpl=${tpl#.}
 kill -9 "$creator"
-wait "$creator" 2>/dev/null
+wait "$creator" 2>/dev/null || true  # 137: killed
 alive() {
   local pid state
   for pid in "${admins[@]}"; do
