@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/cli.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -16,7 +17,7 @@ std::optional<std::string> unknown_command(const CLI::App& app, const std::vecto
   const CLI::App* level = &app;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& word = args[i];
-    if (word == "--root" || word == "--set") {
+    if (word == "--root" || word == "--set" || word == "--wait") {
       ++i;  // skip the value
       continue;
     }
@@ -69,6 +70,15 @@ Frame::Frame(std::string tool, std::string description, Schema schema, legacy::T
   app.add_flag("-q,--quiet", globals_.quiet, "Errors only on stderr");
   app.add_option("--root", globals_.root, "Root folder for all files (default /, or $OE_ROOT)");
   app.add_option("--set", globals_.set, "Override a configuration value: KEY=VALUE (repeatable)");
+  // Commands that lock wait a while for a held lock, announcing it; these
+  // bound the wait of this run (the setting locks.wait, given on the command line).
+  if (std::ranges::any_of(schema_, [](const ConfigKey& key) { return key.name == "locks.wait"; })) {
+    auto* wait = app.add_option("--wait", globals_.wait,
+                                "Wait at most SECONDS for a lock another command holds, then exit 4 (locks.wait)")
+                     ->type_name("SECONDS")
+                     ->check(CLI::Range(std::int64_t{0}, std::int64_t{86400}));
+    app.add_flag("--no-wait", globals_.no_wait, "Exit 4 at once when a lock is held (--wait 0)")->excludes(wait);
+  }
   app.footer("Exit codes: 0 ok, 1 failed, 2 usage or bad input, 3 not found, 4 conflict or locked,\n"
              "5 external system failed, 6 host not ready. See docs/exit-codes.md.");
 }
@@ -111,6 +121,8 @@ int Frame::run(int argc, char** argv) {
                         : globals_.verbose == 1 ? Verbosity::verbose
                                                 : Verbosity::normal;
   setup_logging(tool_, verbosity);
+  if (globals_.no_wait) globals_.set.push_back("locks.wait=0");
+  if (globals_.wait) globals_.set.push_back("locks.wait=" + std::to_string(*globals_.wait));
   if (!selected_) throw Error(ErrorKind::invalid, "no command given (see " + tool_ + " --help)");
   config();  // a broken configuration file stops every command before it acts
   if (selected_effect_ == Effect::mutates) paths().prepare_for_writing();

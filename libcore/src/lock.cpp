@@ -43,10 +43,25 @@ std::string printable(std::string_view name) {
   return out;
 }
 
-std::string own_command_name() {
-  std::ifstream in("/proc/self/comm");
+// The holder's command line as the lock file records it (for whoever
+// waits: "xoe service update acme" says more than "xoe"): /proc/self/cmdline
+// with its NULs as spaces, control characters as '?', cut at 160 bytes; the
+// command name when the line cannot be read. The suite never puts a secret
+// on a command line, and the lock file is 0600 in root's lock folder.
+std::string own_command_line() {
+  constexpr std::size_t max_line = 160;
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string line;
+  char c = 0;
+  while (line.size() < max_line && in.get(c)) line += c == '\0' ? ' ' : (static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?' : c);
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  if (!line.empty()) {
+    if (auto slash = line.rfind('/', line.find(' ')); slash != std::string::npos) line.erase(0, slash + 1);
+    return line;
+  }
+  std::ifstream comm_in("/proc/self/comm");
   std::string comm;
-  if (!std::getline(in, comm) || comm.empty()) return "unknown";
+  if (!std::getline(comm_in, comm) || comm.empty()) return "unknown";
   return comm;
 }
 
@@ -66,8 +81,14 @@ std::string describe_holder(int fd) {
   return fmt::format("pid {} ({})", pid, printable(text.substr(space + 1)));
 }
 
+// "2 s", "300 s", "250 ms": a wait as a person reads it.
+std::string describe_wait(std::chrono::milliseconds wait) {
+  if (wait.count() % 1000 == 0) return fmt::format("{} s", wait.count() / 1000);
+  return fmt::format("{} ms", wait.count());
+}
+
 void write_holder(int fd, const std::filesystem::path& path) {
-  std::string text = fmt::format("{} {}\n", ::getpid(), own_command_name());
+  std::string text = fmt::format("{} {}\n", ::getpid(), own_command_line());
   // Diagnostics only: a failure here must not cost the lock.
   if (::ftruncate(fd, 0) != 0 ||
       ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size())) {
@@ -158,13 +179,17 @@ std::optional<FileLock> FileLock::lock(const std::filesystem::path& dir, std::st
         return std::nullopt;
       }
       if (!wait_forever && clock::now() >= deadline) {
-        holder = fmt::format(
-            "{}; gave up after {} ms", describe_holder(fd.get()),
-            std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count());
+        holder = fmt::format("{}; gave up after {}", describe_holder(fd.get()), describe_wait(timeout));
         return std::nullopt;
       }
       if (!announced) {
-        core_log()->info("lock: waiting for {}, held by {}", resource, describe_holder(fd.get()));
+        // At once and visible without -v: a command that waits must not look hung.
+        if (wait_forever) {
+          core_log()->warn("waiting for the lock {}, held by {}", resource, describe_holder(fd.get()));
+        } else {
+          core_log()->warn("waiting up to {} for the lock {}, held by {}", describe_wait(timeout), resource,
+                           describe_holder(fd.get()));
+        }
         announced = true;
       }
       if (wait_forever) {
@@ -201,6 +226,11 @@ FileLock FileLock::acquire(const std::filesystem::path& dir, std::string_view re
   auto held = lock(dir, resource, wait, timeout, holder);
   if (!held) fail(ErrorKind::conflict, "{} is locked by {}", resource, holder);
   return std::move(*held);
+}
+
+FileLock FileLock::acquire(const LockDir& dir, std::string_view resource) {
+  if (dir.wait <= std::chrono::milliseconds::zero()) return acquire(dir.path, resource, Wait::fail_fast);
+  return acquire(dir.path, resource, Wait::block, dir.wait);
 }
 
 std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path& dir,

@@ -11,6 +11,8 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,6 +81,22 @@ Fd open_file(const std::filesystem::path& path, int flags, mode_t mode, std::str
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) fail_errno(ErrorKind::io, fmt::format("open {} {}", purpose, path.native()), errno);
   return above_stdio(Fd(fd));
+}
+
+// A sealed anonymous file holding `data`, at offset 0, for a child's stdin.
+Fd memory_file(std::string_view data) {
+  Fd fd(::memfd_create("stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) fail_errno(ErrorKind::failed, "memfd_create", errno);
+  for (std::size_t done = 0; done < data.size();) {
+    const ssize_t n = ::write(fd.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) fail_errno(ErrorKind::failed, "write to a memfd", errno);
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
+    fail_errno(ErrorKind::failed, "sealing a memfd", errno);
+  if (::lseek(fd.get(), 0, SEEK_SET) != 0) fail_errno(ErrorKind::failed, "lseek in a memfd", errno);
+  return above_stdio(std::move(fd));
 }
 
 // Blocks SIGPIPE in this thread for the lifetime of the object, so writing to
@@ -195,6 +213,7 @@ struct ChildPlan {
   int stdout_fd = -1;
   int stderr_fd = -1;
   int error_fd = -1;
+  pid_t parent = 0;  // the process that forks, to tell its death before PR_SET_PDEATHSIG
   int max_fd = 0;  // for the fallback when close_range() is missing
 };
 
@@ -232,6 +251,12 @@ struct ChildPlan {
     child_fail(plan, Stage::credentials, errno);
   if (plan.set_gid && ::setgid(plan.gid) != 0) child_fail(plan, Stage::credentials, errno);
   if (plan.set_uid && ::setuid(plan.uid) != 0) child_fail(plan, Stage::credentials, errno);
+
+  // Die with the parent, even when it is killed outright. After the
+  // credentials change, which clears this setting; a parent that died
+  // before it was set left us to init already.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) child_fail(plan, Stage::setup, errno);
+  if (::getppid() != plan.parent) ::_exit(127);
 
   // The PATH search of execvp, but over the child's PATH and without the
   // /bin/sh fallback for files without "#!".
@@ -692,7 +717,9 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   // a pipe, and the close-on-exec error pipe.
   Streams streams;
   Fd stdin_child;
-  if (options.stdin_data) {
+  if (options.stdin_data && options.stdin_kind == RunOptions::Stdin::memory_file) {
+    stdin_child = memory_file(*options.stdin_data);
+  } else if (options.stdin_data) {
     auto pipe = make_pipe();
     stdin_child = std::move(pipe.read);
     streams.in.fd = std::move(pipe.write);
@@ -726,6 +753,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   plan.stdout_fd = stdout_child.get();
   plan.stderr_fd = stderr_pipe.write.get();
   plan.error_fd = error_pipe.write.get();
+  plan.parent = ::getpid();
 
   SigpipeBlock sigpipe;
   logger->debug("running {}", format_command(argv, options.redact_args));

@@ -131,7 +131,7 @@ std::optional<Mirror> mirror_from(const fs::path& etc_apt) {
 }
 
 std::vector<fs::path> download(const fs::path& cache, const fs::path& etc_apt, const std::string& suite,
-                               const std::vector<std::string>& packages) {
+                               const std::vector<std::string>& packages, std::chrono::milliseconds lock_wait) {
   auto log = core::logger("xoe");
   auto mirror = mirror_from(etc_apt);
   if (!mirror) fail(ErrorKind::precondition, "no Debian mirror found in {}", etc_apt.string());
@@ -140,7 +140,7 @@ std::vector<fs::path> download(const fs::path& cache, const fs::path& etc_apt, c
     host::make_dir(d, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                           fs::perms::others_read | fs::perms::others_exec);
   // One fetch per suite at a time: apt's own locks are off (private folders).
-  auto lock = core::FileLock::acquire(cache / "locks", "apt." + suite);
+  auto lock = core::FileLock::acquire(core::LockDir{cache / "locks", lock_wait}, "apt." + suite);
   fs::path sources = cache / "lists" / (suite + ".list");
   std::string signed_by = mirror->signed_by.empty() ? "/usr/share/keyrings/debian-archive-keyring.gpg" : mirror->signed_by;
   host::write_file(sources, fmt::format("deb [signed-by={}] {} {} main\n", signed_by, mirror->uri, suite),

@@ -5,6 +5,7 @@
 // apt-get download, dpkg -x. The mirror is read from this host's apt
 // configuration, never written into the project.
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -32,9 +33,11 @@ std::optional<Mirror> mirror_from_files(const std::vector<std::filesystem::path>
 // refreshed with apt-get update; when the mirror cannot be reached and lists
 // are there, they are used as they are. Returns the .deb files, in the order
 // of `packages`. Throws external when apt fails, precondition when no
-// mirror is configured.
+// mirror is configured, conflict when another fetch of `suite` into the
+// same cache holds its lock longer than `lock_wait` (locks.wait).
 std::vector<std::filesystem::path> download(const std::filesystem::path& cache, const std::filesystem::path& etc_apt,
-                                            const std::string& suite, const std::vector<std::string>& packages);
+                                            const std::string& suite, const std::vector<std::string>& packages,
+                                            std::chrono::milliseconds lock_wait);
 
 // Unpacks `deb` into `dest` (dpkg -x) and returns "PACKAGE VERSION".
 std::string unpack(const std::filesystem::path& deb, const std::filesystem::path& dest);

@@ -161,7 +161,7 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
     Service cur = load_service(s, name);
     Code code = fetched_code(s, cur.row.software, cur.row.version);
     ensure_template(s, cur.recipe, code, cur.row.backend, split(cur.row.modules, ','), tpl);
-  }, {}});
+  }, [&s, name, tpl] { drop_unrecorded_template(s, load_service(s, name).row.backend, tpl); }});
   job.steps.push_back({"database", [&s, name, tpl] {
     Service cur = load_service(s, name);
     if (cur.row.backend == "sqlite") {
@@ -188,12 +188,13 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
     if (!service_series(s, name)) return;
     Service cur = load_service(s, name);
     if (cur.recipe.update.empty()) fail(ErrorKind::invalid, "{} has no database.update command", cur.recipe.file.string());
-    run_admin(cur.recipe, cur.recipe.update, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir);
+    run_admin(cur.recipe, cur.recipe.update, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir, cur.row.user);
   }, {}});
   // The service keeps its admin password (its admin-password file).
   job.steps.push_back({"password", [&s, name] {
     Service cur = load_service(s, name);
-    run_admin(cur.recipe, cur.recipe.set_password, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir);
+    run_admin(cur.recipe, cur.recipe.set_password, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir,
+              cur.row.user);
     if (auto account = host::find_user(cur.row.user)) host::chown_tree(cur.l.data, account->uid, account->gid);
   }, {}});
   job.steps.push_back({"ready", [&s, name] { set_state(s, name, "ready"); },

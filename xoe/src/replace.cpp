@@ -97,7 +97,7 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
     psql_as(s, {service_login(s, name)}, row.database, all + "COMMIT;\n");
   }
   if (!recipe.neutralise_argv.empty())
-    run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir);
+    run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir, row.user);
   // The config as create wrote it, plus the recipe's neutralisation (mail to the catcher).
   // The service's own settings (xoe service config set) stay.
   std::string config =
@@ -210,7 +210,7 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     Code code = service_code(s, t.row.name, t.row.software, t.row.version);
     auto v = vars_for(s, t.recipe, code, t.row.name, t.row.database, t.l.data, t.l.config,
                       static_cast<std::uint16_t>(t.row.port), t.row.backend, split(t.row.modules, ','));
-    run_admin(t.recipe, t.recipe.set_password, v, t.l.password, t.l.dir);
+    run_admin(t.recipe, t.recipe.set_password, v, t.l.password, t.l.dir, t.row.user);
     chown_data(t);
   }, {}});
 

@@ -193,21 +193,33 @@ std::map<std::string, std::string> server_env(const Recipe& recipe, const Templa
   return env;
 }
 
-// Runs one of the recipe's database commands as root with the admin
-// password from `password_file` (first line), as the recipe says.
+// Runs one of the recipe's database commands as `user` (root for a template
+// build) with the admin password from `password_file` (first line), as the
+// recipe says. The password file is root's (0600): root reads it, and the
+// command gets it on stdin, a sealed file in memory that the user can open
+// again by name, so password_env names /dev/stdin (trytond-admin opens the
+// file TRYTONPASSFILE names and reads one line) and nothing is written to disk.
 void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_template, const TemplateVars& v,
-               const fs::path& password_file, const fs::path& cwd) {
+               const fs::path& password_file, const fs::path& cwd, const std::optional<std::string>& user) {
   auto argv = render_argv(argv_template, v);
   core::RunOptions opt;
   opt.timeout = 30min;
   opt.env_extra = server_env(recipe, v);
   opt.cwd = cwd;
+  if (user) {
+    auto account = host::find_user(*user);
+    if (!account) fail(ErrorKind::internal, "user {} vanished", *user);
+    opt.uid = account->uid;
+    opt.gid = account->gid;
+  }
+  std::string pw = host::read_file(password_file);
+  if (auto nl = pw.find('\n'); nl != std::string::npos) pw.resize(nl);
   if (!recipe.password_env.empty()) {
-    opt.env_extra[recipe.password_env] = password_file.string();
+    opt.env_extra[recipe.password_env] = "/dev/stdin";
+    opt.stdin_data = pw + "\n";
+    opt.stdin_kind = core::RunOptions::Stdin::memory_file;
   } else {
     TemplateVars with = v;
-    std::string pw = host::read_file(password_file);
-    if (!pw.empty() && pw.back() == '\n') pw.pop_back();
     with.vars["password"] = pw;
     opt.stdin_data = render(recipe.password_stdin, with);
   }
@@ -289,10 +301,12 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
       psql_script(s, "CREATE DATABASE " + quote_ident(tpl) + " ENCODING 'UTF8' TEMPLATE template0;\n" +
                          seal_sql(tpl, std::string(template_role)));
     }
-    run_admin(recipe, recipe.init, v, work / ".password", work);
+    // As root: the standard code as fetched (root's files, no customer's
+    // series) on a new database that holds nothing of anyone (docs/xoe.md).
+    run_admin(recipe, recipe.init, v, work / ".password", work, std::nullopt);
     if (!modules.empty()) {
       if (recipe.activate.empty()) fail(ErrorKind::invalid, "{} has no database.activate command", recipe.file.string());
-      run_admin(recipe, recipe.activate, v, work / ".password", work);
+      run_admin(recipe, recipe.activate, v, work / ".password", work, std::nullopt);
     }
     fs::remove(work / ".password");
     fs::remove(config);
@@ -321,6 +335,25 @@ void ensure_template(const Settings& s, const Recipe& recipe, const Code& code, 
       }
     }
     throw;
+  }
+}
+
+// What a template build killed half-way (a `kill -9` of the create) left: its
+// `.partial` folder, a SQLite template moved in place but not recorded, its
+// database under the template's name. Removed when no registry row names
+// the template, under the template's lock, so never a build in progress nor
+// a template other services were made from. Idempotent.
+void drop_unrecorded_template(const Settings& s, const std::string& backend, const std::string& tpl) {
+  auto lock = core::FileLock::acquire(s.locks, "xoe.template." + tpl);
+  {
+    auto db = registry::open(s);
+    if (registry::find_template(db, tpl)) return;
+  }
+  host::remove_tree(s.templates_dir() / ("." + tpl + ".partial"));
+  if (backend == "sqlite") host::remove_tree(s.templates_dir() / tpl);
+  if (backend == "postgresql" && !pg_cluster_absent(s) && pg_database_exists(s, tpl)) {
+    core::logger("xoe")->info("dropping the half-built template database {}", tpl);
+    pg_drop(s, tpl);
   }
 }
 
@@ -424,7 +457,10 @@ core::Job create_job(const Settings& s, const Plan& p) {
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
     Code code = fetched_code(s, p.software, p.version);
     ensure_template(s, recipe, code, p.backend, p.modules, template_name(p.software, p.version, p.backend, p.modules));
-  }, {}});
+  }, [&s, p] {
+    // A built template is kept for the next service; a half-built one goes.
+    drop_unrecorded_template(s, p.backend, template_name(p.software, p.version, p.backend, p.modules));
+  }});
 
   job.steps.push_back({"database", [&s, p] {
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
@@ -458,7 +494,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
     Layout l = layout(s, p.name, recipe);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     if (recipe.update.empty()) fail(ErrorKind::invalid, "{} has no database.update command", recipe.file.string());
-    run_admin(recipe, recipe.update, v, l.password, l.dir);
+    run_admin(recipe, recipe.update, v, l.password, l.dir, p.user);
   }, {}});
 
   job.steps.push_back({"password", [&s, p] {
@@ -466,7 +502,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
     Code code = service_code(s, p.name, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
-    run_admin(recipe, recipe.set_password, v, l.password, l.dir);
+    run_admin(recipe, recipe.set_password, v, l.password, l.dir, p.user);
     auto account = host::find_user(p.user);
     if (account) host::chown_tree(l.data, account->uid, account->gid);  // files the admin run made
   }, {}});

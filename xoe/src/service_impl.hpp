@@ -67,9 +67,20 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
                       const std::filesystem::path& config, std::uint16_t port, const std::string& backend,
                       const std::vector<std::string>& modules);
 std::map<std::string, std::string> server_env(const Recipe& recipe, const TemplateVars& v);
-// Runs a recipe database command with the admin password of `password_file`.
+// Removes what a template build killed half-way left (its database, its
+// `.partial` folder) when no registry row names the template; takes the
+// template's lock. The undo of the template steps.
+void drop_unrecorded_template(const Settings& s, const std::string& backend, const std::string& tpl);
+// Runs a recipe database command with the admin password of `password_file`
+// (read by root, handed over in memory: see run_admin in service.cpp), in
+// `cwd`, as the system user `user`: a service's own user whenever the code
+// is a service's, which may carry the customer's series (root never runs a
+// customer's code). std::nullopt runs it as root, for template builds only
+// (the standard code as fetched, a new empty database). `cwd` and the files
+// the command reads must be within reach of `user`.
 void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_template, const TemplateVars& v,
-               const std::filesystem::path& password_file, const std::filesystem::path& cwd);
+               const std::filesystem::path& password_file, const std::filesystem::path& cwd,
+               const std::optional<std::string>& user);
 // Waits until the service answers its health probe (probe_timeout).
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs);

@@ -11,7 +11,7 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.state = paths.data("xoe");
   s.logs = paths.log() / "xoe";
   s.run = paths.run() / "xoe";
-  s.locks = paths.locks();
+  s.locks = {paths.locks(), std::chrono::seconds(config.get_int("locks.wait"))};
   s.recipe_dirs = recipe_dirs(paths.etc(), config.get_string("software.recipes"));
   const auto& cache = config.get_string("software.deb_cache");
   s.deb_cache = cache.empty() ? paths.root() / "var/cache/oe/debs" : std::filesystem::path(cache);

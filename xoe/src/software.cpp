@@ -107,7 +107,7 @@ core::Job fetch_job(const Settings& s, const Recipe& recipe, const std::string& 
   auto remove_work = [work] { host::remove_tree(work); };
   if (recipe.source == SourceKind::debian) {
     job.steps.push_back({"download", [&s, recipe, work] {
-      auto debs = apt::download(s.deb_cache, s.apt_etc, recipe.suite, recipe.packages);
+      auto debs = apt::download(s.deb_cache, s.apt_etc, recipe.suite, recipe.packages, s.locks.wait);
       host::make_dir(work, dir_mode);
       std::string list;
       for (const auto& d : debs) list += d.string() + "\n";

@@ -385,7 +385,7 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
       for (const auto& c : p.copies)
         if (c.service == service && !src.recipe.neutralise_argv.empty())
           run_admin(src.recipe, src.recipe.neutralise_argv, vars_of(s, src, c.database, c.source), src.l.password,
-                    src.l.dir);
+                    src.l.dir, src.row.user);
       if (auto account = host::find_user(src.row.user)) host::chown_tree(src.l.data, account->uid, account->gid);
     }
   }, {}});

@@ -2,6 +2,7 @@
 #include "xoe/tool.hpp"
 
 #include "core/error.hpp"
+#include "core/lock.hpp"
 #include "core/validate.hpp"
 
 namespace xoe {
@@ -60,6 +61,10 @@ const core::Schema& config_schema() {
            core::fail(core::ErrorKind::invalid, "'{}': five crontab time fields (digits, * , / -)",
                       core::escape_for_display(text));
        }},
+      {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
+       "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
+       "--no-wait)",
+       core::check_range(0, 86400)},
       {"mail.catcher", core::ValueType::string, std::string{},
        "SMTP URL (smtp://HOST:PORT) neutralised copies send mail to; empty: smtp://127.0.0.1:1, where nothing "
        "listens, so no mail of a copy leaves the host"},

@@ -153,8 +153,24 @@ core::Job update_job(const Settings& s, const std::string& name) {
     auto v = vars_for(s, recipe, code, name, migration_db(name), data, config, static_cast<std::uint16_t>(row.port),
                       row.backend, split(row.modules, ','));
     host::write_file(config, render(recipe.config, v), fs::perms::owner_read | fs::perms::owner_write);
+    // The migration runs the new code, which may carry the customer's series,
+    // so as the service's user (run_admin): it reads its config and, on
+    // SQLite, writes its copy here. Made its own only now, from root's
+    // folders it could not reach before; the work folder is opened for
+    // passing through (0711), each job's folder to its own group alone.
+    auto account = host::find_user(row.user);
+    if (!account) fail(ErrorKind::internal, "user {} vanished", row.user);
+    host::chown_path(config, 0, account->gid);
+    fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+    if (row.backend == "sqlite") {
+      host::chown_path(data / (migration_db(name) + ".sqlite"), account->uid, account->gid);
+      host::chown_path(data, account->uid, account->gid);
+    }
+    host::chown_path(work, 0, account->gid);
+    fs::permissions(work, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    fs::permissions(s.work_dir(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
     core::logger("xoe")->info("migrating a copy of {}'s database to {}/{}", name, row.software, to_version());
-    run_admin(recipe, recipe.update, v, l.password, work);
+    run_admin(recipe, recipe.update, v, l.password, work, row.user);
   }, {}});
 
   // A switch that fails half-way is undone by switch_back (run_or_undo).

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // What the five executables share: the global options (--help, --version,
-// --json, -v/-q, --root, --set), the seed's syntax, logging set-up, the
+// --json, -v/-q, --root, --set; --wait/--no-wait for a tool whose schema has
+// `locks.wait`), the seed's syntax, logging set-up, the
 // audit of mutating commands, the mapping of errors to exit codes, and the
 // `config show` command. Each tool's main() builds a Frame, registers its
 // commands (one file each), and is the one place that catches core::Error.
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +29,10 @@ struct Globals {
   bool quiet = false;
   std::optional<std::string> root;
   std::vector<std::string> set;
+  // --wait SECONDS / --no-wait: a last `--set locks.wait=...` (only for a
+  // tool whose configuration has locks.wait).
+  std::optional<std::int64_t> wait;
+  bool no_wait = false;
 };
 
 // Does the command change state? Mutating commands prepare the root for

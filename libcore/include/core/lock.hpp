@@ -14,6 +14,11 @@
 //
 // Locks are advisory and per open file: two FileLocks on the same resource
 // exclude each other even inside one process.
+//
+// A tool's commands take their locks through a LockDir, which carries the
+// configured wait (`locks.wait`, `--wait`, `--no-wait`): a command that has
+// to wait says so at once (a warning naming the holder), and gives up with
+// ErrorKind::conflict when the wait is over.
 
 #include <chrono>
 #include <filesystem>
@@ -23,6 +28,8 @@
 
 namespace core {
 
+struct LockDir;
+
 class FileLock {
  public:
   enum class Wait {
@@ -30,6 +37,8 @@ class FileLock {
     fail_fast,  // report the conflict at once
   };
   static constexpr std::chrono::milliseconds forever = std::chrono::milliseconds::max();
+  // How long a command waits for a lock unless configured otherwise.
+  static constexpr std::chrono::seconds default_wait{300};
 
   // Locks `resource` exclusively through "<dir>/<resource>.lock", creating
   // the file with mode 0600 if needed (`dir` must exist). Throws
@@ -37,10 +46,17 @@ class FileLock {
   // ErrorKind::io when the file cannot be opened or locked, and
   // ErrorKind::conflict "<resource> is locked by pid N (<comm>)" when another
   // holder keeps it: at once with Wait::fail_fast, after `timeout` with
-  // Wait::block (a zero timeout behaves as fail_fast).
+  // Wait::block (a zero timeout behaves as fail_fast). A wait is announced
+  // at once, as a warning naming the holder.
   [[nodiscard]] static FileLock acquire(const std::filesystem::path& dir, std::string_view resource,
                                         Wait wait = Wait::block,
                                         std::chrono::milliseconds timeout = forever);
+
+  // acquire() in `dir.path` with `dir.wait`: zero fails at once, forever
+  // waits without limit, anything else waits that long. The way a command
+  // takes a lock; the conflict then reads "<resource> is locked by pid N
+  // (<command>); gave up after S s".
+  [[nodiscard]] static FileLock acquire(const LockDir& dir, std::string_view resource);
 
   // Like acquire(dir, resource, Wait::fail_fast) but reports a held lock as
   // nullopt instead of an error (for "skip if busy" callers such as cron).
@@ -71,6 +87,13 @@ class FileLock {
   int fd_ = -1;
   std::filesystem::path path_;
   std::string resource_;
+};
+
+// A folder of lock files and how long a command waits for one of them (the
+// configured wait; see FileLock::acquire(const LockDir&, ...)).
+struct LockDir {
+  std::filesystem::path path;
+  std::chrono::milliseconds wait = FileLock::default_wait;
 };
 
 // True when `name` can name a lock: 1 to 200 characters from letters, digits,

@@ -5,6 +5,16 @@
 // known environment (LC_ALL=C), no descriptor but 0, 1 and 2, its own process
 // group (so a timeout kills its descendants too), and secrets travel on
 // stdin, never on the command line or in a log.
+//
+// A child dies with its parent: it gets SIGKILL when the thread that started
+// it ends, however it ends (a `kill -9` of xoe included; PR_SET_PDEATHSIG,
+// set after the switch to RunOptions::uid, which would clear it, and checked
+// against a parent that died before). That covers the child itself, not
+// processes it starts in turn (a setting the kernel does not inherit): when
+// run() leaves early (an exception, a timeout) it kills the child's whole
+// process group, but after a `kill -9` of the caller a grandchild that
+// outlives its parent is left to run. It is also lost when the child executes
+// a set-user-ID program (the kernel clears it then).
 
 #include <sys/types.h>
 
@@ -36,6 +46,14 @@ struct RunOptions {
   // Written to the child's stdin, which is then closed. Secrets go here,
   // never in argv. Without it the child's stdin is /dev/null.
   std::optional<std::string> stdin_data;
+  // How stdin_data reaches the child: a pipe, or an anonymous file in memory
+  // (memfd, sealed, never on disk, at offset 0) that the child can also open
+  // again by name, as /dev/stdin, after the switch to `uid`. A program that
+  // wants a password file is given TRYTONPASSFILE=/dev/stdin so (a pipe that
+  // root made cannot be opened again by another user, and opening a pipe
+  // again waits for a writer).
+  enum class Stdin { pipe, memory_file };
+  Stdin stdin_kind = Stdin::pipe;
   // Added to the environment last, so they override everything else
   // (LC_ALL included). Keys must be non-empty and contain no '=' or NUL.
   std::map<std::string, std::string> env_extra;

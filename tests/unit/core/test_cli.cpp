@@ -134,3 +134,71 @@ TEST(Cli, ConfigShowJson) {
 }
 
 }  // namespace
+
+namespace {
+
+// A tool whose configuration has locks.wait: --wait and --no-wait set it.
+struct LockingTool {
+  core::Schema schema = {{"locks.wait", core::ValueType::integer, std::int64_t{300}, "wait"}};
+  core::cli::Frame frame{"lkt", "locking tool", schema, {}};
+  std::int64_t seen = -1;
+  std::string origin;
+  LockingTool() {
+    frame.command(frame.app(), "show", "show the wait", core::cli::Effect::reads, [this] {
+      seen = frame.config().get_int("locks.wait");
+      origin = frame.config().entry("locks.wait").origin;
+      return 0;
+    });
+  }
+  int run(std::vector<std::string> args) {
+    args.insert(args.begin(), "lkt");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    try {
+      return frame.run(static_cast<int>(argv.size()), argv.data());
+    } catch (const core::Error& e) {
+      last_error = e.what();
+      return frame.report(e);
+    }
+  }
+  std::string last_error;
+};
+
+TEST(Cli, WaitAndNoWaitSetLocksWait) {
+  test::TempDir dir;
+  {
+    LockingTool t;
+    EXPECT_EQ(t.run({"--root", dir.path().string(), "show"}), 0);
+    EXPECT_EQ(t.seen, 300);
+    EXPECT_EQ(t.origin, "default");
+  }
+  {
+    LockingTool t;
+    EXPECT_EQ(t.run({"--root", dir.path().string(), "--set", "locks.wait=9", "show", "--wait", "2"}), 0);
+    EXPECT_EQ(t.seen, 2);  // the option is the last word
+    EXPECT_EQ(t.origin, "--set");
+  }
+  {
+    LockingTool t;
+    EXPECT_EQ(t.run({"--root", dir.path().string(), "--no-wait", "show"}), 0);
+    EXPECT_EQ(t.seen, 0);
+  }
+  {
+    LockingTool t;
+    EXPECT_EQ(t.run({"--root", dir.path().string(), "--wait", "2", "--no-wait", "show"}), 2);
+    EXPECT_EQ(t.seen, -1);
+  }
+  {
+    LockingTool t;
+    EXPECT_EQ(t.run({"--root", dir.path().string(), "--wait", "-1", "show"}), 2);
+  }
+}
+
+TEST(Cli, NoWaitOptionsWithoutLocksWait) {
+  test::TempDir dir;
+  Harness h;
+  EXPECT_EQ(h.run({"--root", dir.path().string(), "--wait", "2", "make"}), 2);
+  EXPECT_EQ(h.made, 0);
+}
+
+}  // namespace

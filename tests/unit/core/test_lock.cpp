@@ -6,12 +6,16 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -35,6 +39,17 @@ std::string own_comm() {
   std::string comm;
   std::getline(in, comm);
   return comm;
+}
+
+// This program's command line as a lock file records it: the program's file
+// name and its arguments, separated by spaces.
+std::string own_command_line() {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::string line((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::replace(line.begin(), line.end(), '\0', ' ');
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  auto slash = line.rfind('/', line.find(' '));
+  return slash == std::string::npos ? line : line.substr(slash + 1);
 }
 
 // A child process holding the lock until it is killed. Returns its pid once
@@ -73,6 +88,39 @@ int kill_and_reap(pid_t pid) {
   return status;
 }
 
+// What the "core" logger writes at warning level and above while the object
+// lives (what a command shows on stderr without -v).
+class WarningCapture {
+ public:
+  WarningCapture() : sink_(std::make_shared<spdlog::sinks::ostream_sink_mt>(stream_)) {
+    logger_ = spdlog::get("core");
+    if (!logger_) {
+      logger_ = std::make_shared<spdlog::logger>("core");
+      spdlog::register_logger(logger_);
+      registered_ = true;
+    }
+    sink_->set_level(spdlog::level::warn);
+    sink_->set_pattern("%l: %v");
+    logger_->sinks().push_back(sink_);
+  }
+  WarningCapture(const WarningCapture&) = delete;
+  WarningCapture& operator=(const WarningCapture&) = delete;
+  ~WarningCapture() {
+    std::erase(logger_->sinks(), sink_);
+    if (registered_) spdlog::drop("core");
+  }
+  std::string text() {
+    logger_->flush();
+    return stream_.str();
+  }
+
+ private:
+  std::ostringstream stream_;
+  std::shared_ptr<spdlog::sinks::ostream_sink_mt> sink_;
+  std::shared_ptr<spdlog::logger> logger_;
+  bool registered_ = false;
+};
+
 class LockTest : public ::testing::Test {
  protected:
   TempDir dir;
@@ -86,7 +134,8 @@ TEST_F(LockTest, AcquireCreatesPrivateLockFileNamingTheHolder) {
   struct stat info {};
   ASSERT_EQ(::stat(lock.path().c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0600U);
-  EXPECT_EQ(read_file(lock.path()), std::to_string(::getpid()) + " " + own_comm() + "\n");
+  // "<pid> <command line>\n": the program's name first, its arguments after.
+  EXPECT_EQ(read_file(lock.path()), std::to_string(::getpid()) + " " + own_command_line() + "\n");
 }
 
 TEST_F(LockTest, SecondLockInTheSameProcessConflicts) {
@@ -94,7 +143,7 @@ TEST_F(LockTest, SecondLockInTheSameProcessConflicts) {
   auto e = error_of([&] { (void)FileLock::acquire(dir.path(), "vm-1", FileLock::Wait::fail_fast); });
   EXPECT_EQ(e.kind(), ErrorKind::conflict);
   EXPECT_EQ(std::string(e.what()),
-            "vm-1 is locked by pid " + std::to_string(::getpid()) + " (" + own_comm() + ")");
+            "vm-1 is locked by pid " + std::to_string(::getpid()) + " (" + own_command_line() + ")");
   EXPECT_EQ(FileLock::try_acquire(dir.path(), "vm-1"), std::nullopt);
   // Other resources are independent.
   auto other = FileLock::acquire(dir.path(), "vm-2", FileLock::Wait::fail_fast);
@@ -141,7 +190,8 @@ TEST_F(LockTest, LockOfAKilledProcessIsFree) {
   ASSERT_EQ(WTERMSIG(status), SIGKILL);
   auto lock = FileLock::acquire(dir.path(), "service:acme", FileLock::Wait::fail_fast);
   EXPECT_TRUE(lock.held());
-  EXPECT_EQ(read_file(lock.path()), std::to_string(::getpid()) + " " + own_comm() + "\n");
+  // "<pid> <command line>\n": the program's name first, its arguments after.
+  EXPECT_EQ(read_file(lock.path()), std::to_string(::getpid()) + " " + own_command_line() + "\n");
 }
 
 TEST_F(LockTest, BlockingWaitGivesUpAfterTheTimeout) {
@@ -169,6 +219,68 @@ TEST_F(LockTest, FailFastDoesNotWait) {
   kill_and_reap(child);
   EXPECT_EQ(e.kind(), ErrorKind::conflict);
   EXPECT_LT(waited, 1s);
+}
+
+TEST_F(LockTest, LockDirWaitsItsConfiguredTimeAnnouncingTheHolderAtOnce) {
+  pid_t child = child_holding(dir.path(), "xoe.service.acme");
+  WarningCapture warnings;
+  std::string seen_during_wait;
+  std::thread watcher([&] {
+    std::this_thread::sleep_for(150ms);
+    seen_during_wait = warnings.text();
+  });
+  auto start = std::chrono::steady_clock::now();
+  auto e = error_of([&] { (void)FileLock::acquire(core::LockDir{dir.path(), 600ms}, "xoe.service.acme"); });
+  auto waited = std::chrono::steady_clock::now() - start;
+  watcher.join();
+  kill_and_reap(child);
+  EXPECT_EQ(e.kind(), ErrorKind::conflict);
+  // The holder's command line (this test program's, inherited by the fork).
+  const std::string what = e.what();
+  EXPECT_EQ(what.rfind("xoe.service.acme is locked by pid " + std::to_string(child) + " (" + own_comm(), 0), 0U)
+      << what;
+  EXPECT_TRUE(what.ends_with("); gave up after 600 ms")) << what;
+  EXPECT_GE(waited, 600ms);
+  EXPECT_LT(waited, 3s);
+  // Said at once, at warning level (shown without -v), naming the holder.
+  EXPECT_NE(seen_during_wait.find("warning: waiting up to 600 ms for the lock xoe.service.acme, held by pid " +
+                                  std::to_string(child)),
+            std::string::npos)
+      << seen_during_wait;
+}
+
+TEST_F(LockTest, LockDirWithoutWaitFailsAtOnceAndSaysNothingElse) {
+  pid_t child = child_holding(dir.path(), "busy");
+  WarningCapture warnings;
+  auto start = std::chrono::steady_clock::now();
+  auto e = error_of([&] { (void)FileLock::acquire(core::LockDir{dir.path(), 0ms}, "busy"); });
+  auto waited = std::chrono::steady_clock::now() - start;
+  kill_and_reap(child);
+  EXPECT_EQ(e.kind(), ErrorKind::conflict);
+  const std::string what = e.what();
+  EXPECT_EQ(what.rfind("busy is locked by pid " + std::to_string(child) + " (" + own_comm(), 0), 0U) << what;
+  EXPECT_TRUE(what.ends_with(")")) << what;
+  EXPECT_LT(waited, 500ms);
+  EXPECT_EQ(warnings.text(), "");
+}
+
+TEST_F(LockTest, LockDirGetsAFreeLockAtOnceAndAHeldOneWhenReleased) {
+  {
+    WarningCapture warnings;
+    auto lock = FileLock::acquire(core::LockDir{dir.path(), 0ms}, "free");
+    EXPECT_TRUE(lock.held());
+    EXPECT_EQ(warnings.text(), "");
+  }
+  pid_t child = child_holding(dir.path(), "handed");
+  std::thread killer([child] {
+    std::this_thread::sleep_for(200ms);
+    ::kill(child, SIGKILL);
+  });
+  auto lock = FileLock::acquire(core::LockDir{dir.path(), 10s}, "handed");
+  killer.join();
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(lock.held());
+  EXPECT_EQ(core::LockDir{}.wait, std::chrono::milliseconds(FileLock::default_wait));
 }
 
 TEST_F(LockTest, BlockingWaitGetsTheLockWhenTheHolderDies) {

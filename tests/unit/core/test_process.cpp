@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -23,6 +24,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <iterator>
 #include <thread>
 #include <vector>
 
@@ -465,6 +467,79 @@ TEST(ProcessRun, DropsCredentials) {
   EXPECT_EQ(core::run({"id", "-u"}, options).out, "54321\n");
   options.gid.reset();
   error_of(ErrorKind::invalid, [&] { core::run({"id"}, options); });
+}
+
+TEST(ProcessRun, StdinAsMemoryFileCanBeOpenedAgainByAnotherUser) {
+  RunOptions options;
+  options.stdin_data = "secret\n";
+  options.stdin_kind = RunOptions::Stdin::memory_file;
+  // Read twice by name, as a program given TRYTONPASSFILE=/dev/stdin does.
+  const std::vector<std::string> twice = {"/bin/sh", "-c", "cat /dev/stdin; cat /dev/stdin"};
+  EXPECT_EQ(core::run(twice, options).out, "secret\nsecret\n");
+  if (::geteuid() != 0) GTEST_SKIP() << "the rest needs root";
+  options.uid = 65534;  // nobody
+  // Even after a long start-up (the parent wrote everything long before).
+  const std::vector<std::string> later = {"/bin/sh", "-c", "sleep 0.2; cat /dev/stdin; cat /dev/stdin"};
+  EXPECT_EQ(core::run(later, options).out, "secret\nsecret\n");
+  // A pipe cannot: root made it.
+  options.stdin_kind = RunOptions::Stdin::pipe;
+  options.check = false;
+  const auto piped = core::run({"/bin/sh", "-c", "cat /dev/stdin"}, options);
+  EXPECT_NE(piped.exit_code, 0);
+  EXPECT_NE(piped.err.find("Permission denied"), std::string::npos) << piped.err;
+}
+
+// The state letter of /proc/PID/stat ('Z' for a zombie), or 0 when gone.
+char process_state(pid_t pid) {
+  std::ifstream in(fmt::format("/proc/{}/stat", pid));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto paren = text.rfind(')');
+  return paren == std::string::npos || paren + 2 >= text.size() ? '\0' : text[paren + 2];
+}
+
+// A process that runs `sleep 60` through core::run (as `uid` when given),
+// killed with SIGKILL once the sleep runs: the sleep must die with it.
+void child_dies_with_killed_parent(std::optional<uid_t> uid) {
+  TempDir dir;
+  const auto pid_file = dir.path() / "pid";
+  if (uid) ::chmod(dir.path().c_str(), 0777);
+  const pid_t parent = ::fork();
+  ASSERT_GE(parent, 0);
+  if (parent == 0) {
+    try {
+      RunOptions options;
+      options.uid = uid;
+      core::run({"/bin/sh", "-c", "echo $$ > " + pid_file.native() + "; exec sleep 60"}, options);
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  pid_t sleeper = 0;
+  for (int i = 0; i < 500 && sleeper == 0; ++i) {
+    std::ifstream in(pid_file);
+    if (!(in >> sleeper)) sleeper = 0;
+    if (sleeper == 0) std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(sleeper, 0) << "the child did not start";
+  for (int i = 0; i < 200 && test::read_file(fmt::format("/proc/{}/comm", sleeper)) != "sleep\n"; ++i)
+    std::this_thread::sleep_for(10ms);
+  ::kill(parent, SIGKILL);
+  ::waitpid(parent, nullptr, 0);
+  char state = 'R';
+  for (int i = 0; i < 200; ++i) {
+    state = process_state(sleeper);
+    if (state == '\0' || state == 'Z' || state == 'X') break;
+    std::this_thread::sleep_for(10ms);
+  }
+  if (state != '\0' && state != 'Z' && state != 'X') ::kill(sleeper, SIGKILL);
+  EXPECT_TRUE(state == '\0' || state == 'Z' || state == 'X') << "the child outlived its parent: state " << state;
+}
+
+TEST(ProcessRun, ChildDiesWithItsKilledParent) { child_dies_with_killed_parent(std::nullopt); }
+
+TEST(ProcessRun, ChildRunAsAnotherUserDiesWithItsKilledParent) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  child_dies_with_killed_parent(65534);  // the switch of credentials clears PDEATHSIG: set after it
 }
 
 void ignore_alarm(int) {}

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/config.hpp"
+#include "core/lock.hpp"
 #include "core/paths.hpp"
 
 namespace xoe {
@@ -18,7 +19,7 @@ struct Settings {
   std::filesystem::path state;                     // ROOT/var/lib/oe/xoe
   std::filesystem::path logs;                      // ROOT/var/log/oe/xoe
   std::filesystem::path run;                       // ROOT/run/oe/xoe
-  std::filesystem::path locks;                     // ROOT/run/oe/locks
+  core::LockDir locks;  // ROOT/run/oe/locks, waited for locks.wait seconds (--wait, --no-wait)
   std::vector<std::filesystem::path> recipe_dirs;  // searched in order
   std::filesystem::path deb_cache;                 // downloaded .deb files and apt lists
   std::filesystem::path apt_etc = "/etc/apt";      // where the mirror is read from
