@@ -283,8 +283,19 @@ std::vector<fs::path> recipe_dirs(const fs::path& root_etc, const std::string& e
   std::vector<fs::path> dirs;
   if (!extra.empty()) dirs.emplace_back(extra);
   dirs.push_back(root_etc / "recipes");
-  dirs.emplace_back(XOE_RECIPES_INSTALL_DIR);
+  dirs.push_back(installed_recipe_dir());
   return dirs;
+}
+
+// Beside the program: PREFIX/bin/xoe finds PREFIX/share/oe/recipes, so the
+// package (/usr), `cmake --install` (/usr/local) and the build tree (whose
+// build copies the recipes to BUILD/share/oe/recipes) each find their own,
+// also under cron's empty environment.
+fs::path installed_recipe_dir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || !self.is_absolute()) return XOE_RECIPES_INSTALL_DIR;
+  return (self.parent_path().parent_path() / "share/oe/recipes").lexically_normal();
 }
 
 std::vector<Recipe> load_recipes(const std::vector<fs::path>& dirs) {

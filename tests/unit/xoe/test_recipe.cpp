@@ -236,7 +236,15 @@ TEST(Recipe, SearchOrderPutsTheExtraFolderFirst) {
   ASSERT_EQ(dirs.size(), 3U);
   EXPECT_EQ(dirs[0], "/src/recipes");
   EXPECT_EQ(dirs[1], "/r/etc/oe/recipes");
+  EXPECT_EQ(dirs[2], xoe::installed_recipe_dir());
   EXPECT_EQ(xoe::recipe_dirs("/r/etc/oe", "").size(), 2U);
+}
+
+// PREFIX/bin/PROGRAM finds PREFIX/share/oe/recipes: the build tree's copy here.
+TEST(Recipe, TheInstalledRecipesAreBesideTheProgram) {
+  fs::path self = fs::read_symlink("/proc/self/exe");
+  EXPECT_EQ(xoe::installed_recipe_dir(), self.parent_path().parent_path() / "share/oe/recipes");
+  EXPECT_FALSE(xoe::load_recipes({xoe::installed_recipe_dir()}).empty()) << xoe::installed_recipe_dir();
 }
 
 // The usage statistics of xoe monitor come from the recipes, both queries or none.

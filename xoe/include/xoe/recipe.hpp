@@ -108,6 +108,10 @@ Recipe load_recipe(const std::filesystem::path& file);
 std::vector<std::filesystem::path> recipe_dirs(const std::filesystem::path& root_etc,
                                                const std::string& extra);
 
+// The installed recipes: share/oe/recipes beside the running program's bin
+// folder (PREFIX/bin/xoe: PREFIX/share/oe/recipes).
+std::filesystem::path installed_recipe_dir();
+
 // Every recipe of `dirs` (the first file of a software version wins), sorted
 // by software then version. A broken recipe is an error, not skipped.
 std::vector<Recipe> load_recipes(const std::vector<std::filesystem::path>& dirs);
