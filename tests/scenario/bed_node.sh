@@ -5,7 +5,12 @@
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
 command -v lxc_smoke >/dev/null || bed_fail "lxc_smoke not built (is \$OE_BUILD_DIR/bin on PATH?)"
-host_state() { find /var/run/libvirt/ /var/lib/libvirt/ /var/log/libvirt/ /etc/libvirt/ /var/cache/libvirt/ -mindepth 1 -printf '%p %s %T@\n' 2>/dev/null | sort; }
+# The host's libvirt folders. A fresh host may lack some until a libvirt
+# client first runs (find's error then stopped the script without a word, and
+# another scenario's client made them meanwhile): made first, then listed.
+host_dirs=(/var/run/libvirt /var/lib/libvirt /var/log/libvirt /etc/libvirt /var/cache/libvirt)
+mkdir -p "${host_dirs[@]}"
+host_state() { find "${host_dirs[@]}" -mindepth 1 -printf '%p %s %T@\n' | sort; }
 before=$(host_state)
 
 bed_bridge lan

@@ -37,25 +37,32 @@ void add_software(core::cli::Frame& frame) {
 
   auto ref = std::make_shared<std::string>();
   auto source = std::make_shared<std::string>();
+  auto refresh = std::make_shared<bool>(false);
   CLI::App* fetch = frame.command(*group, "fetch", "Fetch the code of SOFTWARE/VERSION as its recipe says",
-                                  core::cli::Effect::mutates, [&frame, ref, source] {
+                                  core::cli::Effect::mutates, [&frame, ref, source, refresh] {
                                     auto r = fetch_software(settings(frame),
-                                                            {core::parse_software_ref(*ref, "software"), *source});
+                                                            {core::parse_software_ref(*ref, "software"), *source,
+                                                             *refresh});
                                     if (frame.globals().json) {
                                       auto j = software_json(r.info);
                                       j["already"] = r.already;
+                                      j["refreshed"] = r.refreshed;
                                       core::cli::Frame::out(
                                           nlohmann::json{{"version", json_version}, {"software", j}}.dump(2) + "\n");
                                     } else {
                                       core::cli::Frame::out(fmt::format("{}/{} {} in {}\n", r.info.software,
                                                                         r.info.version,
-                                                                        r.already ? "was fetched already" : "fetched",
+                                                                        r.already     ? "was fetched already"
+                                                                        : r.refreshed ? "fetched again"
+                                                                                      : "fetched",
                                                                         r.info.path.string()));
                                     }
                                     return core::exit_code::ok;
                                   });
   fetch->add_option("ref", *ref, "SOFTWARE/VERSION, e.g. tryton/7.0")->required();
   fetch->add_option("--source", *source, "Odoo: a source tree (folder holding odoo-bin) or a git URL");
+  fetch->add_flag("--refresh", *refresh,
+                  "Fetch a version fetched already again, as its recipe says now (a recipe that gained packages)");
 
   auto rm_ref = std::make_shared<std::string>();
   CLI::App* rm = frame.command(*group, "remove", "Remove the fetched code of SOFTWARE/VERSION (no service may use it)",

@@ -19,6 +19,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/validate.hpp"
+#include "poe/series.hpp"
 #include "admin.hpp"
 #include "code.hpp"
 #include "host.hpp"
@@ -113,6 +114,33 @@ BackupMeta meta_from(const std::string& text, const std::string& what) {
 
 // --------------------------------------------------------------- backup job
 
+namespace {
+
+// An archive of a service whose code has a series holds that series, file
+// for file, as the service has it now: without it a restore would bring
+// back the data and lose the code's customisations. Read back from the
+// written archive, so neither a stage staged before the series changed (a
+// backup resumed after an update) nor a member left out passes.
+void check_series_kept(const Settings& s, const std::string& name, const fs::path& archive) {
+  auto series = service_series(s, name);
+  if (!series) return;
+  std::vector<std::string> files = {"series"};
+  if (fs::exists(*series / "poe.json")) files.push_back("poe.json");
+  for (const auto& p : poe::read_series(*series).patches) files.push_back(p.name);
+  std::set<std::string> members;
+  for (auto& m : core::archive::list_members(archive)) members.insert(std::move(m.path));
+  for (const auto& f : files) {
+    std::string member = "series/" + f;
+    if (!members.contains(member) || core::archive::read_member(archive, member) != host::read_file(*series / f))
+      fail(ErrorKind::failed,
+           "backup of {}: the archive does not hold the service's series as it is now ({} {}); nothing kept, run the "
+           "backup again",
+           name, member, members.contains(member) ? "differs" : "is missing");
+  }
+}
+
+}  // namespace
+
 core::Job backup_job(const Settings& s, const std::string& name) {
   core::Job job{"service.backup", "service:" + name, {}};
   job.steps.push_back({"stage", [&s, name] {
@@ -198,6 +226,7 @@ core::Job backup_job(const Settings& s, const std::string& name) {
       for (const auto& skipped : written.skipped)
         core::logger("xoe")->warn("backup of {}: {} left out (a FIFO, socket or device, a link out of the folder, or a foreign hard link)", name,
                                   core::escape_for_display(skipped, 120));
+      check_series_kept(s, name, tmp);
       std::string hex = sha256_of(tmp);
       std::string mac = core::file_mac(core::mac_key(backup_key_file(s), true), tmp);
       host::write_file(mac_sidecar(archive), std::string(mac_scheme) + " " + mac + "\n",

@@ -29,6 +29,7 @@ const std::vector<std::string>& placeholder_names() {
       "name",    "software", "version",  "python",      "code",         "site",        "config",
       "database", "data",    "port",     "listen",      "db_uri",       "db_host",     "db_port",
       "db_user", "db_password", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host", "mail_port",
+      "mail_uri", "mail_from",
       "role",    "copy_of", "login",    "password_hash", "modules...",
   };
   return names;

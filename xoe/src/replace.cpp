@@ -98,8 +98,9 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
   }
   if (!recipe.neutralise_argv.empty())
     run_admin(recipe, recipe.neutralise_argv, v, l.password, l.dir, row.user);
-  // The config as create wrote it, plus the recipe's neutralisation (mail to the catcher).
-  // The service's own settings (xoe service config set) stay.
+  // The config as create wrote it, its mail to the catcher, plus the recipe's
+  // neutralisation. The service's own settings (xoe service config set) stay.
+  set_mail(v, s, true);
   std::string config =
       with_stored_settings(s, name, row.software, render(recipe.config, v) + render(recipe.neutralise_config, v));
   host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);

@@ -141,6 +141,18 @@ void pg_drop(const Settings& s, const std::string& name) {
 
 // ---------------------------------------------------------------- recipe commands
 
+void set_mail(TemplateVars& v, const Settings& s, bool neutralised) {
+  std::string uri = neutralised ? s.mail_catcher : s.mail_relay.empty() ? std::string(default_mail_relay) : s.mail_relay;
+  v.vars["mail_uri"] = uri;
+  // smtp://HOST:PORT, for recipes that want the parts (Odoo's smtp_server, smtp_port)
+  std::string rest = uri.substr(uri.find("://") == std::string::npos ? 0 : uri.find("://") + 3);
+  rest = rest.substr(0, rest.find('/'));
+  rest = rest.substr(rest.rfind('@') == std::string::npos ? 0 : rest.rfind('@') + 1);
+  auto colon = rest.rfind(':');
+  v.vars["mail_host"] = colon == std::string::npos ? rest : rest.substr(0, colon);
+  v.vars["mail_port"] = colon == std::string::npos ? "25" : rest.substr(colon + 1);
+}
+
 TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code, const std::string& name,
                       const std::string& database, const fs::path& data, const fs::path& config,
                       std::uint16_t port, const std::string& backend, const std::vector<std::string>& modules) {
@@ -162,14 +174,10 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
             {"admin_login", recipe.admin_login},
             {"modules_csv", join(modules, ',')},
             {"mail_catcher", s.mail_catcher},
+            {"mail_from", s.mail_from},
             {"role", ""},
             {"copy_of", ""}};
-  // smtp://HOST:PORT, for recipes that want the parts (Odoo's smtp_server, smtp_port)
-  std::string rest = s.mail_catcher.substr(s.mail_catcher.find("://") == std::string::npos ? 0 : s.mail_catcher.find("://") + 3);
-  rest = rest.substr(0, rest.find('/'));
-  auto colon = rest.rfind(':');
-  v.vars["mail_host"] = colon == std::string::npos ? rest : rest.substr(0, colon);
-  v.vars["mail_port"] = colon == std::string::npos ? "25" : rest.substr(colon + 1);
+  set_mail(v, s, false);
   // A service's server connects with its own role (pg.hpp); a template build as xoe-template.
   if (backend == "postgresql") {
     fs::path own = service_password_file(s, name);
@@ -416,6 +424,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
     auto v = vars_for(s, recipe, code, p.name, p.database, l.data, l.config, p.port, p.backend, p.modules);
     // A service that is not production sends its mail to the catcher from
     // the start, as after a copy into it (the recipe's neutralise.config).
+    if (p.role != "production") set_mail(v, s, true);
     std::string config = render(recipe.config, v);
     if (p.role != "production") config += render(recipe.neutralise_config, v);
     host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
@@ -600,8 +609,10 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
       for (const auto& d : recipe.modules_dirs)
         found = found || fs::exists(code.standard / d / m / recipe.module_marker, ec);
       if (!found)
-        fail(ErrorKind::not_found, "module '{}' is not in {}/{} as fetched ({}'s [source] says what is fetched)", m,
-             rq.software, rq.version, recipe.file.string());
+        fail(ErrorKind::not_found,
+             "module '{}' is not in {}/{} as fetched ({}'s [source] says what is fetched; if it lists the module now, "
+             "xoe software fetch {}/{} --refresh)",
+             m, rq.software, rq.version, recipe.file.string(), rq.software, rq.version);
     }
   }
 
@@ -658,6 +669,10 @@ Created create_service(const Settings& s, const CreateRequest& rq) {
   auto db = registry::open(s);
   core::JobRunner jobs(db);
   auto result = jobs.run(create_job(s, p), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+  if (p.role == "production" && s.mail_relay.empty())
+    core::logger("xoe")->warn("no mail relay is configured (mail.relay): the mail of {} goes to {}, which must "
+                              "take it for the mail to leave this host",
+                              p.name, default_mail_relay);
   Created c;
   c.resumed = result.resumed;
   c.service = show_service(s, rq.name);

@@ -62,6 +62,12 @@ bool pg_database_exists(const Settings& s, const std::string& name);
 void pg_drop(const Settings& s, const std::string& name);
 
 // The placeholders of a service's recipe templates.
+// Where a service's mail goes (the placeholders mail_uri, mail_host and
+// mail_port): mail.relay (or default_mail_relay) for a live service, the
+// catcher for a neutralised one.
+inline constexpr std::string_view default_mail_relay = "smtp://localhost:25";
+void set_mail(TemplateVars& v, const Settings& s, bool neutralised);
+
 TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code, const std::string& name,
                       const std::string& database, const std::filesystem::path& data,
                       const std::filesystem::path& config, std::uint16_t port, const std::string& backend,

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/settings.hpp"
 
+#include <unistd.h>
+
+#include <string>
+
 #include "xoe/recipe.hpp"
 
 namespace xoe {
@@ -38,6 +42,14 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.mail_catcher = config.get_string("mail.catcher");
   // No catcher configured: a port nothing listens on, so no mail of a copy leaves the host.
   if (s.mail_catcher.empty()) s.mail_catcher = "smtp://127.0.0.1:1";
+  s.mail_relay = config.get_string("mail.relay");
+  s.mail_from = config.get_string("mail.from");
+  if (s.mail_from.empty()) {
+    // A host name is letters, digits, '-' and '.': a valid domain of the address.
+    char host[256] = {};
+    std::string name = ::gethostname(host, sizeof host - 1) == 0 && host[0] != '\0' ? host : "localhost";
+    s.mail_from = "noreply@" + name;
+  }
   s.nightly_schedule = config.get_string("nightly.schedule");
   s.keep_daily = config.get_int("backup.keep_daily");
   s.keep_weekly = config.get_int("backup.keep_weekly");

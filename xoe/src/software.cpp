@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "apt.hpp"
@@ -26,6 +27,29 @@ using core::ErrorKind;
 using core::fail;
 
 namespace {
+
+constexpr const char* recipe_packages_file = "recipe-packages.txt";
+
+// The packages the recipe asks for now that the fetch in `dir` was not asked
+// for (none when that fetch predates the record: it is taken as current).
+std::vector<std::string> packages_added_since_fetch(const Recipe& recipe, const fs::path& dir) {
+  std::error_code ec;
+  if (recipe.source != SourceKind::debian || !fs::exists(dir / recipe_packages_file, ec)) return {};
+  std::set<std::string> asked;
+  std::istringstream in(host::read_file(dir / recipe_packages_file));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) asked.insert(line);
+  std::vector<std::string> added;
+  for (const auto& p : recipe.packages)
+    if (!asked.contains(p)) added.push_back(p);
+  return added;
+}
+
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
 
 constexpr fs::perms dir_mode = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
                                fs::perms::others_read | fs::perms::others_exec;
@@ -112,6 +136,11 @@ core::Job fetch_job(const Settings& s, const Recipe& recipe, const std::string& 
       std::string list;
       for (const auto& d : debs) list += d.string() + "\n";
       host::write_file(work / "debs.txt", list, fs::perms::owner_read | fs::perms::owner_write);
+      // What the recipe asked for, to tell later whether the recipe changed since.
+      std::string asked;
+      for (const auto& p : recipe.packages) asked += p + "\n";
+      host::write_file(work / recipe_packages_file, asked, fs::perms::owner_read | fs::perms::owner_write |
+                                                              fs::perms::group_read | fs::perms::others_read);
     }, remove_work});
     job.steps.push_back({"unpack", [work] {
       host::remove_tree(work / "root");
@@ -162,11 +191,22 @@ core::Job fetch_job(const Settings& s, const Recipe& recipe, const std::string& 
   }
   job.steps.push_back({"install", [&s, work, final_dir, recipe, detail, source] {
     std::error_code ec;
+    // A refresh: the earlier fetch steps aside, the new one in its place, the
+    // earlier one removed (services run their own copies of the code, hard
+    // links that keep their files). Resumed after a crash, whichever is left
+    // is finished.
+    const fs::path earlier = final_dir.parent_path() / ("." + recipe.version + ".earlier");
+    if (fs::exists(work, ec) && fs::exists(final_dir, ec)) {
+      host::remove_tree(earlier);
+      fs::rename(final_dir, earlier, ec);
+      if (ec) fail(ErrorKind::io, "rename {}: {}", final_dir.string(), ec.message());
+    }
     if (!fs::exists(final_dir, ec)) {
       host::make_dir(final_dir.parent_path(), dir_mode);
       fs::rename(work, final_dir, ec);
       if (ec) fail(ErrorKind::io, "rename {}: {}", work.string(), ec.message());
     }
+    host::remove_tree(earlier);
     auto db = registry::open(s);
     std::string d = *detail;
     if (d.empty() && fs::exists(final_dir / "packages.txt")) d = host::read_file(final_dir / "packages.txt");
@@ -227,10 +267,22 @@ FetchResult fetch_software(const Settings& s, const FetchRequest& request) {
   core::JobRunner jobs(db);
   auto pending = jobs.find("software.fetch", "software:" + recipe.software + "/" + recipe.version);
   auto row = registry::find_software(db, recipe.software, recipe.version);
-  if (row && !(pending && pending->unfinished())) return {info_of(recipe, row), true};
+  bool unfinished = pending && pending->unfinished();
+  if (row && !unfinished) {
+    auto added = packages_added_since_fetch(recipe, row->path);
+    if (added.empty() && !request.refresh) return {info_of(recipe, row), true, false};
+    if (!request.refresh)
+      fail(ErrorKind::conflict,
+           "{}/{} was fetched before its recipe {} asked for {}: the version as fetched lacks them; xoe software fetch "
+           "{}/{} --refresh fetches it again",
+           recipe.software, recipe.version, recipe.file.string(), join_words(added), recipe.software, recipe.version);
+    if (recipe.source != SourceKind::debian)
+      fail(ErrorKind::invalid, "{}/{} comes from a source tree: --refresh is for Debian recipes", recipe.software,
+           recipe.version);
+  }
   auto detail = std::make_shared<std::string>();
   jobs.run(fetch_job(s, recipe, request.source, detail), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
-  return {info_of(recipe, registry::find_software(db, recipe.software, recipe.version)), false};
+  return {info_of(recipe, registry::find_software(db, recipe.software, recipe.version)), false, row && !unfinished};
 }
 
 void remove_software(const Settings& s, const core::SoftwareRef& ref) {

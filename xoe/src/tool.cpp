@@ -7,6 +7,39 @@
 
 namespace xoe {
 
+namespace {
+
+// LOCAL@DOMAIN of letters, digits and . _ % + - (written into a service's
+// config file: nothing that could end a line or start a section).
+bool is_mail_address(const std::string& text) {
+  auto at = text.find('@');
+  if (at == 0 || at == std::string::npos || at + 1 == text.size() || text.find('@', at + 1) != std::string::npos)
+    return false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+              (i < at && (c == '_' || c == '%' || c == '+')) || i == at;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// smtp:// or smtps:// (Tryton's +ssl and +tls spellings too) and a host,
+// with no space or control character (the URL goes into a config file).
+void check_smtp_url(const core::ConfigValue& v) {
+  const auto& text = std::get<std::string>(v);
+  if (text.empty()) return;
+  bool ok = false;
+  for (std::string_view scheme : {"smtp://", "smtps://", "smtp+tls://", "smtp+ssl://"})
+    if (text.starts_with(scheme) && text.size() > scheme.size()) ok = true;
+  for (unsigned char c : text) ok = ok && c > ' ' && c != 0x7f;
+  if (!ok)
+    core::fail(core::ErrorKind::invalid, "'{}': an SMTP URL (smtp://HOST:PORT or smtps://HOST:PORT)",
+               core::escape_for_display(text));
+}
+
+}  // namespace
+
 const core::Schema& config_schema() {
   static const core::Schema schema = {
       {"database.backend", core::ValueType::string, std::string{"postgresql"},
@@ -67,7 +100,21 @@ const core::Schema& config_schema() {
        core::check_range(0, 86400)},
       {"mail.catcher", core::ValueType::string, std::string{},
        "SMTP URL (smtp://HOST:PORT) neutralised copies send mail to; empty: smtp://127.0.0.1:1, where nothing "
-       "listens, so no mail of a copy leaves the host"},
+       "listens, so no mail of a copy leaves the host",
+       check_smtp_url},
+      {"mail.relay", core::ValueType::string, std::string{},
+       "SMTP URL (smtp://HOST:PORT, smtps://...) production services send mail through; empty: smtp://localhost:25 "
+       "(this host's own mail server; service create warns)",
+       check_smtp_url},
+      {"mail.from", core::ValueType::string, std::string{},
+       "Sender address of the services' mail (Tryton's [email] from, Odoo's email_from); empty: "
+       "noreply@HOSTNAME",
+       [](const core::ConfigValue& v) {
+         const auto& text = std::get<std::string>(v);
+         if (!text.empty() && !is_mail_address(text))
+           core::fail(core::ErrorKind::invalid, "'{}': a mail address (LOCAL@DOMAIN, letters, digits and . _ % + -)",
+                      core::escape_for_display(text));
+       }},
   };
   return schema;
 }

@@ -81,6 +81,7 @@ void write_service_files(const Settings& s, const registry::ServiceRow& row, con
   auto v = vars_for(s, recipe, code, row.name, row.database, l.data, l.config, static_cast<std::uint16_t>(row.port),
                     row.backend, split(row.modules, ','));
   v.vars["role"] = row.role;
+  if (row.role != "production") set_mail(v, s, true);
   std::string config = render(recipe.config, v);
   if (row.role != "production") config += render(recipe.neutralise_config, v);
   host::write_file(l.config, config, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);

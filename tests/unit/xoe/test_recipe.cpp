@@ -32,7 +32,8 @@ xoe::TemplateVars service_vars() {
             {"port", "8069"},        {"listen", "127.0.0.1"},   {"db_uri", ""},
             {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "xoe-acme"}, {"db_password", "S3cret"},
             {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"},
-            {"mail_host", "127.0.0.1"}, {"mail_port", "2525"},  {"role", "training"}, {"copy_of", "acme-production"}};
+            {"mail_host", "127.0.0.1"}, {"mail_port", "2525"},  {"mail_uri", "smtp://127.0.0.1:2525"},
+            {"mail_from", "shop@example.org"}, {"role", "training"}, {"copy_of", "acme-production"}};
   v.modules = {"sale", "stock"};
   return v;
 }
@@ -197,8 +198,10 @@ TEST(Recipe, OdooConfigurationAndCommands) {
     EXPECT_NE(script.find("write({'password': 's3cret'})"), std::string::npos);
     for (const auto& a : xoe::render_argv(r.set_password, v)) EXPECT_EQ(a.find("s3cret"), std::string::npos);
     EXPECT_EQ(xoe::render(r.probe_body, {}), R"({"jsonrpc": "2.0", "method": "call", "params": {}})");
-    // Odoo takes the catcher as host and port.
-    EXPECT_NE(xoe::render(r.neutralise_config, v).find("smtp_server = 127.0.0.1\nsmtp_port = 2525\n"), std::string::npos);
+    // Odoo takes the mail server as host and port, and the sender.
+    EXPECT_NE(config.find("email_from = shop@example.org\nsmtp_server = 127.0.0.1\nsmtp_port = 2525\n"),
+              std::string::npos);
+    EXPECT_EQ(r.neutralise_config, "");
     // The login of backup verify: the password only in the body.
     EXPECT_EQ(xoe::render(r.login_body, with),
               R"({"jsonrpc": "2.0", "method": "call", "params": {"db": "acme", "login": "admin", "password": "s3cret"}})");
@@ -216,7 +219,11 @@ TEST(Recipe, TrytonLoginAndNeutralisation) {
     ASSERT_EQ(r.neutralise_sql.size(), 2U);
     EXPECT_EQ(xoe::render(r.neutralise_sql[0], v), "UPDATE ir_cron SET active = false");
     EXPECT_NE(xoe::render(r.neutralise_sql[1], v).find("' [training copy of acme-production]'"), std::string::npos);
-    EXPECT_NE(xoe::render(r.neutralise_config, v).find("[email]\nuri = smtp://127.0.0.1:2525\n"), std::string::npos);
+    // The mail goes where mail_uri says (the catcher for a copy: set_mail), from mail_from.
+    v.vars["db_uri"] = xoe::render(r.uri_sqlite, v);
+    EXPECT_NE(xoe::render(r.config, v).find("\n\n[email]\nuri = smtp://127.0.0.1:2525\nfrom = shop@example.org\n"),
+              std::string::npos);
+    EXPECT_EQ(r.neutralise_config, "");
   }
 }
 

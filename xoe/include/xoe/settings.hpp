@@ -41,6 +41,8 @@ struct Settings {
   std::string listen;  // address services listen on
   std::string supervisor = "auto";  // supervisor.kind: runit, systemd or auto (supervisor.hpp)
   std::string mail_catcher;  // smtp://HOST:PORT neutralised copies send mail to
+  std::string mail_relay;    // mail.relay: what production services send through; empty: none configured
+  std::string mail_from;     // the services' sender: mail.from, or noreply@HOSTNAME
   std::filesystem::path backups;  // backups of service NAME go to backups/NAME/
   std::string nightly_schedule = "30 2 * * *";  // cron's time fields for xoe nightly
   std::int64_t keep_daily = 7;

@@ -30,11 +30,13 @@ std::vector<SoftwareInfo> list_software(const Settings& settings);
 struct FetchRequest {
   core::SoftwareRef ref;
   std::string source;  // tree recipes: a folder holding odoo-bin, or a git URL
+  bool refresh = false;  // fetch a version fetched already again (its recipe's packages changed)
 };
 
 struct FetchResult {
   SoftwareInfo info;
   bool already = false;  // it was fetched before; nothing was done
+  bool refreshed = false;  // fetched again over an earlier fetch (--refresh)
 };
 
 // Fetches the code of a software version as its recipe says, as a journaled
