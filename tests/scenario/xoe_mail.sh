@@ -40,8 +40,9 @@ pid=$(X service status "$p" --json | xoe_json 'd["service"]["pid"]')
 # The server's own command line and PYTHONPATH: trytond-admin beside its trytond.
 mapfile -d '' argv <"/proc/$pid/cmdline"
 site=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^PYTHONPATH=//p')
-trytond=${argv[2]}
-[[ $trytond == */usr/bin/trytond ]] || bed_fail "the server's command line: ${argv[*]}"
+trytond=
+for a in "${argv[@]}"; do [[ $a == */usr/bin/trytond ]] && trytond=$a; done
+[[ -n $trytond ]] || bed_fail "no trytond in the server's command line: ${argv[*]}"
 (cd / && runuser -u "$user" -- env PYTHONPATH="$site" /usr/bin/python3 -S "${trytond}-admin" \
   -c "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf" -d "$db" --test-email customer@example.org) ||
   bed_fail "trytond-admin --test-email failed"

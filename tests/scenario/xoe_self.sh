@@ -74,6 +74,7 @@ else
     bed_assert_contains "$(/usr/bin/$tool --version)" "$version" "/usr/bin/$tool --version"
   done
   [[ -f /usr/share/oe/recipes/tryton-7.0.toml ]] || bed_fail "the recipes are not installed"
+  [[ -f /usr/share/oe/xoe/tryton_guard.py ]] || bed_fail "the guard of the Tryton servers is not installed"
   # The installed xoe works: it reads this root with the installed recipes.
   bed_assert_contains "$(OE_XOE_SOFTWARE_RECIPES= /usr/bin/xoe --root "$XROOT" software list --json)" '"version": "7.0"' "the installed xoe"
   xoe_expect 2 "oe-suite 0.0.3~oetest is older than the installed $version" self-update "$(mkpkg oe-suite 0.0.3~oetest)"

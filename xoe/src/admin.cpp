@@ -48,6 +48,7 @@ void rebase_files(const Settings& s, const Service& svc, const registry::Service
     host::write_file(svc.l.config, next, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
     if (auto account = host::find_user(svc.row.user)) host::chown_path(svc.l.config, 0, account->gid);
   }
+  write_served_databases(s, to.name);  // a renamed database
   // The run file holds the server's argv and environment: rewritten only when they name the port or database.
   if (render_argv(svc.recipe.server_argv, old_vars) != render_argv(svc.recipe.server_argv, new_vars) ||
       server_env(svc.recipe, old_vars) != server_env(svc.recipe, new_vars))

@@ -220,6 +220,7 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     // The live database file is in the data folder: its snapshot is database.sqlite.
     for (const char* suffix : {".sqlite", ".sqlite-journal", ".sqlite-wal", ".sqlite-shm"})
       data.exclude.insert(row.database + suffix);
+    data.exclude.insert(std::string(last_use_name));  // this service's use, not its data's
     if (auto account = host::find_user(row.user)) data.owner = account->uid;
     try {
       auto written = core::archive::write_tar_zst(tmp, {staged, data});

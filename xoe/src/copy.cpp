@@ -143,6 +143,7 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
     for (const auto& e : fs::directory_iterator(l.data, ec)) {
       std::string f = e.path().filename().string();
       if (f.starts_with(from.database + ".sqlite")) continue;
+      if (f == last_use_name) continue;  // the source's use, not the copy's
       fs::copy(e.path(), nd / f, fs::copy_options::recursive | fs::copy_options::copy_symlinks, ec);
       if (ec) fail(ErrorKind::io, "cannot copy {}: {}", e.path().string(), ec.message());
     }

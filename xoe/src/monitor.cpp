@@ -7,9 +7,13 @@
 #include <filesystem>
 #include <functional>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
+#include "core/tree.hpp"
 #include "core/validate.hpp"
 #include "host.hpp"
 #include "pg.hpp"
@@ -92,6 +96,18 @@ std::vector<pid_t> process_tree(pid_t root, const std::map<pid_t, pid_t>& parent
       if (std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
   }
   return out;
+}
+
+std::optional<std::chrono::sys_seconds> recorded_use(const fs::path& data, const std::string& name) {
+  core::Fd dir;
+  try {
+    dir = core::open_directory(data);
+  } catch (const core::Error&) {
+    return std::nullopt;
+  }
+  struct stat st {};
+  if (::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return std::chrono::sys_seconds(std::chrono::seconds(st.st_mtim.tv_sec));
 }
 
 std::optional<std::chrono::sys_seconds> parse_sql_timestamp(std::string_view text) {
@@ -409,6 +425,10 @@ ServiceHealth measure(const Settings& s, Host& h, const registry::ServiceRow& ro
   }
 
   if (recipe) measure_usage(s, h, row, *recipe, out);
+  // What the server recorded itself (the guard of a Tryton server): every
+  // authenticated use, a script's too, which opens no session.
+  if (auto used = recorded_use(s.services_dir() / row.name / "data", std::string(last_use_name)))
+    if (!out.last_login || *used > *out.last_login) out.last_login = used;
   return out;
 }
 

@@ -12,6 +12,9 @@
 #ifndef XOE_RECIPES_INSTALL_DIR
 #define XOE_RECIPES_INSTALL_DIR "/usr/share/oe/recipes"
 #endif
+#ifndef XOE_DATA_INSTALL_DIR
+#define XOE_DATA_INSTALL_DIR "/usr/share/oe/xoe"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -30,7 +33,8 @@ const std::vector<std::string>& placeholder_names() {
       "database", "data",    "port",     "listen",      "db_uri",       "db_host",     "db_port",
       "db_user", "db_password", "admin_login", "password", "modules_csv", "mail_catcher", "mail_host", "mail_port",
       "mail_uri", "mail_from",
-      "role",    "copy_of", "login",    "password_hash", "modules...",
+      "role",    "copy_of", "login",    "password_hash", "share", "databases_file", "last_use_file",
+      "modules...",
   };
   return names;
 }
@@ -297,6 +301,14 @@ fs::path installed_recipe_dir() {
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec || !self.is_absolute()) return XOE_RECIPES_INSTALL_DIR;
   return (self.parent_path().parent_path() / "share/oe/recipes").lexically_normal();
+}
+
+// The same for xoe's data files (PREFIX/share/oe/xoe).
+fs::path installed_data_dir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec || !self.is_absolute()) return XOE_DATA_INSTALL_DIR;
+  return (self.parent_path().parent_path() / "share/oe/xoe").lexically_normal();
 }
 
 std::vector<Recipe> load_recipes(const std::vector<fs::path>& dirs) {

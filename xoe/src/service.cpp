@@ -94,6 +94,32 @@ Layout layout(const Settings& s, const std::string& name, const Recipe& recipe) 
   return {dir, dir / recipe.config_name, dir / "admin-password", dir / "data", s.logs / name};
 }
 
+fs::path served_databases_file(const Settings& s, const std::string& name) {
+  return s.services_dir() / name / "databases";
+}
+
+std::vector<std::string> served_databases(const Settings& s, const std::string& name) {
+  std::vector<std::string> out;
+  auto db = registry::open_existing(s);
+  if (!db) return out;
+  if (auto row = registry::find_service(*db, name)) out.push_back(row->database);
+  auto students = db->query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'students'");
+  if (students.step()) {
+    auto q = db->query("SELECT database FROM students WHERE service = ?1 ORDER BY database", name);
+    while (q.step()) out.push_back(q.column_text(0));
+  }
+  return out;
+}
+
+void write_served_databases(const Settings& s, const std::string& name) {
+  auto row = need_service(s, name);
+  std::string text;
+  for (const auto& d : served_databases(s, name)) text += d + "\n";
+  fs::path file = served_databases_file(s, name);
+  host::write_file(file, text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
+  if (auto account = host::find_user(row.user)) host::chown_path(file, 0, account->gid);
+}
+
 // ---------------------------------------------------------------- PostgreSQL
 
 std::string quote_ident(const std::string& id) {
@@ -173,6 +199,12 @@ TemplateVars vars_for(const Settings& s, const Recipe& recipe, const Code& code,
             {"db_port", std::to_string(s.db_port)},
             {"admin_login", recipe.admin_login},
             {"modules_csv", join(modules, ',')},
+            {"share", installed_data_dir().string()},
+            // The guard of a Tryton server (docs/xoe.md): the service's
+            // databases, which xoe writes, and the record of its last use,
+            // which the server writes in its data folder.
+            {"databases_file", served_databases_file(s, name).string()},
+            {"last_use_file", (data / std::string(last_use_name)).string()},
             {"mail_catcher", s.mail_catcher},
             {"mail_from", s.mail_from},
             {"role", ""},
@@ -369,6 +401,7 @@ void drop_unrecorded_template(const Settings& s, const std::string& backend, con
 
 void supervise(const Settings& s, const Layout& l, const Recipe& recipe, const TemplateVars& v,
                const std::string& user) {
+  write_served_databases(s, v.vars.at("name"));
   supervisor::define(s, {v.vars.at("name"), user, services_group(s), render_argv(recipe.server_argv, v),
                          server_env(recipe, v), l.dir, l.logs});
 }

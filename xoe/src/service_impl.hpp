@@ -51,6 +51,19 @@ struct Layout {
 };
 Layout layout(const Settings& s, const std::string& name, const Recipe& recipe);
 
+// The guard of a Tryton server (docs/xoe.md) answers only for the databases
+// its service serves: its own and the students' copies it serves (the
+// registry's), named one a line in services/NAME/databases (root:USER 0640),
+// which write_served_databases writes anew (the server reads it again when
+// it changes): when the run file is written (supervise), the files rebased
+// (rebase_files: a renamed database) and the students' copies made or removed.
+std::filesystem::path served_databases_file(const Settings& s, const std::string& name);
+std::vector<std::string> served_databases(const Settings& s, const std::string& name);
+void write_served_databases(const Settings& s, const std::string& name);
+// The file in a service's data folder whose modification time the guard
+// sets at each authenticated use (xoe monitor's last login).
+inline constexpr std::string_view last_use_name = ".xoe-last-use";
+
 // PostgreSQL on the configured server, through psql (argv, no shell).
 std::string quote_ident(const std::string& id);
 std::string psql(const Settings& s, const std::string& sql, const std::string& database = "postgres");

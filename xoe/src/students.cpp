@@ -286,11 +286,15 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
                  "VALUES (?1, ?2, ?3, ?4, ?5, 'creating', ?6)",
                  p.group, c.login, c.service, c.database, c.kind, host::now_iso());
     t.commit();
+    // Their servers serve them from now on (the guard, docs/xoe.md).
+    for (const auto& service : p.services()) write_served_databases(s, service);
   }, [&s, p] {
     auto db = registry::open(s);
     for (const auto& c : p.copies)
       db.execute("DELETE FROM students WHERE group_name = ?1 AND login = ?2 AND kind = ?3 AND state = 'creating'",
                  p.group, c.login, c.kind);
+    for (const auto& service : p.services())
+      if (registry::find_service(db, service)) write_served_databases(s, service);
     host::remove_tree(group_dir(s, p.group));
   }});
 
@@ -663,9 +667,13 @@ StudentsRemoved remove_students(const Settings& s, const std::string& group) {
     std::error_code ec;
     for (const auto& r : rows) fs::remove(credentials_file(s, r.service, group, r.kind), ec);
   }, {}});
-  job.steps.push_back({"unregister", [&s, group] {
+  job.steps.push_back({"unregister", [&s, rows, group] {
     auto d = registry::open(s);
     d.execute("DELETE FROM students WHERE group_name = ?1", group);
+    std::set<std::string> servers;
+    for (const auto& r : rows) servers.insert(r.service);
+    for (const auto& service : servers)
+      if (registry::find_service(d, service)) write_served_databases(s, service);
   }, {}});
   jobs.run(job, core::JobPolicy::resume);
   core::logger("xoe")->info("removed group {}: {} databases", group, out.databases.size());

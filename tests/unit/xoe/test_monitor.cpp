@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "xoe/monitor.hpp"
+#include "../core/tempdir.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +128,31 @@ TEST(Monitor, ParseSqlTimestampReadsUtc) {
   for (const char* bad : {"", "NULL", "2024-02-30 00:00:00", "2024-05-01", "2024-05-01 25:00:00",
                           "2024-05-01 10:11:12.", "2024-05-01 10:11:12 UTC", "2024/05/01 10:11:12", "1714558272"})
     EXPECT_EQ(xoe::parse_sql_timestamp(bad), std::nullopt) << bad;
+}
+
+TEST(Monitor, RecordedUseIsTheMtimeOfARegularFileOnly) {
+  test::TempDir t;
+  auto data = t.path() / "data";
+  std::filesystem::create_directory(data);
+  EXPECT_EQ(xoe::recorded_use(data, ".xoe-last-use"), std::nullopt);  // nothing recorded yet
+  std::ofstream(data / ".xoe-last-use") << "";
+  auto when = at(2024, 5, 1, 10, 11, 12);
+  struct timespec times[2] = {{when.time_since_epoch().count(), 0}, {when.time_since_epoch().count(), 500000000}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, (data / ".xoe-last-use").c_str(), times, 0), 0);
+  EXPECT_EQ(xoe::recorded_use(data, ".xoe-last-use"), when);
+  // What a customer may put there instead is not read: a link (to a file
+  // root would otherwise stat), a FIFO (never opened: no wait), a folder.
+  std::ofstream(t.path() / "outside") << "";
+  ASSERT_EQ(::utimensat(AT_FDCWD, (t.path() / "outside").c_str(), times, 0), 0);
+  std::filesystem::create_symlink(t.path() / "outside", data / "link");
+  EXPECT_EQ(xoe::recorded_use(data, "link"), std::nullopt);
+  ASSERT_EQ(::mkfifo((data / "fifo").c_str(), 0600), 0);
+  EXPECT_EQ(xoe::recorded_use(data, "fifo"), std::nullopt);
+  std::filesystem::create_directory(data / "dir");
+  EXPECT_EQ(xoe::recorded_use(data, "dir"), std::nullopt);
+  // Nor is a data folder that is a link.
+  std::filesystem::create_symlink(data, t.path() / "data-link");
+  EXPECT_EQ(xoe::recorded_use(t.path() / "data-link", ".xoe-last-use"), std::nullopt);
 }
 
 TEST(Monitor, IsoUtc) {

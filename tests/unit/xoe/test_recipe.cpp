@@ -33,7 +33,9 @@ xoe::TemplateVars service_vars() {
             {"db_host", "127.0.0.1"}, {"db_port", "5432"},      {"db_user", "xoe-acme"}, {"db_password", "S3cret"},
             {"admin_login", "admin"}, {"modules_csv", "sale,stock"}, {"mail_catcher", "smtp://127.0.0.1:2525"},
             {"mail_host", "127.0.0.1"}, {"mail_port", "2525"},  {"mail_uri", "smtp://127.0.0.1:2525"},
-            {"mail_from", "shop@example.org"}, {"role", "training"}, {"copy_of", "acme-production"}};
+            {"mail_from", "shop@example.org"}, {"role", "training"}, {"copy_of", "acme-production"},
+            {"share", "/usr/share/oe/xoe"}, {"databases_file", "/srv/acme/databases"},
+            {"last_use_file", "/srv/acme/data/.xoe-last-use"}};
   v.modules = {"sale", "stock"};
   return v;
 }
@@ -225,6 +227,25 @@ TEST(Recipe, TrytonLoginAndNeutralisation) {
               std::string::npos);
     EXPECT_EQ(r.neutralise_config, "");
   }
+}
+
+// Every Tryton server runs behind xoe's guard (docs/xoe.md), which learns the
+// service's databases and where to record its use from its environment.
+TEST(Recipe, TrytonServerRunsTheGuard) {
+  for (const char* version : {"5.0", "6.0", "7.0"}) {
+    SCOPED_TRACE(version);
+    auto r = xoe::find_recipe({shipped()}, "tryton", version);
+    auto v = service_vars();
+    EXPECT_EQ(xoe::render_argv(r.server_argv, v),
+              (std::vector<std::string>{"/usr/bin/python3", "-S", "/usr/share/oe/xoe/tryton_guard.py",
+                                        "/srv/code/usr/bin/trytond", "-vv", "-c", "/srv/acme/odoo.conf"}));
+    EXPECT_EQ(xoe::render(r.server_env.at("XOE_DATABASES"), v), "/srv/acme/databases");
+    EXPECT_EQ(xoe::render(r.server_env.at("XOE_LAST_USE"), v), "/srv/acme/data/.xoe-last-use");
+  }
+  // The guard is installed beside the program, as the recipes are; the build tree has its copy.
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
+  EXPECT_EQ(xoe::installed_data_dir(), self.parent_path().parent_path() / "share/oe/xoe");
+  EXPECT_TRUE(std::filesystem::is_regular_file(xoe::installed_data_dir() / "tryton_guard.py"));
 }
 
 TEST(Recipe, TrytonConfigurationForBothBackends) {

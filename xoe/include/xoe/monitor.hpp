@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -71,6 +72,14 @@ std::optional<pid_t> ppid_from_stat(std::string_view stat);
 
 // `root` and all its descendants in a child -> parent map, `root` first.
 std::vector<pid_t> process_tree(pid_t root, const std::map<pid_t, pid_t>& parent_of);
+
+// The last authenticated use a service's server recorded (the guard of a
+// Tryton server, docs/xoe.md): the modification time of the regular file
+// `name` in the folder `data`, which the service's user owns. The folder is
+// opened without following a symbolic link and the file is only looked at
+// (fstatat, AT_SYMLINK_NOFOLLOW), never opened: a link, a FIFO, a device or a
+// folder there, or nothing, is nullopt.
+std::optional<std::chrono::sys_seconds> recorded_use(const std::filesystem::path& data, const std::string& name);
 
 // ---------------------------------------------------------------- /proc
 

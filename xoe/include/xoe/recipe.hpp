@@ -112,6 +112,10 @@ std::vector<std::filesystem::path> recipe_dirs(const std::filesystem::path& root
 // folder (PREFIX/bin/xoe: PREFIX/share/oe/recipes).
 std::filesystem::path installed_recipe_dir();
 
+// xoe's installed data files (the guard of a Tryton server): share/oe/xoe
+// beside the running program's bin folder ({share} in a recipe).
+std::filesystem::path installed_data_dir();
+
 // Every recipe of `dirs` (the first file of a software version wins), sorted
 // by software then version. A broken recipe is an error, not skipped.
 std::vector<Recipe> load_recipes(const std::vector<std::filesystem::path>& dirs);
