@@ -3,7 +3,10 @@
 # PostgreSQL. A record created through JSON-RPC, a backup (one archive with
 # its sha256), the record destroyed or the whole service removed, a restore,
 # the record back and the login working; a restore into a new training
-# service, neutralised; corrupt, truncated and foreign archives refused
+# service, neutralised; a restore --as of a production neutralised (role
+# test) unless --role production asks for a live copy, its server started
+# and its password set once, its URL, port and database in --json; corrupt,
+# truncated and foreign archives refused
 # before anything is touched; a killed backup and a killed restore finished
 # by the next run (a restore killed on SQLite and on PostgreSQL); the
 # retention; backup verify.
@@ -108,6 +111,48 @@ bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$showc")" "$
 X service remove "$c7" >/dev/null
 ok "restore --as a training service: record there, crons off, marker, mail to the catcher, its settings, login"
 
+# ---------------------------------------------------------------- restore --as of a production: no second live production
+# A copy made to look at yesterday's data runs no cron and sends no mail:
+# role test unless --role production is asked for. The new server is
+# started once and its password set once (-vv: each start, and each
+# command xoe runs, on stderr).
+bed_assert_eq production "$(tar --zstd -xOf "$a7" metadata.json | xoe_json 'd["role"]')" "role in the archive"
+d7=d7-$XID
+t0=$SECONDS
+r=$(X -vv restore "$s7" "$a7" --as "$d7" --json 2>"$BED_DIR/restore-as.err")
+ok "restore --as $d7 in $((SECONDS - t0)) s ($(xoe_json '"%.1f" % d["seconds"]' <<<"$r") s by xoe's clock)"
+showd=$(X service show "$d7" --json)
+bed_assert_eq "test True True" "$(xoe_json 'd["role"]+" "+str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore --as of a production"
+bed_assert_eq test "$(xoe_json 'd["service"]["role"]' <<<"$showd")" "role of the copy of a production"
+bed_assert_eq 0 "$(xoe_sql "$showd" "select count(*) from ir_cron where active")" "crons off in the copy of a production"
+bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$d7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy of a production"
+bed_assert_contains "$(xoe_sql "$showd" "select name from res_user where login = 'admin'")" "[test copy of $s7]" "marker of the copy of a production"
+for k in url port database; do
+  bed_assert_eq "$(xoe_json "d['service']['$k']" <<<"$showd")" "$(xoe_json "d['$k']" <<<"$r")" "restore --json: $k"
+done
+bed_assert_eq "http://127.0.0.1:$(xoe_json 'd["port"]' <<<"$r")/" "$(xoe_json 'd["url"]' <<<"$r")" "restore --json: url of the port"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["port"]' <<<"$r")" "$(xoe_json 'd["database"]' <<<"$r")" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login with restore --json alone"
+bed_assert_eq 1 "$(grep -c "starting $d7 (" "$BED_DIR/restore-as.err")" "starts of the new server: $(grep "starting $d7 (" "$BED_DIR/restore-as.err")"
+bed_assert_eq 1 "$(grep -c "running .*trytond-admin .*-d $d7 -p" "$BED_DIR/restore-as.err")" "its admin password set: $(grep "trytond-admin" "$BED_DIR/restore-as.err")"
+! grep -qF "$(xoe_json 'd["admin_password"]' <<<"$r")" "$BED_DIR/restore-as.err" || bed_fail "the new password in xoe's -vv output"
+X service remove "$d7" >/dev/null
+# Under another name without --as: a copy too.
+n7=n7-$XID
+r=$(X restore "$n7" "$a7" --json)
+bed_assert_eq "test True" "$(xoe_json 'd["role"]+" "+str(d["neutralised"])' <<<"$r")" "restore of a production under another name"
+bed_assert_eq 0 "$(xoe_sql "$(X service show "$n7" --json)" "select count(*) from ir_cron where active")" "crons off under another name"
+X service remove "$n7" >/dev/null
+# A live copy only when asked for.
+e7=e7-$XID
+r=$(X restore "$s7" "$a7" --as "$e7" --role production --json)
+bed_assert_eq "production False" "$(xoe_json 'd["role"]+" "+str(d["neutralised"])' <<<"$r")" "restore --as --role production"
+showe=$(X service show "$e7" --json)
+bed_assert_eq "$(xoe_sql "$show7" "select count(*) from ir_cron where active")" "$(xoe_sql "$showe" "select count(*) from ir_cron where active")" "crons of the live copy as in the source"
+[[ $(xoe_sql "$showe" "select count(*) from ir_cron where active") -gt 0 ]] || bed_fail "no active cron in the live copy"
+[[ $(cat "$XROOT/var/lib/oe/xoe/services/$e7/trytond.conf") != *"smtp://127.0.0.1:1"* ]] || bed_fail "the live copy's mail goes to the catcher"
+X service remove "$e7" >/dev/null
+ok "restore --as of a production: role test, crons off, mail to the catcher, started and given its password once, url/port/database in --json; --role production: a live copy"
+
 # ---------------------------------------------------------------- bad archives: nothing touched
 pid7=$(X service status "$s7" --json | xoe_json 'd["service"]["pid"]')
 expect() {
@@ -137,6 +182,7 @@ expect 2 "no n-20240101T000000Z.tar.zst.sha256" restore "$s7" "$bad/n-20240101T0
 expect 3 "no archive" restore "$s7" "$bad/nosuch.tar.zst"
 expect 4 "the archive holds tryton/6.0, service $s7 runs tryton/7.0" restore "$s7" "$a6"
 expect 4 "service $s6 exists" restore "$s7" "$a7" --as "$s6"
+expect 2 "--role test: service $s7 exists and keeps its role production" restore "$s7" "$a7" --role test
 # forge SOURCE NAME PYTHON: a copy of archive SOURCE whose metadata.json is
 # changed by PYTHON (on the dict m), with its sha256 and no MAC: an archive of
 # something else, restored with --trust.

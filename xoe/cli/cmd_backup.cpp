@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-// xoe backup SERVICE [--keep-daily N --keep-weekly N --keep-monthly N] | backup verify ARCHIVE | backup list SERVICE
+// xoe backup SERVICE [--keep-daily N --keep-weekly N --keep-monthly N] | backup verify ARCHIVE | backup list [SERVICE]
+// | backup prune SERVICE [--keep-daily N --keep-weekly N --keep-monthly N | --all]
 #include <fmt/chrono.h>
 
 #include "commands.hpp"
@@ -21,16 +22,26 @@ struct BackupOptions {
   std::optional<std::int64_t> daily, weekly, monthly;
   std::string archive;  // verify
   bool trust = false;   // verify: an archive this root's key does not authenticate
-  std::string list_service;
+  std::optional<std::string> list_service;
+  std::string prune_service;
+  bool prune_all = false;
 };
+
+std::string utc(std::chrono::sys_seconds t) {
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
+}
+
+// The retention of the --keep-* options, each defaulting to backup.keep_*; empty when none is given.
+std::optional<Retention> retention_of(const Settings& s, const BackupOptions& o) {
+  if (!o.daily && !o.weekly && !o.monthly) return std::nullopt;
+  return Retention{o.daily.value_or(s.keep_daily), o.weekly.value_or(s.keep_weekly),
+                   o.monthly.value_or(s.keep_monthly)};
+}
 
 int run_backup(core::cli::Frame& frame, const BackupOptions& o) {
   if (o.service.empty()) throw core::Error(core::ErrorKind::invalid, "backup: give a SERVICE (or verify ARCHIVE)");
   Settings s = settings(frame);
-  BackupRequest rq{o.service, std::nullopt};
-  if (o.daily || o.weekly || o.monthly)
-    rq.retention = Retention{o.daily.value_or(s.keep_daily), o.weekly.value_or(s.keep_weekly),
-                             o.monthly.value_or(s.keep_monthly)};
+  BackupRequest rq{o.service, retention_of(s, o)};
   BackupResult r = backup_service(s, rq);
   if (frame.globals().json) {
     nlohmann::json pruned = nlohmann::json::array();
@@ -81,19 +92,50 @@ int run_verify(core::cli::Frame& frame, const std::string& archive, bool trust) 
   return v.ok ? core::exit_code::ok : core::exit_code::external;
 }
 
-int run_list(core::cli::Frame& frame, const std::string& service) {
-  auto all = list_backups(settings(frame), service);
+int run_list(core::cli::Frame& frame, const std::optional<std::string>& service) {
+  auto all = list_service_backups(settings(frame), service);
   if (frame.globals().json) {
     nlohmann::json list = nlohmann::json::array();
-    for (const auto& e : all)
-      list.push_back({{"archive", e.archive.string()},
-                      {"time", fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(e.time)))},
-                      {"bytes", std::filesystem::file_size(e.archive)}});
+    for (const auto& b : all)
+      for (const auto& e : b.backups)
+        list.push_back({{"archive", e.archive.string()},
+                        {"time", utc(e.time)},
+                        {"bytes", std::filesystem::file_size(e.archive)},
+                        {"service", b.service},
+                        {"service_exists", b.service_exists}});
     core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"backups", list}}.dump(2) + "\n");
   } else {
-    core::Table t{{"ARCHIVE", "BYTES"}, {}};
-    for (const auto& e : all) t.rows.push_back({e.archive.string(), std::to_string(std::filesystem::file_size(e.archive))});
+    core::Table t{{"SERVICE", "ARCHIVE", "BYTES"}, {}};
+    for (const auto& b : all)
+      for (const auto& e : b.backups)
+        t.rows.push_back({b.service_exists ? b.service : b.service + " (removed)", e.archive.string(),
+                          std::to_string(std::filesystem::file_size(e.archive))});
     core::cli::Frame::out(core::render_table(t, core::stdout_colour()));
+  }
+  return core::exit_code::ok;
+}
+
+int run_prune(core::cli::Frame& frame, const BackupOptions& o) {
+  Settings s = settings(frame);
+  PruneResult r = prune_backups(s, {o.prune_service, retention_of(s, o),
+                                    o.prune_all ? PruneScope::all : PruneScope::retention});
+  if (frame.globals().json) {
+    nlohmann::json pruned = nlohmann::json::array(), kept = nlohmann::json::array();
+    for (const auto& p : r.pruned) pruned.push_back(p.string());
+    for (const auto& k : r.kept) kept.push_back(k.string());
+    core::cli::Frame::out(nlohmann::json{{"version", json_version},
+                                         {"prune", {{"service", r.service},
+                                                    {"service_exists", r.service_exists},
+                                                    {"pruned", pruned},
+                                                    {"kept", kept}}}}
+                              .dump(2) + "\n");
+  } else {
+    std::string text;
+    for (const auto& p : r.pruned) text += "pruned " + p.string() + "\n";
+    for (const auto& k : r.kept) text += "kept " + k.string() + "\n";
+    if (r.pruned.empty() && r.kept.empty()) text = "no archive of " + r.service + "\n";
+    if (!r.service_exists) text += "(" + r.service + " is a removed service)\n";
+    core::cli::Frame::out(text);
   }
   return core::exit_code::ok;
 }
@@ -108,6 +150,7 @@ void add_backup(core::cli::Frame& frame) {
   struct Subs {
     CLI::App* verify = nullptr;
     CLI::App* list = nullptr;
+    CLI::App* prune = nullptr;
   };
   auto subs = std::make_shared<Subs>();
   CLI::App* cmd = frame.command(
@@ -116,6 +159,7 @@ void add_backup(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, o, subs] {
         if (subs->verify->parsed()) return run_verify(frame, o->archive, o->trust);
         if (subs->list->parsed()) return run_list(frame, o->list_service);
+        if (subs->prune->parsed()) return run_prune(frame, *o);
         return run_backup(frame, *o);
       });
   cmd->add_option("service", o->service, "Service name");
@@ -126,8 +170,25 @@ void add_backup(core::cli::Frame& frame) {
   subs->verify->add_option("archive", o->archive, "The archive (.tar.zst)")->required();
   subs->verify->add_flag("--trust", o->trust,
                          "Accept an archive this root's backup key does not authenticate (made elsewhere)");
-  subs->list = cmd->add_subcommand("list", "The archives of a service, newest first");
-  subs->list->add_option("service", o->list_service, "Service name")->required();
+  subs->list = cmd->add_subcommand(
+      "list", "The archives of a service, newest first; without SERVICE, of every service, removed ones too");
+  subs->list->add_option("service", o->list_service, "Service name (a removed one too)");
+  subs->prune = cmd->add_subcommand(
+      "prune", "Apply the retention to a service's archives (a removed service's too), or remove all of a removed one");
+  subs->prune->add_option("service", o->prune_service, "Service name (a removed one too)")->required();
+  // The retention's options, as backup's own (the same variables: backup_service and prune_backups read them alike).
+  auto* pd = subs->prune->add_option("--keep-daily", o->daily, "Daily backups kept (default: backup.keep_daily)")
+                 ->check(CLI::Range(0, 3650));
+  auto* pw = subs->prune->add_option("--keep-weekly", o->weekly, "Weekly backups kept (default: backup.keep_weekly)")
+                 ->check(CLI::Range(0, 520));
+  auto* pm = subs->prune
+                 ->add_option("--keep-monthly", o->monthly, "Monthly backups kept (default: backup.keep_monthly)")
+                 ->check(CLI::Range(0, 240));
+  subs->prune
+      ->add_flag("--all", o->prune_all, "Remove every archive of a removed service (refused for a service that exists)")
+      ->excludes(pd)
+      ->excludes(pw)
+      ->excludes(pm);
 }
 
 }  // namespace xoe::cli

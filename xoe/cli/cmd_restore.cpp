@@ -24,6 +24,10 @@ void add_restore(core::cli::Frame& frame) {
         if (frame.globals().json) {
           nlohmann::json j = {{"version", json_version},
                               {"service", r.service},
+                              {"role", r.role},
+                              {"url", r.url},
+                              {"port", r.port},
+                              {"database", r.database},
                               {"created", r.created},
                               {"neutralised", r.neutralised},
                               {"code_restored", r.code_restored},
@@ -36,7 +40,11 @@ void add_restore(core::cli::Frame& frame) {
           std::vector<std::pair<std::string, std::string>> f = {
               {"restored", r.service + (r.created ? " (created)" : "")},
               {"from", r.meta.service + " " + r.meta.software + "/" + r.meta.version + " of " + r.meta.created},
-              {"neutralised", r.neutralised ? "yes" : "no (production)"},
+              {"url", r.url},
+              {"database", r.database},
+              {"role", r.role},
+              {"neutralised", r.neutralised ? "yes (no scheduled jobs, mail to the catcher)"
+                                            : "no (production: its jobs run, its mail goes out)"},
               {"code", r.code_restored ? "rebuilt with the archive's series" : "as it was"},
               {"seconds", fmt::format("{:.1f}", r.seconds)}};
           if (r.admin_password) f.emplace_back("admin password", *r.admin_password);
@@ -47,7 +55,9 @@ void add_restore(core::cli::Frame& frame) {
   cmd->add_option("service", o->service, "Service restored into (created when it does not exist)")->required();
   cmd->add_option("archive", o->archive, "The archive (.tar.zst, with its .sha256 beside it)")->required();
   cmd->add_option("--as", o->as, "Restore into this new service instead");
-  cmd->add_option("--role", o->role, "Role of a service the restore creates (default: the archive's)");
+  cmd->add_option("--role", o->role,
+                  "Role of a service the restore creates (default: test, neutralised, under a new name such as --as; "
+                  "the archive's under its own name); production only when asked for");
   cmd->add_flag("--trust", o->trust,
                 "Accept an archive this root's backup key does not authenticate (made elsewhere: know where it comes from)");
 }

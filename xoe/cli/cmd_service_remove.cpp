@@ -5,6 +5,17 @@
 
 namespace xoe::cli {
 
+namespace {
+
+// Its archives stay: say so, and how they go.
+std::string kept_note(const std::string& name, std::size_t kept) {
+  if (kept == 0) return {};
+  return fmt::format("{} archive(s) of {} kept (xoe backup list {}; xoe backup prune {} --all removes them)\n", kept,
+                     name, name, name);
+}
+
+}  // namespace
+
 void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
   struct Options {
     std::string name;
@@ -24,20 +35,25 @@ void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
                                                  {"rolled_back", false},
                                                  {"archive", r.archive.string()},
                                                  {"sha256", r.sha256},
-                                                 {"bytes", r.bytes}}
+                                                 {"bytes", r.bytes},
+                                                 {"backups_kept", r.backups_kept}}
                                       .dump(2) + "\n");
           else
-            core::cli::Frame::out(r.name + " removed; final backup " + r.archive.string() + "\n");
+            core::cli::Frame::out(r.name + " removed; final backup " + r.archive.string() + "\n" +
+                                  kept_note(r.name, r.backups_kept));
           return core::exit_code::ok;
         }
         Removed r = remove_service(settings(frame), o->name);
         if (frame.globals().json)
           core::cli::Frame::out(nlohmann::json{{"version", json_version},
                                                {"removed", r.name},
-                                               {"rolled_back", r.rolled_back}}
+                                               {"rolled_back", r.rolled_back},
+                                               {"backups_kept", r.backups_kept}}
                                     .dump(2) + "\n");
         else
-          core::cli::Frame::out(r.rolled_back ? r.name + ": unfinished creation rolled back\n" : r.name + " removed\n");
+          core::cli::Frame::out(
+              (r.rolled_back ? r.name + ": unfinished creation rolled back\n" : r.name + " removed\n") +
+              kept_note(r.name, r.backups_kept));
         return core::exit_code::ok;
       });
   cmd->add_option("name", o->name, "Service name")->required();

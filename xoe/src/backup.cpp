@@ -254,6 +254,15 @@ core::Job backup_job(const Settings& s, const std::string& name) {
   return job;
 }
 
+// Removes an archive and its sidecars; a failure is xoe's own I/O error.
+void remove_archive(const fs::path& archive) {
+  for (const auto& f : {archive, sidecar(archive), mac_sidecar(archive)}) {
+    std::error_code ec;
+    fs::remove(f, ec);
+    if (ec) fail(ErrorKind::io, "cannot remove {}: {}", f.string(), ec.message());
+  }
+}
+
 std::vector<fs::path> prune(const Settings& s, const std::string& name, const Retention& keep) {
   auto all = list_backups(s, name);
   auto kept = select_kept(all, keep);
@@ -262,13 +271,15 @@ std::vector<fs::path> prune(const Settings& s, const std::string& name, const Re
   std::vector<fs::path> removed;
   for (const auto& e : all) {
     if (keep_set.contains(e.archive)) continue;
-    std::error_code ec;
-    fs::remove(e.archive, ec);
-    fs::remove(sidecar(e.archive), ec);
-    fs::remove(mac_sidecar(e.archive), ec);
+    remove_archive(e.archive);
     removed.push_back(e.archive);
   }
   return removed;
+}
+
+bool service_exists(const Settings& s, const std::string& name) {
+  auto db = registry::open_existing(s);
+  return db && registry::find_service(*db, name).has_value();
 }
 
 // --------------------------------------------------------------- restore
@@ -365,6 +376,59 @@ std::vector<BackupEntry> list_backups(const Settings& s, const std::string& serv
   return out;
 }
 
+std::vector<ServiceBackups> list_service_backups(const Settings& s, const std::optional<std::string>& service) {
+  std::vector<std::string> names;
+  if (service) {
+    core::validate_label(*service, "service name");
+    names.push_back(*service);
+  } else {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(s.backups, ec)) {
+      std::string f = e.path().filename().string();
+      if (core::is_label(f) && e.is_directory(ec) && !e.is_symlink(ec)) names.push_back(f);
+    }
+    std::sort(names.begin(), names.end());
+  }
+  std::vector<ServiceBackups> out;
+  for (const auto& name : names) {
+    ServiceBackups b{name, service_exists(s, name), list_backups(s, name)};
+    // A removed service with no archive left is no answer (a folder emptied by hand).
+    if (!service && b.backups.empty() && !b.service_exists) continue;
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+PruneResult prune_backups(const Settings& s, const PruneRequest& rq) {
+  core::validate_label(rq.service, "service name");
+  Retention keep = rq.retention.value_or(Retention{s.keep_daily, s.keep_weekly, s.keep_monthly});
+  auto lock = core::FileLock::acquire(s.locks, "xoe.service." + rq.service);
+  PruneResult out;
+  out.service = rq.service;
+  out.service_exists = service_exists(s, rq.service);
+  auto all = list_backups(s, rq.service);
+  if (!out.service_exists && all.empty())
+    fail(ErrorKind::not_found, "no service {} and no archive of it in {}", rq.service,
+         backup_dir(s, rq.service).string());
+  if (rq.scope == PruneScope::all) {
+    if (out.service_exists)
+      fail(ErrorKind::conflict, "service {} exists: --all is for the archives of a removed service (the retention "
+           "keeps the newest archive of a service)", rq.service);
+    for (const auto& e : all) {
+      remove_archive(e.archive);
+      out.pruned.push_back(e.archive);
+    }
+    std::error_code ec;
+    fs::remove(backup_dir(s, rq.service), ec);  // only when empty: a staging folder of a killed backup stays
+  } else {
+    out.pruned = prune(s, rq.service, keep);
+    for (const auto& e : list_backups(s, rq.service)) out.kept.push_back(e.archive);
+  }
+  core::logger("xoe")->info("pruned {} archive(s) of {}{}", out.pruned.size(), rq.service,
+                            out.service_exists ? "" : " (a removed service)");
+  return out;
+}
+
 std::vector<BackupEntry> select_kept(std::vector<BackupEntry> entries, const Retention& keep) {
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
     return a.time != b.time ? a.time > b.time : a.archive > b.archive;
@@ -409,7 +473,12 @@ BackupResult backup_service(const Settings& s, const BackupRequest& rq) {
   std::string side = host::read_file(sidecar(out.archive));
   out.sha256 = side.substr(0, side.find(' '));
   out.meta = meta_from(core::archive::read_member(out.archive, "metadata.json"), out.archive.string());
-  out.pruned = prune(s, rq.service, keep);
+  try {
+    out.pruned = prune(s, rq.service, keep);
+  } catch (const core::Error& e) {
+    // The backup is made: a retention that cannot remove an old archive does not undo it.
+    core::logger("xoe")->warn("backup of {}: the retention stopped: {}", rq.service, e.what());
+  }
   core::logger("xoe")->info("backup of {}: {} ({} bytes)", rq.service, out.archive.string(), out.bytes);
   return out;
 }
@@ -517,6 +586,9 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
   if (!resume) {
     if (existing) {
       if (rq.as) fail(ErrorKind::conflict, "service {} exists", target);
+      if (rq.role && *rq.role != existing->role)
+        fail(ErrorKind::invalid, "--role {}: service {} exists and keeps its role {} (--role is for a service the "
+             "restore creates)", *rq.role, target, existing->role);
       if (existing->state != "ready") fail(ErrorKind::conflict, "service {} is {}", target, existing->state);
       if (existing->software != meta.software || existing->version != meta.version)
         fail(ErrorKind::conflict, "the archive holds {}/{}, service {} runs {}/{}", meta.software, meta.version, target,
@@ -526,9 +598,18 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
              existing->backend);
       if (archived_series) check_series_for(s, meta.software, meta.version, *archived_series);
     } else {
-      CreateRequest cr{target, meta.software, meta.version, rq.role.value_or(meta.role), meta.backend, meta.modules,
-                       std::nullopt, archived_series};
-      Created c = create_service(s, cr);
+      // A service made under another name than the archive's (--as, or a
+      // SERVICE that is not the archive's) is a copy beside the archived one,
+      // which may still run: neutralised (role test: no jobs, mail to the
+      // catcher) unless --role asks otherwise, so that a copy made to look
+      // at yesterday's data sends no invoice again. Under the archive's own
+      // name (a removed service brought back) it has the archive's role.
+      bool copy = rq.as.has_value() || target != meta.service;
+      CreateRequest cr{target, meta.software, meta.version, rq.role.value_or(copy ? "test" : meta.role), meta.backend,
+                       meta.modules, std::nullopt, archived_series};
+      // Neither started nor given its password here: the restore job does
+      // both on the archive's database (CreateFinish).
+      Created c = create_service(s, cr, CreateFinish::for_restore);
       out.created = true;
       out.admin_password = c.admin_password;
       // The archived service's own settings become the new one's; the
@@ -564,7 +645,12 @@ RestoreResult restore_service(const Settings& s, const RestoreRequest& rq) {
     throw;
   }
   auto row = need_service(s, target);
-  out.neutralised = row.role != "production";
+  ServiceInfo info = info_from_row(s, row, false);
+  out.role = row.role;
+  out.url = info.url;
+  out.port = info.port;
+  out.database = row.database;
+  out.neutralised = row.role != "production";  // the job's neutralise step ran
   out.code_restored = rebuild_code;
   out.seconds = seconds_since(t0);
   core::logger("xoe")->info("restored {} into {} in {:.1f} s", archive.string(), target, out.seconds);

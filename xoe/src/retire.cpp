@@ -73,7 +73,7 @@ Retired remove_with_archive(const Settings& s, const std::string& name, const fs
     throw;
   }
   core::logger("xoe")->info("final backup of {} kept as {}", name, out.archive.string());
-  remove_service(s, name);
+  out.backups_kept = remove_service(s, name).backups_kept;
   return out;
 }
 

@@ -21,6 +21,7 @@
 #include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
+#include "xoe/backup.hpp"
 #include "xoe/monitor.hpp"
 #include "xoe/recipe.hpp"
 #include "xoe/software.hpp"
@@ -530,7 +531,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
   // A series may change the modules' data and schema: the database is
   // updated with the service's code (the recipe's update command).
   job.steps.push_back({"update", [&s, p] {
-    if (!service_series(s, p.name)) return;
+    if (p.finish == CreateFinish::for_restore || !service_series(s, p.name)) return;
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
     Code code = service_code(s, p.name, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
@@ -540,6 +541,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
   }, {}});
 
   job.steps.push_back({"password", [&s, p] {
+    if (p.finish == CreateFinish::for_restore) return;  // the restore's password step sets it on its database
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
     Code code = service_code(s, p.name, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
@@ -550,6 +552,7 @@ core::Job create_job(const Settings& s, const Plan& p) {
   }, {}});
 
   job.steps.push_back({"start", [&s, p] {
+    if (p.finish == CreateFinish::for_restore) return;  // the restore's start step starts it
     Recipe recipe = find_recipe(s.recipe_dirs, p.software, p.version);
     Layout l = layout(s, p.name, recipe);
     supervisor::up(s, p.name);
@@ -693,12 +696,18 @@ CreatePlan plan_create(const Settings& s, const CreateRequest& rq) {
 }
 
 Created create_service(const Settings& s, const CreateRequest& rq) {
+  return detail::create_service(s, rq, CreateFinish::start);
+}
+
+namespace detail {
+
+Created create_service(const Settings& s, const CreateRequest& rq, CreateFinish finish) {
   core::validate_label(rq.name, "service name");
   host::make_dir(s.state, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
   auto lock = core::FileLock::acquire(s.locks, "xoe.service." + rq.name);
   CreatePlan cp = plan_create(s, rq);
   const ServiceInfo& i = cp.service;
-  Plan p{i.name, i.software, i.version, i.role, i.backend, i.database, i.user, i.port, i.modules, rq.patches};
+  Plan p{i.name, i.software, i.version, i.role, i.backend, i.database, i.user, i.port, i.modules, rq.patches, finish};
   auto db = registry::open(s);
   core::JobRunner jobs(db);
   auto result = jobs.run(create_job(s, p), core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
@@ -714,6 +723,8 @@ Created create_service(const Settings& s, const CreateRequest& rq) {
   c.admin_password = pw;
   return c;
 }
+
+}  // namespace detail
 
 std::vector<ServiceInfo> list_services(const Settings& s) {
   auto db = registry::open_existing(s);
@@ -797,7 +808,7 @@ Removed remove_service(const Settings& s, const std::string& name) {
     // A creation that was killed: roll it back with its own compensations.
     Plan p = row ? plan_from_row(*row) : Plan{name, "", "", "", "", name, user_for(name), 0, {}};
     jobs.rollback(create_job(s, p));
-    return {name, true};
+    return {name, true, list_backups(s, name).size()};
   }
   if (!row) fail(ErrorKind::not_found, "no service {}", name);
   Plan p = plan_from_row(*row);
@@ -830,7 +841,7 @@ Removed remove_service(const Settings& s, const std::string& name) {
     d.execute("DELETE FROM services WHERE name = ?1", p.name);
   }, {}});
   jobs.run(job, core::JobPolicy::resume);
-  return {name, false};
+  return {name, false, list_backups(s, name).size()};
 }
 
 }  // namespace xoe

@@ -148,13 +148,24 @@ void pg_clone(const Settings& s, const std::string& from, const std::vector<std:
 // first failure (processes through core::run, which is thread-safe).
 void run_concurrently(const std::vector<std::function<void()>>& tasks);
 
+// How the create job ends. `start`: the database updated with the series,
+// the admin password set, the server started and answering (service
+// create). `for_restore`: none of these, the service left ready and down:
+// a restore follows at once, replaces the template's database with the
+// archive's (updated with its series when it was made) and sets the
+// password and starts the server itself (its password and start steps).
+enum class CreateFinish { start, for_restore };
+
 // A service as the create job sees it.
 struct Plan {
   std::string name, software, version, role, backend, database, user;
   std::uint16_t port = 0;
   std::vector<std::string> modules;
   std::optional<std::filesystem::path> patches;  // the series given to create
+  CreateFinish finish = CreateFinish::start;
 };
+// create_service with the job's end chosen (restore_service: CreateFinish::for_restore).
+Created create_service(const Settings& s, const CreateRequest& request, CreateFinish finish);
 Plan plan_from_row(const registry::ServiceRow& r);
 ServiceInfo info_from_row(const Settings& s, const registry::ServiceRow& r, bool with_state);
 // The registry row of `name`; throws not_found.

@@ -431,7 +431,11 @@ void define(const Settings& s, const ServiceProgram& p) {
   }
 }
 
-void up(const Settings& s, const std::string& name) { up_as(s, name, kind_of(s, name)); }
+void up(const Settings& s, const std::string& name) {
+  auto kind = kind_of(s, name);
+  core::logger("xoe")->debug("starting {} ({})", name, kind_name(kind));
+  up_as(s, name, kind);
+}
 
 void down(const Settings& s, const std::string& name) {
   auto kind = entry_of(s, name);

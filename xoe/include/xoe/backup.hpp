@@ -76,6 +76,47 @@ struct BackupEntry {
 // The archives of `service`, newest first. Reads only.
 std::vector<BackupEntry> list_backups(const Settings& settings, const std::string& service);
 
+// The archives of one folder of Settings::backups: of a service, or of one
+// removed since (service remove leaves its archives, and no backup job
+// prunes them any more).
+struct ServiceBackups {
+  std::string service;
+  bool service_exists = false;
+  std::vector<BackupEntry> backups;  // newest first
+};
+
+// The archives of `service` (exists or not), or with nullopt of every
+// folder of Settings::backups whose name is a service name, those of
+// removed services too, by service name. Reads only; invalid for a name
+// that is not a label.
+std::vector<ServiceBackups> list_service_backups(const Settings& settings, const std::optional<std::string>& service);
+
+// What `backup prune` removes: the archives the retention does not keep
+// (the newest always kept), or every archive (of a removed service only).
+enum class PruneScope { retention, all };
+
+struct PruneRequest {
+  std::string service;
+  std::optional<Retention> retention;  // empty: backup.keep_* of the configuration
+  PruneScope scope = PruneScope::retention;
+};
+
+struct PruneResult {
+  std::string service;
+  bool service_exists = false;
+  std::vector<std::filesystem::path> pruned;  // removed, each with its .sha256 and .mac
+  std::vector<std::filesystem::path> kept;    // newest first
+};
+
+// Applies the retention to the archives of `service` as a backup does
+// (select_kept), or with PruneScope::all removes every one of a removed
+// service and its folder when nothing else is in it. Each archive goes with
+// its .sha256 and .mac. Under the service's lock. Throws invalid (a name
+// that is not a label), not_found (no such service and no archive of it),
+// conflict (PruneScope::all of a service that exists: the retention keeps
+// its newest archive).
+PruneResult prune_backups(const Settings& settings, const PruneRequest& request);
+
 // The archives to keep, newest first: the newest of each of the last
 // `daily` days, `weekly` ISO weeks and `monthly` months that have one (the
 // rules add up, as in borg prune); the newest archive is always kept.
@@ -105,12 +146,19 @@ struct RestoreRequest {
   std::string service;  // restored into this service; created from the archive when it does not exist
   std::filesystem::path archive;
   std::optional<std::string> as;    // restore into this new service instead
-  std::optional<std::string> role;  // role of a service created by the restore (default: the archive's)
+  // Role of a service created by the restore. Default: "test" (neutralised)
+  // for a service named otherwise than the archive's (`as`, or `service`
+  // not the archive's), else the archive's. An existing target keeps its own.
+  std::optional<std::string> role;
   ArchiveOrigin origin = ArchiveOrigin::this_root;
 };
 
 struct RestoreResult {
   std::string service;
+  std::string role;          // the target's
+  std::string url;           // where the target answers (as service show)
+  std::uint16_t port = 0;
+  std::string database;      // the target's database
   bool created = false;      // the service was created from the archive
   bool neutralised = false;  // the target is not production
   bool code_restored = false;  // the existing target's code was rebuilt with the archive's series
@@ -126,7 +174,8 @@ struct RestoreResult {
 // service's own admin password, neutralise unless production, start. Into a
 // new service (`as`, or `service` when it does not exist): created like
 // `service create` with the archive's software, version, backend and
-// modules, then the same. A journaled job ("service.restore": prepare,
+// modules (role: see RestoreRequest::role), but neither started nor given
+// its password, then the same (so started once). A journaled job ("service.restore": prepare,
 // stop, swap, password, neutralise, start, finish): a failure puts the old
 // database and data back and starts the service again; a killed restore is
 // finished by the next restore of the same target and archive.

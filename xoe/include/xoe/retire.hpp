@@ -16,6 +16,7 @@ struct Retired {
   std::filesystem::path archive;  // the final backup, in the archive folder
   std::string sha256;
   std::uintmax_t bytes = 0;
+  std::size_t backups_kept = 0;  // its archives left in Settings::backups/NAME, the final one too (Removed)
 };
 
 // Checks that `archive_dir` is an existing folder (invalid otherwise), backs

@@ -107,9 +107,13 @@ std::vector<SupervisorMove> migrate_supervisor(const Settings& settings);
 struct Removed {
   std::string name;
   bool rolled_back = false;  // it was an unfinished creation, rolled back
+  // Its archives left in Settings::backups/NAME: they stay, no backup job
+  // prunes them any more (xoe backup prune NAME [--all] does).
+  std::size_t backups_kept = 0;
 };
 // Removes the service's supervisor entry, processes, database, data,
-// config, log, user and port (its registry row), as a journaled job.
+// config, log, user and port (its registry row), as a journaled job. Its
+// backups stay (counted in the result).
 Removed remove_service(const Settings& settings, const std::string& name);
 
 }  // namespace xoe
