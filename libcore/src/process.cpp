@@ -581,13 +581,14 @@ struct Launch {
     const auto path = vars.find("PATH");
     candidates = path_candidates(argv.front(), path != vars.end() ? std::string_view(path->second) : clean_path);
     if (options.cwd) cwd = options.cwd->native();
+    else if (options.uid) cwd = "/";
 
     for (const auto& arg : argv) plan.argv.push_back(arg.c_str());
     plan.argv.push_back(nullptr);
     for (const auto& entry : env_strings) plan.envp.push_back(entry.c_str());
     plan.envp.push_back(nullptr);
     for (const auto& candidate : candidates) plan.candidates.push_back(candidate.c_str());
-    if (options.cwd) plan.cwd = cwd.c_str();
+    if (!cwd.empty()) plan.cwd = cwd.c_str();
 
     if (options.uid || options.gid) {
       const auto account = options.uid ? lookup_account(*options.uid) : std::nullopt;

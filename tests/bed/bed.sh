@@ -16,6 +16,7 @@
 # Reference (exported variables in brackets):
 #   bed_init                       [BED_DIR BED_ID]
 #   bed_on_exit CMD [ARG...]       register a cleanup
+#   bed_as USER CMD...             CMD as USER, started in / (the test's folder may be root's alone)
 #   bed_log MSG... / bed_fail MSG...
 #   bed_assert_eq EXPECTED ACTUAL [WHAT] / bed_assert_contains TEXT PART [WHAT]
 #   bed_wait SECONDS WHAT CMD...   retry CMD every 0.1 s
@@ -91,6 +92,16 @@ bed_wait_port() {
 }
 
 # bed_on_exit CMD [ARG...]: register a cleanup (run in reverse order at exit).
+# bed_as USER CMD...: CMD as USER (runuser), started in /: the test runs from
+# a folder only root may enter (tests/CMakeLists.txt), and a tool started
+# there as another user warns into its output (psql: "could not change
+# directory").
+bed_as() {
+  local user=$1
+  shift
+  (cd / && runuser -u "$user" -- "$@")
+}
+
 bed_on_exit() {
   local q
   q=$(printf '%q ' "$@")

@@ -75,7 +75,9 @@ xoe_login "$tport" "$t" admin "$ppw" >/dev/null 2>&1 && bed_fail "production's p
 # Mail of the copy reaches the catcher, through trytond's own sendmail and the copy's config.
 conf=$XROOT/var/lib/oe/xoe/services/$t/trytond.conf
 bed_assert_contains "$(cat "$conf")" "uri = smtp://127.0.0.1:$BED_SMTP_PORT" "mail uri of the copy"
-[[ $(cat "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf") != *"[email]"* ]] || bed_fail "production's mail redirected"
+[[ $(cat "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf") != *"$BED_SMTP_PORT"* ]] || bed_fail "production's mail redirected"
+bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf")" $'[email]\nuri = smtp://localhost:25\n' \
+  "production's mail (no relay configured)"
 PYTHONPATH=$XROOT/var/lib/oe/xoe/software/tryton/7.0/site /usr/bin/python3 -S - "$conf" <<'PY'
 import sys
 from email.message import EmailMessage

@@ -43,8 +43,8 @@ site=$(tr '\0' '\n' <"/proc/$pid/environ" | sed -n 's/^PYTHONPATH=//p')
 trytond=
 for a in "${argv[@]}"; do [[ $a == */usr/bin/trytond ]] && trytond=$a; done
 [[ -n $trytond ]] || bed_fail "no trytond in the server's command line: ${argv[*]}"
-(cd / && runuser -u "$user" -- env PYTHONPATH="$site" /usr/bin/python3 -S "${trytond}-admin" \
-  -c "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf" -d "$db" --test-email customer@example.org) ||
+bed_as "$user" env PYTHONPATH="$site" /usr/bin/python3 -S "${trytond}-admin" \
+  -c "$XROOT/var/lib/oe/xoe/services/$p/trytond.conf" -d "$db" --test-email customer@example.org ||
   bed_fail "trytond-admin --test-email failed"
 bed_wait 20 "the mail at the SMTP server" bash -c "ls '$BED_MAILDIR/new' | grep -q ."
 mail=$(cat "$BED_MAILDIR"/new/*)

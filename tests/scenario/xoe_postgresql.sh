@@ -53,7 +53,7 @@ pa=$(head -1 "$XROOT/var/lib/oe/xoe/services/$a/db-password")
 pb=$(head -1 "$XROOT/var/lib/oe/xoe/services/$b/db-password")
 [[ ${#pa} -ge 20 && $pa != "$pb" ]] || bed_fail "role passwords"
 bed_assert_eq "600 root" "$(stat -c '%a %U' "$XROOT/var/lib/oe/xoe/services/$a/db-password")" "role password file"
-as_a() { runuser -u "xoe-$a" -- env PGPASSWORD="$1" PGCONNECT_TIMEOUT=5 psql -w -X -A -t "${@:2}" 2>&1; }
+as_a() { bed_as "xoe-$a" env PGPASSWORD="$1" PGCONNECT_TIMEOUT=5 psql -w -X -A -t "${@:2}" 2>&1; }
 bed_assert_eq 1 "$(as_a "$pa" -h 127.0.0.1 -p "$PGP" -U "xoe-$a" -d "$a" -c "select count(*) from res_user where login = 'admin'")" "A in its own database"
 bed_assert_contains "$(as_a "$pa" -h 127.0.0.1 -p "$PGP" -U "xoe-$a" -d "$b" -c 'select 1')" "permission denied for database" "A into B's database"
 tpl=$(Q -c "select datname from pg_database where datname like 'xoe-tpl-%' limit 1")
@@ -63,10 +63,10 @@ bed_assert_contains "$(as_a "" -h 127.0.0.1 -p "$PGP" -U postgres -d postgres -c
 # The socket is in the data folder, out of A's reach; and pg_hba.conf lets
 # only root and postgres in over it, as the superuser (peer), nobody else.
 bed_assert_contains "$(as_a "" -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1')" "Permission denied" "A as the superuser over the socket"
-bed_assert_contains "$(runuser -u postgres -- psql -w -X -A -t -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1' 2>&1)" "1" "postgres over the socket (peer)"
-bed_assert_contains "$(runuser -u postgres -- env PGPASSWORD="$pa" psql -w -X -A -t -h "$SOCK" -p "$PGP" -U "xoe-$a" -d "$a" -c 'select 1' 2>&1)" "rejects connection" "A's role over the socket"
-runuser -u "xoe-$a" -- cat "$XROOT/var/lib/oe/xoe/services/$b/trytond.conf" >/dev/null 2>&1 && bed_fail "A reads B's config"
-runuser -u "xoe-$a" -- cat "$XROOT/var/lib/oe/xoe/services/$b/db-password" >/dev/null 2>&1 && bed_fail "A reads B's role password"
+bed_assert_contains "$(bed_as postgres psql -w -X -A -t -h "$SOCK" -p "$PGP" -U postgres -d postgres -c 'select 1' 2>&1)" "1" "postgres over the socket (peer)"
+bed_assert_contains "$(bed_as postgres env PGPASSWORD="$pa" psql -w -X -A -t -h "$SOCK" -p "$PGP" -U "xoe-$a" -d "$a" -c 'select 1' 2>&1)" "rejects connection" "A's role over the socket"
+bed_as "xoe-$a" cat "$XROOT/var/lib/oe/xoe/services/$b/trytond.conf" >/dev/null 2>&1 && bed_fail "A reads B's config"
+bed_as "xoe-$a" cat "$XROOT/var/lib/oe/xoe/services/$b/db-password" >/dev/null 2>&1 && bed_fail "A reads B's role password"
 ok "isolation: A reaches its own database only (not B's, not a template, not as B, not as the superuser)"
 
 # No role password on a command line, in xoe's logs, the server's log or a backup.

@@ -57,7 +57,7 @@ text=$(C cat "/etc/systemd/system/$unit")
 bed_assert_contains "$text" "User=xoe-$s" "unit"
 bed_assert_contains "$text" "SupplementaryGroups=oe-xoe" "unit"
 bed_assert_contains "$text" "Restart=on-failure" "unit"
-bed_assert_contains "$text" "ExecStart=\"/usr/bin/python3\" \"-S\" \"$XROOT/" "unit"
+bed_assert_contains "$text" "ExecStart=\"/usr/bin/python3\" \"-S\" \"$OE_BUILD_DIR/share/oe/xoe/tryton_guard.py\" \"$XROOT/" "unit (trytond behind the guard)"
 bed_assert_contains "$text" "/usr/bin/trytond\" \"-vv\" \"-c\" \"$XROOT/var/lib/oe/xoe/services/$s/trytond.conf\"" "unit"
 bed_assert_contains "$text" "StandardOutput=append:$XROOT/var/log/oe/xoe/$s/current" "unit"
 [[ ! -e $XROOT/var/lib/oe/xoe/sv/$s && ! -e $XROOT/var/lib/oe/xoe/services/$s/runit ]] \

@@ -16,11 +16,11 @@ X software fetch tryton/6.0 >/dev/null
 n=p$XID
 xoe_create "$n" 6.0 sqlite production >/dev/null
 data=$(sec_data "$n") u=$(stat -c %U "$(sec_data "$n")")
-runuser -u "$u" -- mkfifo "$data/fifo"
-runuser -u "$u" -- $py -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$data/sock"
-runuser -u "$u" -- ln -s "$OUTSIDE" "$data/out"
-runuser -u "$u" -- mkdir -p "$data/$n"
-runuser -u "$u" -- $py -c 'import sys; open(sys.argv[1] + "/a\nb", "w").write("newline\n")' "$data/$n"
+bed_as "$u" mkfifo "$data/fifo"
+bed_as "$u" $py -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$data/sock"
+bed_as "$u" ln -s "$OUTSIDE" "$data/out"
+bed_as "$u" mkdir -p "$data/$n"
+bed_as "$u" $py -c 'import sys; open(sys.argv[1] + "/a\nb", "w").write("newline\n")' "$data/$n"
 mknod "$data/null" c 1 3
 ok "planted: FIFO, socket, link out, a newline in a name, a device node"
 

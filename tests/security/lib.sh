@@ -39,7 +39,8 @@ sec_assert_unchanged() {
 
 _SEC_SWAP_PIDS=()
 sec_swap() {
-  # setpriv execs the program itself: $! is the swapper, killed alone.
+  # setpriv execs the program itself: $! is the swapper, killed alone (started in /).
+  cd /
   setpriv --reuid "$1" --regid "$(id -g "$1")" --init-groups -- \
     "$py" "$OE_SOURCE_DIR/tests/security/swap.py" "$2" "$OUTSIDE" 2>>"$BED_DIR/swap.log" &
   _SEC_SWAP_PIDS+=($!)

@@ -25,7 +25,7 @@ ok "roots $XROOT ($n1, $u1) and $XROOT2 ($n2, $u2)"
 cannot() {
   local user=$1 what=$2
   shift 2
-  ! runuser -u "$user" -- "$@" >/dev/null 2>&1 || bed_fail "$user could $what: $*"
+  ! bed_as "$user" "$@" >/dev/null 2>&1 || bed_fail "$user could $what: $*"
 }
 for f in xoe.db xoe.db-wal xoe.db-shm; do
   [[ -e $state1/$f ]] || continue
@@ -42,5 +42,5 @@ ok "the registry and the state folders are root's; another root's state cannot b
 
 [[ $(stat -c %G "$state1") != "$(stat -c %G "$state2")" ]] || bed_fail "both roots' state folders are of group $(stat -c %G "$state1")"
 bed_assert_eq run "$(X service status "$n1" --json | xoe_json 'd["service"]["state"]')" "$n1 runs"
-runuser -u "$u1" -- ls "$state1/services/$n1/data" >/dev/null || bed_fail "$u1 cannot reach its own data folder"
+bed_as "$u1" ls "$state1/services/$n1/data" >/dev/null || bed_fail "$u1 cannot reach its own data folder"
 ok "one group per root; each service's user reaches its own folder"

@@ -28,7 +28,7 @@ std::vector<SettingSpec> setting_specs(const std::string& software) {
   // The values trytond (5.0 to 7.0) and odoo use when the key is not set are
   // their own defaults, shown by `config show`.
   static const std::vector<SettingSpec> all = {
-      {"email_from", "tryton", "email", "from", K::email, 0, 0, "(the server's system user)",
+      {"email_from", "tryton", "email", "from", K::email, 0, 0, "xoe's mail.from (noreply@HOSTNAME when empty)",
        "sender address of the mail the server sends"},
       {"login_max_attempts", "tryton", "session", "max_attempt", K::integer, 1, 1000, "5",
        "failed logins of one login after which the server slows its logins down"},
@@ -37,7 +37,7 @@ std::vector<SettingSpec> setting_specs(const std::string& software) {
       {"port", "tryton", "", "", K::port, 1024, 65535, "", "TCP port the server listens on (services.listen)"},
       {"session_timeout", "tryton", "session", "timeout", K::integer, 60, 86400, "300",
        "seconds without a request after which a session ends"},
-      {"email_from", "odoo", "options", "email_from", K::email, 0, 0, "(none)",
+      {"email_from", "odoo", "options", "email_from", K::email, 0, 0, "xoe's mail.from (noreply@HOSTNAME when empty)",
        "sender address of the mail the server sends"},
       {"port", "odoo", "", "", K::port, 1024, 65535, "", "TCP port the server listens on (services.listen)"},
       {"workers", "odoo", "options", "workers", K::integer, 0, 64, "0",

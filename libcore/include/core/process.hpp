@@ -58,7 +58,10 @@ struct RunOptions {
   // (LC_ALL included). Keys must be non-empty and contain no '=' or NUL.
   std::map<std::string, std::string> env_extra;
   Env env = Env::clean;
-  // Working directory of the child; default: the caller's.
+  // Working directory of the child; default: the caller's, or / for a child
+  // that switches to another user (uid): the caller's folder may be one only
+  // the caller can enter, and a tool started there warns (psql: "could not
+  // change directory").
   std::optional<std::filesystem::path> cwd;
   // Indexes of argv shown as "***" in every log line and error message.
   std::vector<std::size_t> redact_args;

@@ -469,6 +469,28 @@ TEST(ProcessRun, DropsCredentials) {
   error_of(ErrorKind::invalid, [&] { core::run({"id"}, options); });
 }
 
+// A child that switches users starts in /, not in the caller's folder,
+// which may be one only root can enter (a build folder in root's home: psql
+// then warned "could not change directory" into output a caller parsed).
+TEST(ProcessRun, AChildOfAnotherUserStartsInTheRoot) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0700);
+  const auto before = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  RunOptions options;
+  options.uid = 65534;  // nobody
+  const auto out = core::run({"/bin/pwd"}, options).out;
+  options.cwd = "/tmp";
+  const auto given = core::run({"/bin/pwd"}, options).out;
+  RunOptions as_root;
+  const auto own = core::run({"/bin/pwd"}, as_root).out;
+  std::filesystem::current_path(before);
+  EXPECT_EQ(out, "/\n");
+  EXPECT_EQ(given, "/tmp\n");
+  EXPECT_EQ(own, std::filesystem::canonical(dir.path()).native() + "\n");
+}
+
 TEST(ProcessRun, StdinAsMemoryFileCanBeOpenedAgainByAnotherUser) {
   RunOptions options;
   options.stdin_data = "secret\n";
