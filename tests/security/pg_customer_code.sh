@@ -18,7 +18,7 @@
 # privilege) and leaves a WARNING with the role it runs as in the server's
 # log. Then: no command ran, every call was made by a role that is not a
 # superuser, and the neutralisation's call shows the channel works. Last,
-# the archives are authenticated: a changed archive with a fresh sha256,
+# the archives are authenticated: a changed (valid) archive with a fresh sha256,
 # and one without its MAC, are refused (2) unless --trust.
 source "${OE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}/tests/bed/bed.sh"
 bed_init
@@ -139,7 +139,21 @@ fake=$BED_DIR/forged
 mkdir -p "$fake"
 cp "$arch" "$arch.sha256" "$fake/"
 f=$fake/$(basename "$arch")
-printf 'x' >>"$f"
+# A real forgery, a valid archive whose content changed (the old code
+# restored it, exit 0): unpacked, the admin's name changed in its dump,
+# packed again, a fresh sha256 beside it.
+mkdir "$fake/tree"
+tar --zstd -xf "$arch" -C "$fake/tree"
+/usr/bin/python3 - "$fake/tree/metadata.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["created"] = "2024-01-01T00:00:00Z"
+json.dump(m, open(sys.argv[1], "w"))
+PY
+rm -f "$f"
+# shellcheck disable=SC2046 # the members' names have no spaces
+tar --zstd -cf "$f" -C "$fake/tree" $(ls -A "$fake/tree")
+rm -rf "$fake/tree"
 (cd "$fake" && sha256sum "$(basename "$f")" >"$(basename "$f").sha256")
 cp "$arch.mac" "$fake/"
 xoe_expect 2 "is not authenticated" restore "$alpha" "$f" --as "$alpha-forged"
