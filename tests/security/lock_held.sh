@@ -24,6 +24,16 @@ holds() { [[ $(cut -d' ' -f1 "$lockfile" 2>/dev/null) == "$holder" ]]; }
 bed_wait 60 "the first create holds the lock of $svc" holds
 kill -STOP "$holder"
 holds || bed_fail "the holder let the lock go before it was stopped"
+
+# The effect first: a command with no option that has to wait says so at
+# once, naming the holder (the old code waited without a word, forever).
+X "${create[@]}" >/dev/null 2>"$BED_DIR/silent.err" &
+silent=$!
+sleep 1
+kill -0 "$silent" 2>/dev/null || bed_fail "a waiter with no option did not wait: $(cat "$BED_DIR/silent.err")"
+kill "$silent" 2>/dev/null; wait "$silent" 2>/dev/null || true
+bed_assert_contains "$(cat "$BED_DIR/silent.err")" "waiting up to 300 s for the lock xoe.service.$svc, held by pid $holder" \
+  "a waiter with no option, after 1 s"
 bed_assert_contains "$(cat "$lockfile")" "$holder xoe --root $XROOT service create $svc" "the lock file names the holder's command"
 
 # --wait 2: the wait is announced at once, then it gives up after 2 s.

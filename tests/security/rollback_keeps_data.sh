@@ -49,14 +49,16 @@ port=$(X service show "$g" --json | xoe_json 'd["service"]["port"]')
 for run in 1 2; do
   rc=0; err=$(X restore "$g" "$arch" 2>&1 >/dev/null) || rc=$?
   [[ $rc -ne 0 ]] || bed_fail "run $run: the restore succeeded with an immutable file"
-  bed_assert_contains "$(tail -1 <<<"$err")" "keep.txt: Operation not permitted" "run $run: the error names the file"
-  bed_assert_contains "$err" "undoing step prepare failed" "run $run: the failed undo is said"
-  # The live data is the old one again, never removed (the prepared copy, of
-  # which the archive is the source, is what the failed undo left half removed).
+  # The effect first: the live data is the old one again, never removed (the
+  # prepared copy, of which the archive is the source, is what the failed
+  # undo left half removed), and the job is not called rolled back.
   bed_assert_eq current "$(cat "$SVC/data/$g/keep.txt" 2>&1)" "run $run: the live attachment"
   bed_assert_eq Current "$(name_of "$DB" 2>&1)" "run $run: the live database"
   bed_assert_eq failed "$(job_status)" "run $run: the job whose undo failed"
   bed_wait 60 "run $run: $g answering on its old data" xoe_login "$port" "$g" admin "$pw"
+  # Then what it says.
+  bed_assert_contains "$(tail -1 <<<"$err")" "keep.txt: Operation not permitted" "run $run: the error names the file"
+  bed_assert_contains "$err" "undoing step prepare failed" "run $run: the failed undo is said"
 done
 ok "swap failed, its undo put the old data back by renames, the prepare's undo failed (twice: the next run finishes the rollback first): job failed, $g runs on its old data"
 
