@@ -59,6 +59,7 @@ xoe_expect 3 "no service nosuch-$XID and no archive of it" backup prune "nosuch-
 xoe_expect 3 "no service nosuch-$XID and no archive of it" backup prune "nosuch-$XID" --all
 xoe_expect 2 "service name" backup prune "../$p" --all
 xoe_expect 2 "excludes" backup prune "$p" --all --keep-daily 1
+xoe_expect 2 "--all excludes --keep-daily" backup --keep-daily 1 prune "$p" --all
 bed_assert_eq "$before_p" "$(files "$p")" "archives of $p after the refused prunes"
 bed_assert_eq "$before_k" "$(files "$k")" "archives of $k after the refused prunes"
 ok "prune --all of a service that exists (4), of an unknown name (3), bad name or options (2): nothing removed"

@@ -116,6 +116,10 @@ int run_list(core::cli::Frame& frame, const std::optional<std::string>& service)
 }
 
 int run_prune(core::cli::Frame& frame, const BackupOptions& o) {
+  // The --keep-* options of `backup` itself share the variables: given before
+  // `prune`, CLI11's excludes of --all does not see them.
+  if (o.prune_all && (o.daily || o.weekly || o.monthly))
+    core::fail(core::ErrorKind::invalid, "--all excludes --keep-daily, --keep-weekly and --keep-monthly");
   Settings s = settings(frame);
   PruneResult r = prune_backups(s, {o.prune_service, retention_of(s, o),
                                     o.prune_all ? PruneScope::all : PruneScope::retention});
