@@ -76,7 +76,8 @@ bed_assert_contains "$err" "is recorded but missing: building it again" "warning
 X service create "m2-$XID" --software tryton --version 7.0 --db-backend postgresql >/dev/null
 pg_tpl=$(sqlite3 "$XROOT/var/lib/oe/xoe/xoe.db" "select name from templates where backend = 'postgresql'")
 psql -X -q -c "DROP DATABASE \"$pg_tpl\""
-out=$(X service create "m3-$XID" --software tryton --version 7.0 --db-backend postgresql --json 2>"$BED_DIR/m3.err")
+out=$(X service create "m3-$XID" --software tryton --version 7.0 --db-backend postgresql --json 2>"$BED_DIR/m3.err") ||
+  bed_fail "create m3-$XID after the template was dropped: $(cat "$BED_DIR/m3.err")"
 bed_assert_contains "$(cat "$BED_DIR/m3.err")" "template database $pg_tpl is recorded but missing" "warning for the PostgreSQL template"
 bed_assert_eq 1 "$(psql -X -A -t -c "select count(*) from pg_database where datname = '$pg_tpl'")" "PostgreSQL template built again"
 m3port=$(X service show "m3-$XID" --json | xoe_json 'd["service"]["port"]')

@@ -62,8 +62,17 @@ X() { xoe --root "$XROOT" "$@"; }
 ok() { bed_log "ok: $*"; }
 
 xoe_create() {
-  X service create "$1" --software tryton --version "$2" --db-backend "$3" --role "$4" --json \
-    | xoe_json 'd["service"]["admin_password"]'
+  local out rc=0 err log
+  out=$(X service create "$1" --software tryton --version "$2" --db-backend "$3" --role "$4" --json \
+    2>"$BED_DIR/create-$1.err") || rc=$?
+  err=$(cat "$BED_DIR/create-$1.err")
+  if ((rc != 0)); then
+    # The error, and the server's last lines when it names its log.
+    log=$(sed -n 's/.*(log: \(.*\))$/\1/p' <<<"$err" | tail -n 1)
+    bed_fail "xoe service create $1 exited $rc: $(tail -n 1 <<<"$err")${log:+ -- its log: $(tail -n 30 "$log" 2>&1)}"
+  fi
+  [[ -z $err ]] || printf '%s\n' "$err" >&2
+  xoe_json 'd["service"]["admin_password"]' <<<"$out"
 }
 
 xoe_expect() {
