@@ -295,6 +295,10 @@ void put_entry(Writing& w, int parent, const std::string& name, const struct sta
     ssize_t n = ::readlinkat(parent, name.c_str(), target.data(), target.size());
     if (n < 0) {
       if (errno == ENOENT) return;
+      if (errno == EINVAL) {  // no longer a link: swapped for something else since it was seen
+        w.report.skipped.push_back(member);
+        return;
+      }
       fail_errno(ErrorKind::io, "readlink " + shown(member), errno);
     }
     target.resize(static_cast<std::size_t>(n));
