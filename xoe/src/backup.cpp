@@ -127,15 +127,23 @@ void check_series_kept(const Settings& s, const std::string& name, const fs::pat
   std::vector<std::string> files = {"series"};
   if (fs::exists(*series / "poe.json")) files.push_back("poe.json");
   for (const auto& p : poe::read_series(*series).patches) files.push_back(p.name);
-  std::set<std::string> members;
-  for (auto& m : core::archive::list_members(archive)) members.insert(std::move(m.path));
+  // One pass over the archive: its series unpacked beside it, then compared.
+  const fs::path back = archive.parent_path() / ("." + name + ".series-check");
+  host::remove_tree(back);
+  host::make_dir(back, fs::perms::owner_all);
+  struct Cleanup {
+    fs::path dir;
+    ~Cleanup() { std::error_code ec; fs::remove_all(dir, ec); }
+  } cleanup{back};
+  core::archive::extract(archive, back, std::string("series"));
   for (const auto& f : files) {
-    std::string member = "series/" + f;
-    if (!members.contains(member) || core::archive::read_member(archive, member) != host::read_file(*series / f))
+    fs::path got = back / "series" / f;
+    bool present = fs::is_regular_file(got);
+    if (!present || host::read_file(got) != host::read_file(*series / f))
       fail(ErrorKind::failed,
-           "backup of {}: the archive does not hold the service's series as it is now ({} {}); nothing kept, run the "
-           "backup again",
-           name, member, members.contains(member) ? "differs" : "is missing");
+           "backup of {}: the archive does not hold the service's series as it is now (series/{} {}); nothing kept, "
+           "run the backup again",
+           name, f, present ? "differs" : "is missing");
   }
 }
 
