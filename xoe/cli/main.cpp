@@ -30,6 +30,9 @@ nlohmann::json service_json(const ServiceInfo& s, bool detailed) {
 }  // namespace xoe::cli
 
 int main(int argc, char** argv) {
+  // The child that reads and writes a service's SQLite files as its user
+  // (sqlite_file.hpp): before the frame, which would read config and log.
+  if (auto status = xoe::run_internal_child(argc, argv)) return *status;
   core::cli::Frame frame("xoe", "xoe: the Tryton and Odoo services of one host", xoe::config_schema(), xoe::legacy_table());
   try {
     core::cli::add_config_commands(frame);

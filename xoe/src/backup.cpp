@@ -176,7 +176,7 @@ core::Job backup_job(const Settings& s, const std::string& name) {
     // An action that throws cleans up after itself (a full disk leaves no partial staging).
     try {
       if (row.backend == "sqlite") {
-        sqlite_file::backup(l.data / (row.database + ".sqlite"), stage / "database.sqlite");
+        sqlite_file::backup(row.user, l.data / (row.database + ".sqlite"), stage / "database.sqlite", l.dir);
       } else {
         // By the service's own role, which owns every object in it (pg.hpp).
         pg_run_as(s, {service_login(s, name)},

@@ -150,7 +150,7 @@ core::Job copy_job(const Settings& s, const registry::ServiceRow& src, const reg
     if (ec) fail(ErrorKind::io, "cannot read {}: {}", l.data.string(), ec.message());
     rename_attachments(s, target, from.database, to.database);
     if (from.backend == "sqlite") {
-      sqlite_file::backup(l.data / (from.database + ".sqlite"), nd / (to.database + ".sqlite"));
+      sqlite_file::backup(from.user, l.data / (from.database + ".sqlite"), nd / (to.database + ".sqlite"), l.dir);
     } else {
       std::string db = new_database(target);
       pg_drop(s, db);

@@ -349,7 +349,7 @@ void measure_usage(const Settings& s, Host& h, const registry::ServiceRow& row, 
   }
   auto query = [&](const std::string& tmpl) -> std::optional<std::string> {
     std::string sql = render(tmpl, v);
-    if (row.backend == "sqlite") return sqlite_file::query_value(l.data / (row.database + ".sqlite"), sql);
+    if (row.backend == "sqlite") return sqlite_file::query_value(row.user, l.data / (row.database + ".sqlite"), sql);
     return pg_query_value(s, row.name, row.database, sql);
   };
   try {

@@ -89,7 +89,7 @@ void neutralise(const Settings& s, const std::string& name, const std::string& c
   std::vector<std::string> sql;
   for (const auto& t : recipe.neutralise_sql) sql.push_back(render(t, v));
   if (row.backend == "sqlite") {
-    sqlite_file::execute(l.data / (row.database + ".sqlite"), sql);
+    sqlite_file::execute(row.user, l.data / (row.database + ".sqlite"), sql);
   } else {
     // As the service's own role: a trigger on these tables runs with its rights alone.
     std::string all = "BEGIN;\n";

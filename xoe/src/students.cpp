@@ -245,8 +245,8 @@ void clone_all(const Settings& s, const GroupPlan& p) {
         fs::path file = server.l.data / (c.database + ".sqlite");
         if (fs::exists(file, ec)) continue;
         fs::path partial = server.l.data / (c.database + ".sqlite.partial");
-        sqlite_file::backup(from.l.data / (from.row.database + ".sqlite"), partial);
-        fs::permissions(partial, private_file);
+        sqlite_file::backup(from.row.user, from.l.data / (from.row.database + ".sqlite"), partial, from.l.dir);
+        // Made 0600 by descriptor; lchown: the name is in the customer's folder.
         host::chown_path(partial, account->uid, account->gid);
         fs::rename(partial, file);
       } else {
@@ -361,7 +361,7 @@ core::Job students_job(const Settings& s, const GroupPlan& p, const Passwords& p
         for (const auto& t : src.recipe.neutralise_sql) sql.push_back(render(t, v));
         for (const auto& t : src.recipe.students_sql) sql.push_back(render(t, v));
         if (src.row.backend == "sqlite") {
-          sqlite_file::execute(src.l.data / (c.database + ".sqlite"), sql);
+          sqlite_file::execute(src.row.user, src.l.data / (c.database + ".sqlite"), sql);
         } else {
           if (first[n % scripts.size()].empty()) first[n % scripts.size()] = c.database;
           std::string& script = scripts[n++ % scripts.size()];

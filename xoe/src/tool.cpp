@@ -4,6 +4,7 @@
 #include "core/error.hpp"
 #include "core/lock.hpp"
 #include "core/validate.hpp"
+#include "sqlite_file.hpp"
 
 namespace xoe {
 
@@ -137,6 +138,11 @@ const core::legacy::Table& legacy_table() {
       {{"--list"}, {"service", "list"}},
   };
   return table;
+}
+
+std::optional<int> run_internal_child(int argc, char** argv) {
+  if (argc == 2 && std::string_view(argv[1]) == sqlite_file::child_command) return sqlite_file::child_main();
+  return std::nullopt;
 }
 
 }  // namespace xoe

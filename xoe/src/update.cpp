@@ -117,7 +117,8 @@ core::Job update_job(const Settings& s, const std::string& name) {
     if (row.backend == "sqlite") {
       host::remove_tree(work / "data");
       host::make_dir(work / "data", fs::perms::owner_all);
-      sqlite_file::backup(l.data / (row.database + ".sqlite"), work / "data" / (migration_db(name) + ".sqlite"));
+      sqlite_file::backup(row.user, l.data / (row.database + ".sqlite"), work / "data" / (migration_db(name) + ".sqlite"),
+                          l.dir);
     } else {
       pg_drop(s, migration_db(name));
       pg_clone(s, row.database, {migration_db(name)}, service_role(name));

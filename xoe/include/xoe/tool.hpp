@@ -7,6 +7,8 @@
 #include "core/config.hpp"
 #include "core/legacy.hpp"
 
+#include <optional>
+
 namespace xoe {
 
 // Every configuration key of xoe with its compiled default (docs/configuration.md).
@@ -14,5 +16,11 @@ const core::Schema& config_schema();
 
 // The seed's command forms and the modern commands they mean (docs/xoe.md).
 const core::legacy::Table& legacy_table();
+
+// xoe started by xoe as a child of its own, not by a user: `xoe __sqlite`
+// does one SQLite operation on a service's file as the service's user
+// (docs/architecture.md). Returns its exit status when argv is such a
+// child's, nullopt otherwise; main() asks before anything else.
+std::optional<int> run_internal_child(int argc, char** argv);
 
 }  // namespace xoe
