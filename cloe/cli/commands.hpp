@@ -7,5 +7,6 @@
 namespace cloe::cli {
 
 void add_doctor(core::cli::Frame& frame);
+void add_template(core::cli::Frame& frame);
 
 }  // namespace cloe::cli

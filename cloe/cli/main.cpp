@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     frame.app().add_option("--cluster", cluster, "The cluster to act on (the seed's @CLUSTER)");
     core::cli::add_config_commands(frame);
     cloe::cli::add_doctor(frame);
+    cloe::cli::add_template(frame);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {
     return frame.report(error);

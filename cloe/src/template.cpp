@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cloe/template.hpp"
+
+#include <fcntl.h>
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "core/error.hpp"
+#include "core/fd.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/tree.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace cloe {
+
+using core::ErrorKind;
+using core::fail;
+
+namespace {
+
+bool is_label(const std::string& s) {
+  static const std::regex re("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
+  return std::regex_match(s, re);
+}
+
+bool is_package(const std::string& s) {
+  static const std::regex re("[a-z0-9][a-z0-9+.-]+");
+  return std::regex_match(s, re);
+}
+
+fs::path templates_dir(const core::Paths& paths) { return paths.data("cloe") / "templates"; }
+
+std::string hex(const unsigned char* d, std::size_t n) {
+  std::string out;
+  for (std::size_t i = 0; i < n; ++i) out += fmt::format("{:02x}", d[i]);
+  return out;
+}
+
+std::string digest(const std::string& text) {
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(text.data()), text.size(), nullptr, 0);
+  return hex(out, sizeof out);
+}
+
+std::vector<std::string> package_set(const TemplateBuildRequest& r) {
+  std::set<std::string> all(template_base_packages().begin(), template_base_packages().end());
+  for (const auto& p : r.packages) all.insert(p);
+  return {all.begin(), all.end()};
+}
+
+std::string inputs_key(const std::string& suite, const std::vector<std::string>& packages, const std::string& mirror) {
+  std::string text = "cloe-template 1\n" + suite + "\n" + mirror + "\n";
+  for (const auto& p : packages) text += p + "\n";
+  return digest(text);
+}
+
+void write_text(const fs::path& file, const std::string& text, fs::perms mode) {
+  fs::path tmp = file;
+  tmp += ".new";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush()) fail(ErrorKind::io, "cannot write {}", tmp.string());
+  }
+  fs::permissions(tmp, mode);
+  fs::rename(tmp, file);
+}
+
+nlohmann::json to_json(const TemplateInfo& t) {
+  return {{"name", t.name},         {"suite", t.suite},       {"packages", t.packages}, {"mirror", t.mirror},
+          {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"built_at", t.built_at}};
+}
+
+TemplateInfo read_info(const fs::path& dir) {
+  std::ifstream in(dir / "template.json");
+  if (!in) fail(ErrorKind::not_found, "no template {}", dir.filename().string());
+  try {
+    auto j = nlohmann::json::parse(in);
+    TemplateInfo t;
+    t.name = j.at("name").get<std::string>();
+    t.suite = j.at("suite").get<std::string>();
+    t.packages = j.at("packages").get<std::vector<std::string>>();
+    t.mirror = j.at("mirror").get<std::string>();
+    t.inputs = j.at("inputs").get<std::string>();
+    t.checksum = j.at("checksum").get<std::string>();
+    t.bytes = j.at("bytes").get<std::uint64_t>();
+    t.built_at = j.at("built_at").get<std::string>();
+    t.root = dir / "rootfs";
+    return t;
+  } catch (const nlohmann::json::exception& e) {
+    fail(ErrorKind::invalid, "{}: {}", (dir / "template.json").string(), e.what());
+  }
+}
+
+// runit as the init of a vserver (../shared/CLOE.md, facts): no getty (no
+// terminal in a container), no sysv scripts at boot, and a ctrlaltdel that
+// stops at once (Debian's sleeps 14 s), which is how cloe stops a vserver
+// cleanly (SIGINT to its PID 1).
+void set_up_runit(const fs::path& root) {
+  std::error_code ec;
+  for (const char* where : {"etc/runit/runsvdir/default", "etc/service", "etc/sv"}) {
+    for (const auto& e : fs::directory_iterator(root / where, ec)) {
+      if (e.path().filename().string().starts_with("getty-")) fs::remove_all(e.path(), ec);
+    }
+  }
+  if (fs::exists(root / "etc/runit", ec)) {
+    auto exe = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec | fs::perms::others_read |
+               fs::perms::others_exec;
+    write_text(root / "etc/runit/ctrlaltdel",
+               "#!/bin/sh\n# Written by cloe: a vserver stops at once on SIGINT to its init.\n"
+               "PATH=/bin:/usr/bin\ntouch /run/runit.stopit\nchmod 100 /run/runit.stopit\n",
+               exe);
+    // Stage 1 runs /etc/runit/boot-run/*.sh instead of the sysv scripts of
+    // /etc/rcS.d (none here: the vserver's /run and /dev/shm come from its
+    // domain), stage 2 starts no /etc/init.d script.
+    fs::create_directories(root / "etc/runit/boot-run");
+    write_text(root / "etc/runit/native.boot.run", "", fs::perms::owner_read | fs::perms::owner_write);
+    write_text(root / "etc/runit/no.emulate.sysv", "", fs::perms::owner_read | fs::perms::owner_write);
+  }
+}
+
+std::string now_iso() { return fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr))); }
+
+}  // namespace
+
+const std::vector<std::string>& template_base_packages() {
+  static const std::vector<std::string> base = {"iproute2", "procps", "runit", "runit-init"};
+  return base;
+}
+
+std::string host_debian_mirror(const fs::path& etc_apt) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (fs::exists(etc_apt / "sources.list", ec)) files.push_back(etc_apt / "sources.list");
+  std::vector<fs::path> more;
+  for (const auto& e : fs::directory_iterator(etc_apt / "sources.list.d", ec)) more.push_back(e.path());
+  std::sort(more.begin(), more.end());
+  files.insert(files.end(), more.begin(), more.end());
+  // A Debian archive (not its security archive): its URI ends in /debian.
+  auto debian = [](const std::string& uri) {
+    std::string u = uri;
+    while (u.ends_with("/")) u.pop_back();
+    return (u.starts_with("http://") || u.starts_with("https://") || u.starts_with("file:/")) && u.ends_with("/debian");
+  };
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    std::string line;
+    if (f.extension() == ".list" || f.filename() == "sources.list") {
+      while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string w;
+        words >> w;
+        if (w != "deb") continue;
+        while (words >> w) {
+          if (w.starts_with("[")) {
+            while (!w.ends_with("]") && words >> w) {
+            }
+            continue;
+          }
+          if (debian(w)) return w;
+          break;
+        }
+      }
+    } else if (f.extension() == ".sources") {
+      bool enabled = true, deb = false;
+      std::vector<std::string> uris;
+      auto flush = [&]() -> std::optional<std::string> {
+        std::optional<std::string> found;
+        if (enabled && deb)
+          for (const auto& u : uris)
+            if (debian(u)) {
+              found = u;
+              break;
+            }
+        enabled = true, deb = false, uris.clear();
+        return found;
+      };
+      while (std::getline(in, line)) {
+        if (line.find_first_not_of(" \t") == std::string::npos) {
+          if (auto u = flush()) return *u;
+          continue;
+        }
+        auto colon = line.find(':');
+        if (line.starts_with("#") || colon == std::string::npos) continue;
+        std::string key = line.substr(0, colon);
+        std::istringstream values(line.substr(colon + 1));
+        std::string v;
+        if (key == "Types") {
+          while (values >> v) deb = deb || v == "deb";
+        } else if (key == "URIs") {
+          while (values >> v) uris.push_back(v);
+        } else if (key == "Enabled") {
+          values >> v;
+          enabled = v != "no";
+        }
+      }
+      if (auto u = flush()) return *u;
+    }
+  }
+  fail(ErrorKind::precondition, "no Debian archive in {}: give --mirror URI", (etc_apt / "sources.list*").string());
+}
+
+std::string template_checksum(const fs::path& root) {
+  core::Fd top = core::open_directory(root);
+  crypto_generichash_state state;
+  crypto_generichash_init(&state, nullptr, 0, 32);
+  auto add = [&](std::string_view s) {
+    crypto_generichash_update(&state, reinterpret_cast<const unsigned char*>(s.data()), s.size());
+  };
+  std::vector<std::string> lines;
+  // The walk's order is the folders' order on disk: collect, sort, then hash.
+  struct Entry {
+    std::string path;
+    std::string head;
+    bool regular;
+  };
+  std::vector<Entry> entries;
+  core::walk_tree(top.get(), [&](const core::TreeEntry& e) {
+    const auto& st = e.st;
+    std::string head = fmt::format("{:o} {} {} {}", st.st_mode, st.st_uid, st.st_gid,
+                                   S_ISREG(st.st_mode) ? static_cast<long long>(st.st_size) : 0LL);
+    if (S_ISLNK(st.st_mode)) {
+      char buf[4096];
+      ssize_t n = ::readlinkat(e.parent, std::string(e.name).c_str(), buf, sizeof buf);
+      if (n >= 0) head += " -> " + std::string(buf, static_cast<std::size_t>(n));
+    }
+    if (S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) head += fmt::format(" dev {}", static_cast<unsigned long long>(st.st_rdev));
+    entries.push_back({std::string(e.path), head, S_ISREG(st.st_mode)});
+    return core::Descend::yes;
+  });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.path < b.path; });
+  for (const auto& e : entries) {
+    add(e.path);
+    add(std::string_view("\0", 1));
+    add(e.head);
+    add("\n");
+    if (!e.regular) continue;
+    core::Fd fd = core::open_beneath(top.get(), e.path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    if (!fd) core::fail_errno(ErrorKind::io, "read " + (root / e.path).string(), errno);
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(fd.get(), buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) core::fail_errno(ErrorKind::io, "read " + (root / e.path).string(), errno);
+      if (n == 0) break;
+      add(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+  }
+  unsigned char out[32];
+  crypto_generichash_final(&state, out, sizeof out);
+  return hex(out, sizeof out);
+}
+
+TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuildRequest& r) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (!is_label(r.name)) fail(ErrorKind::invalid, "template name {:?} is not an RFC 1123 label", r.name);
+  if (r.suite.empty() || r.suite.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string::npos)
+    fail(ErrorKind::invalid, "suite {:?} is not a Debian suite name", r.suite);
+  for (const auto& p : r.packages)
+    if (!is_package(p)) fail(ErrorKind::invalid, "{:?} is not a Debian package name", p);
+  std::string mirror = r.mirror ? *r.mirror : host_debian_mirror();
+  if (!(mirror.starts_with("http://") || mirror.starts_with("https://") || mirror.starts_with("file:/")) ||
+      mirror.find_first_of(" \t\n'\"") != std::string::npos)
+    fail(ErrorKind::invalid, "mirror {:?} is not an http, https or file URI", mirror);
+  if (!core::which("debootstrap", core::clean_path))
+    fail(ErrorKind::precondition, "debootstrap not found: install Debian's debootstrap package");
+
+  auto packages = package_set(r);
+  std::string key = inputs_key(r.suite, packages, mirror);
+  paths.prepare_for_writing();
+  fs::create_directories(templates_dir(paths));
+  fs::create_directories(paths.locks());
+  auto lock = core::FileLock::acquire(paths.locks(), "cloe.template." + r.name);
+  fs::path dir = templates_dir(paths) / r.name;
+  std::error_code ec;
+  if (!r.force && fs::exists(dir / "template.json", ec)) {
+    TemplateInfo have = read_info(dir);
+    if (have.inputs == key && template_checksum(have.root) == have.checksum) {
+      core::logger("cloe")->info("template {}: unchanged (inputs {})", r.name, key.substr(0, 12));
+      return {have, false, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    }
+  }
+  fs::path partial = templates_dir(paths) / (r.name + ".partial");
+  core::remove_tree(partial);
+  fs::create_directories(partial);
+  fs::permissions(partial, fs::perms::owner_all);
+  fs::path root = partial / "rootfs";
+  try {
+    std::string include;
+    for (const auto& p : template_base_packages()) include += (include.empty() ? "" : ",") + p;
+    core::run({"debootstrap", "--variant=minbase", "--include=" + include, r.suite, root.string(), mirror},
+              {.timeout = 60min});
+    std::vector<std::string> extra;
+    for (const auto& p : packages)
+      if (std::find(template_base_packages().begin(), template_base_packages().end(), p) == template_base_packages().end())
+        extra.push_back(p);
+    if (!extra.empty()) {
+      // In a mount namespace of its own with its own /proc, so that nothing a
+      // package's script mounts stays on the host.
+      std::vector<std::string> argv = {"unshare", "--mount", "--fork", "--mount-proc=" + (root / "proc").string(),
+                                       "chroot", root.string(), "apt-get", "install", "-y", "--no-install-recommends"};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      core::run(argv, {.timeout = 60min, .env_extra = {{"DEBIAN_FRONTEND", "noninteractive"}}});
+      core::run({"chroot", root.string(), "apt-get", "clean"}, {.timeout = 5min});
+    }
+    set_up_runit(root);
+    TemplateInfo t{r.name, r.suite, packages, mirror, key, template_checksum(root), 0, dir / "rootfs", now_iso()};
+    core::Fd top = core::open_directory(root);
+    core::walk_tree(top.get(), [&](const core::TreeEntry& e) {
+      if (S_ISREG(e.st.st_mode)) t.bytes += static_cast<std::uint64_t>(e.st.st_blocks) * 512;
+      return core::Descend::yes;
+    });
+    write_text(partial / "template.json", to_json(t).dump(2) + "\n", fs::perms::owner_read | fs::perms::owner_write);
+    // The old tree goes only once the new one is complete.
+    fs::path old = templates_dir(paths) / (r.name + ".old");
+    core::remove_tree(old);
+    if (fs::exists(dir, ec)) fs::rename(dir, old);
+    fs::rename(partial, dir);
+    core::remove_tree(old);
+    core::logger("cloe")->info("template {} built: {} MB, checksum {}", r.name, t.bytes >> 20, t.checksum.substr(0, 12));
+    return {t, true, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+  } catch (...) {
+    try {
+      core::remove_tree(partial);
+    } catch (...) {  // the build's error is the one to report
+    }
+    throw;
+  }
+}
+
+std::vector<TemplateInfo> list_templates(const core::Paths& paths) {
+  std::vector<TemplateInfo> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(templates_dir(paths), ec)) {
+    std::string n = e.path().filename().string();
+    if (!is_label(n) || !fs::exists(e.path() / "template.json", ec)) continue;
+    out.push_back(read_info(e.path()));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return out;
+}
+
+TemplateInfo find_template(const core::Paths& paths, const std::string& name) {
+  if (!is_label(name)) fail(ErrorKind::invalid, "template name {:?} is not an RFC 1123 label", name);
+  return read_info(templates_dir(paths) / name);
+}
+
+void remove_template(const core::Paths& paths, const std::string& name) {
+  TemplateInfo t = find_template(paths, name);
+  auto lock = core::FileLock::acquire(paths.locks(), "cloe.template." + name);
+  core::remove_tree(templates_dir(paths) / name);
+  core::logger("cloe")->info("template {} removed", name);
+}
+
+}  // namespace cloe
