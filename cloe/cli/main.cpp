@@ -8,6 +8,8 @@
 #include "core/cli.hpp"
 
 int main(int argc, char** argv) {
+  // The child that runs a command inside a vserver (lxc.hpp): before the frame.
+  if (auto status = cloe::run_internal_child(argc, argv)) return *status;
   core::cli::Frame frame("cloe", "cloe: cluster resources: nodes, vservers, IPs, web vhosts, firewall, backups",
                          cloe::config_schema(), cloe::legacy_table(), core::legacy::AtCluster::yes);
   try {

@@ -122,6 +122,9 @@ std::string xml(const Spec& s) {
     x += "  </cputune>\n";
   }
   x += fmt::format("  <os>\n    <type>exe</type>\n    <init>{}</init>\n  </os>\n", esc(s.init));
+  // A network namespace of its own even without an interface: a vserver never
+  // shares the host's (and sysfs is mounted only in a user namespace's own).
+  x += "  <features>\n    <privnet/>\n  </features>\n";
   if (s.idmap) {
     x += fmt::format(
         "  <idmap>\n    <uid start='0' target='{0}' count='{1}'/>\n    <gid start='0' target='{0}' count='{1}'/>\n"

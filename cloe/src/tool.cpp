@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "cloe/tool.hpp"
 
+#include <string_view>
+
+#include "lxc.hpp"
+
 namespace cloe {
 
 const core::Schema& config_schema() {
@@ -33,6 +37,11 @@ const core::legacy::Table& legacy_table() {
       {{"--doctor"}, {"doctor"}},
   };
   return table;
+}
+
+std::optional<int> run_internal_child(int argc, char** argv) {
+  if (argc >= 2 && std::string_view(argv[1]) == lxc::enter_command) return lxc::enter_main(argc, argv);
+  return std::nullopt;
 }
 
 }  // namespace cloe

@@ -43,7 +43,7 @@ TEST(CloeDomain, XmlHoldsEveryPart) {
         "<gid start='0' target='100000' count='65536'/>", "<source dir='/srv/oe/vservers/acme-1/root'/>",
         "<target dir='/'/>", "<source bridge='oebr0'/>", "<mac address='52:54:00:00:0a:05'/>",
         "<ip address='10.0.10.5' family='ipv4' prefix='24'/>", "gateway='10.0.10.1'", "<target dev='vs-acme-1'/>",
-        "<console type='pty'/>"})
+        "<console type='pty'/>", "<privnet/>"})
     EXPECT_NE(x.find(part), std::string::npos) << part << "\n" << x;
 }
 
