@@ -8,7 +8,8 @@
 # root inside cannot write a host sysctl or sysfs, mount cgroup v1, make a
 # device node, nor write the template (a write
 # lands in its own layer); writing past the disk fails with "No space left
-# on device"; a command's exit status comes back. A clean stop (SIGINT to
+# on device"; a process over its memory is killed, the rest runs on; a
+# command's exit status comes back. A clean stop (SIGINT to
 # init), then down: no domain, no mount, no folder left.
 source "$OE_SOURCE_DIR/tests/bed/bed.sh"
 bed_init
@@ -72,6 +73,13 @@ err=$(E dd if=/dev/zero of=/var/fill bs=1M count=200 2>&1) && bed_fail "writing 
 bed_assert_contains "$err" "No space left on device" "the error past the disk quota"
 E rm -f /var/fill
 ok "the disk quota: writing past it fails with No space left on device"
+
+# Its memory (256 MiB): a 300 MiB buffer is killed, the vserver runs on.
+rc=0
+E dd if=/dev/zero of=/dev/null bs=300M count=1 2>/dev/null || rc=$?
+bed_assert_eq 137 "$rc" "exit status of a 300 MiB allocation in 256 MiB"
+bed_assert_eq 0 "$(E id -u)" "a command after the kill"
+ok "the memory limit: a process over it is killed (137), the vserver runs on"
 
 t0=$SECONDS
 vserver_probe stop "$BED_LIBVIRT_URI" "$name" 20 || bed_fail "the vserver did not stop cleanly in 20 s"
