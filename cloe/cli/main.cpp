@@ -7,17 +7,25 @@
 #include "commands.hpp"
 #include "core/cli.hpp"
 
+namespace cloe::cli {
+
+Settings settings(core::cli::Frame& frame) { return make_settings(frame.paths(), frame.config()); }
+
+}  // namespace cloe::cli
+
 int main(int argc, char** argv) {
   // The child that runs a command inside a vserver (lxc.hpp): before the frame.
   if (auto status = cloe::run_internal_child(argc, argv)) return *status;
   core::cli::Frame frame("cloe", "cloe: cluster resources: nodes, vservers, IPs, web vhosts, firewall, backups",
                          cloe::config_schema(), cloe::legacy_table(), core::legacy::AtCluster::yes);
   try {
-    std::string cluster;
-    frame.app().add_option("--cluster", cluster, "The cluster to act on (the seed's @CLUSTER)");
+    auto cluster = std::make_shared<std::optional<std::string>>();
+    frame.app().add_option("--cluster", *cluster, "The cluster to act on (the seed's @CLUSTER; default cluster.name)");
     core::cli::add_config_commands(frame);
     cloe::cli::add_doctor(frame);
     cloe::cli::add_template(frame);
+    cloe::cli::add_cluster(frame, cluster);
+    cloe::cli::add_node(frame, cluster);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {
     return frame.report(error);

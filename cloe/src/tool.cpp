@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "core/lock.hpp"
 #include "lxc.hpp"
 
 namespace cloe {
@@ -16,6 +17,16 @@ const core::Schema& config_schema() {
       {"network.bridge", core::ValueType::string, std::string{"oebr0"}, "Bridge the vservers are attached to"},
       {"ssh.connect_timeout", core::ValueType::integer, std::int64_t{10}, "Seconds to reach a node",
        core::check_range(1, 600)},
+      {"ssh.identity", core::ValueType::string, std::string{},
+       "The referee's private SSH key for the nodes (empty: ROOT/var/lib/oe/cloe/ssh/id_ed25519)"},
+      {"ssh.user", core::ValueType::string, std::string{"root"}, "The user cloe logs in as on the nodes"},
+      {"ssh.control_persist", core::ValueType::integer, std::int64_t{60},
+       "Seconds a multiplexed SSH connection to a node stays open after its last use",
+       core::check_range(0, 3600)},
+      {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
+       "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
+       "--no-wait)",
+       core::check_range(0, 86400)},
   };
   return schema;
 }

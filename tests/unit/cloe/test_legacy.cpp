@@ -26,6 +26,13 @@ TEST(CloeLegacy, EverySeedExample) {
   EXPECT_EQ(tr({"@other_cluster", "--cluster", "-Join"}), (Args{"--cluster", "other_cluster", "cluster", "join"}));
 }
 
+TEST(CloeLegacy, AtClusterBeforeTheNewCommands) {
+  EXPECT_EQ(tr({"@prod", "node", "add", "n1", "--address", "10.0.0.11"}),
+            (Args{"--cluster", "prod", "node", "add", "n1", "--address", "10.0.0.11"}));
+  EXPECT_EQ(tr({"--json", "@prod", "node", "list"}), (Args{"--json", "--cluster", "prod", "node", "list"}));
+  EXPECT_EQ(tr({"cluster", "init", "prod"}), (Args{"cluster", "init", "prod"}));
+}
+
 TEST(CloeLegacy, ModernFormUntouched) {
   EXPECT_EQ(tr({"@prod", "doctor"}), (Args{"--cluster", "prod", "doctor"}));
   EXPECT_EQ(tr({"doctor", "--json"}), (Args{"doctor", "--json"}));
