@@ -6,7 +6,8 @@
 # Inside, through `cloe __enter` (libvirt-lxc's sequence: its cgroups, its
 # namespaces, its root): uid 0 with the map 0 BASE 65536, runit as PID 1;
 # root inside cannot write a host sysctl or sysfs, mount cgroup v1, make a
-# device node, nor write the template (a write
+# device node, nor write the template; it has its address on the node
+# bridge and reaches the host there (a write
 # lands in its own layer); writing past the disk fails with "No space left
 # on device"; a process over its memory is killed, the rest runs on; a
 # command's exit status comes back. A clean stop (SIGINT to
@@ -28,9 +29,13 @@ mkdir -p "$storage"
 name=vs-${BED_ID,,} base=$((200000 + 65536 * (RANDOM % 100)))
 down() { vserver_probe down "$BED_LIBVIRT_URI" "$storage" "$name" 2>/dev/null || true; }
 bed_on_exit down
-sum_before=$(cd "$tpl" && find usr/bin -maxdepth 1 -type f | LC_ALL=C sort | head -50 | xargs sha256sum | sha256sum)
+sum_before=$(cd "$tpl" && find usr/bin -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)
 
-vserver_probe up "$BED_LIBVIRT_URI" "$storage" "$tpl" "$name" "$base" 64 || bed_fail "vserver_probe up failed"
+bed_bridge vs
+br=$BED_BRIDGE_VS hostip=$BED_BRIDGE_VS_IP
+vsip=${hostip%.*}.5
+vserver_probe up "$BED_LIBVIRT_URI" "$storage" "$tpl" "$name" "$base" 64 "net=$br,$vsip,24,$hostip" ||
+  bed_fail "vserver_probe up failed"
 E() { cloe __enter "$BED_LIBVIRT_URI" "$name" "$@"; }
 bed_wait 20 "a command inside $name" E true
 bed_assert_eq 0 "$(E id -u)" "uid inside"
@@ -46,6 +51,16 @@ grep -E '^[0-9]+:([^:]*,)?cpu(,[^:]*)?:' "/proc/$spid/cgroup" | grep -qF "$name"
 bed_assert_eq "$base" "$(ps -o uid= -p "$spid" | tr -d ' ')" "the host uid of the entered command"
 wait
 ok "inside: uid 0 mapped to $base, runit as PID 1, the template idmapped, an entered command in its cgroups"
+
+# Its address on the node bridge, and the host's HTTP server reached from it.
+bed_assert_contains "$(E ip -4 -o addr show)" "inet $vsip/24" "the vserver's address"
+port=$(bed_free_port)
+/usr/bin/python3 -m http.server --bind "$hostip" "$port" --directory "$BED_DIR" >/dev/null 2>&1 &
+web=$!
+bed_wait_port "$hostip" "$port"
+bed_assert_eq "HTTP/1.0 200 OK" "$(E bash -c 'exec 3<>"/dev/tcp/$0/$1" && printf "GET / HTTP/1.0\r\n\r\n" >&3 && head -n 1 <&3 | tr -d "\r"' "$hostip" "$port")" "the host's web server from inside"
+kill "$web"
+ok "its address $vsip on the node bridge; the host reached from inside"
 
 rc=0
 E sh -c 'exit 7' || rc=$?
@@ -65,7 +80,7 @@ E mknod /tmp/disk b 8 0 2>/dev/null || rc=$?
 ((rc != 0)) || bed_fail "root inside made a block device"
 E sh -c 'echo planted > /usr/bin/planted && echo changed >> /usr/bin/ls' || bed_fail "root inside cannot write its own root"
 [[ ! -e $tpl/usr/bin/planted ]] || bed_fail "a write inside reached the template"
-bed_assert_eq "$sum_before" "$(cd "$tpl" && find usr/bin -maxdepth 1 -type f | LC_ALL=C sort | head -50 | xargs sha256sum | sha256sum)" "the template's files"
+bed_assert_eq "$sum_before" "$(cd "$tpl" && find usr/bin -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)" "the template's files"
 [[ -e $storage/vservers/$name/layer/upper/usr/bin/planted ]] || bed_fail "the write is not in the vserver's layer"
 ok "root inside: no host sysctl, no sysfs, no cgroup v1 mount, no device node, the template unchanged (writes go to its layer)"
 
