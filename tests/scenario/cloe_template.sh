@@ -7,13 +7,11 @@
 # as /sbin/init, no getty, no sysv scripts, a ctrlaltdel that does not sleep.
 # show --verify finds a changed tree (exit 1), the next build makes it
 # again. Bad input: exit 2, nothing made.
-source "$OE_SOURCE_DIR/tests/bed/bed.sh"
-bed_init
+source "$OE_SOURCE_DIR/tests/cloe/lib.sh"
 py=/usr/bin/python3
-ok() { bed_log "ok: $*"; }
 j() { $py -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
-cache=${OE_TEST_CACHE:-/var/cache/oe-test}/cloe-root
-mkdir -p "$cache"
+cloe_cache
+cache=$CLOE_CACHE
 C() { cloe --root "$cache" "$@"; }
 
 # One build at a time on this machine (other tests use the same template).

@@ -12,23 +12,12 @@
 # on device"; a process over its memory is killed, the rest runs on; a
 # command's exit status comes back. A clean stop (SIGINT to
 # init), then down: no domain, no mount, no folder left.
-source "$OE_SOURCE_DIR/tests/bed/bed.sh"
-bed_init
-ok() { bed_log "ok: $*"; }
-command -v vserver_probe >/dev/null || bed_fail "vserver_probe not built"
-cache=${OE_TEST_CACHE:-/var/cache/oe-test}/cloe-root
-mkdir -p "$cache"
-(
-  flock 9
-  cloe --root "$cache" template build base >/dev/null
-) 9>"$cache/.test-lock" || bed_fail "template build failed"
-tpl=$cache/var/lib/oe/cloe/templates/base/rootfs
-bed_libvirtd
-storage=$BED_DIR/storage
-mkdir -p "$storage"
+source "$OE_SOURCE_DIR/tests/cloe/lib.sh"
+cloe_template
+cloe_vservers
+tpl=$CLOE_TEMPLATE storage=$CLOE_STORAGE
+cloe_vserver_name vs
 name=vs-${BED_ID,,} base=$((200000 + 65536 * (RANDOM % 100)))
-down() { vserver_probe down "$BED_LIBVIRT_URI" "$storage" "$name" 2>/dev/null || true; }
-bed_on_exit down
 sum_before=$(cd "$tpl" && find usr/bin -maxdepth 1 -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum)
 
 bed_bridge vs
@@ -36,7 +25,7 @@ br=$BED_BRIDGE_VS hostip=$BED_BRIDGE_VS_IP
 vsip=${hostip%.*}.5
 vserver_probe up "$BED_LIBVIRT_URI" "$storage" "$tpl" "$name" "$base" 64 "net=$br,$vsip,24,$hostip" ||
   bed_fail "vserver_probe up failed"
-E() { cloe __enter "$BED_LIBVIRT_URI" "$name" "$@"; }
+E() { cloe __enter "$BED_LIBVIRT_URI" "$name" "$@"; }  # this one vserver
 bed_wait 20 "a command inside $name" E true
 bed_assert_eq 0 "$(E id -u)" "uid inside"
 bed_assert_eq "0 $base 65536" "$(E cat /proc/self/uid_map | tr -s ' ' | sed 's/^ //')" "uid map inside"

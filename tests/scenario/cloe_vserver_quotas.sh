@@ -5,24 +5,13 @@
 # of a CPU gets about a quarter of it. A busy loop runs 8 s inside each
 # (entered by `cloe __enter`, so in the vserver's cgroups); its CPU time is
 # read inside from its parent's cutime + cstime.
-source "$OE_SOURCE_DIR/tests/bed/bed.sh"
-bed_init
-ok() { bed_log "ok: $*"; }
-cache=${OE_TEST_CACHE:-/var/cache/oe-test}/cloe-root
-mkdir -p "$cache"
-(
-  flock 9
-  cloe --root "$cache" template build base >/dev/null
-) 9>"$cache/.test-lock" || bed_fail "template build failed"
-tpl=$cache/var/lib/oe/cloe/templates/base/rootfs
-bed_libvirtd
-storage=$BED_DIR/storage
-mkdir -p "$storage"
+source "$OE_SOURCE_DIR/tests/cloe/lib.sh"
+cloe_template
+cloe_vservers
+tpl=$CLOE_TEMPLATE storage=$CLOE_STORAGE
 id=${BED_ID,,} base=$((200000 + 65536 * 3 * (RANDOM % 100)))
 names=(qa-$id qb-$id qc-$id)
-down() { local n; for n in "${names[@]}"; do vserver_probe down "$BED_LIBVIRT_URI" "$storage" "$n" 2>/dev/null || true; done; }
-bed_on_exit down
-E() { local n=$1; shift; cloe __enter "$BED_LIBVIRT_URI" "$n" "$@"; }
+for n in qa qb qc; do cloe_vserver_name $n; done
 # CPU seconds (ticks / 100) a busy loop of SECONDS used inside vserver NAME.
 busy() {
   E "$1" sh -c 'timeout '"$2"' sh -c "while :; do :; done"; read -r l < /proc/$$/stat; set -- $l; echo $(( ${16} + ${17} ))'
