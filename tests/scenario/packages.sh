@@ -116,7 +116,7 @@ bed_assert_contains "$out" "4 packages" "oe-apt-repo's report"
 for f in Packages Packages.gz Release "oe-xoe_${version}_${arch}.deb"; do [[ -s $repo/$f ]] || bed_fail "no $f in the repository"; done
 bed_assert_contains "$(cat "$repo/Release")" "Packages.gz" "Release lists Packages.gz"
 bed_assert_eq "$(sha256sum <"$repo/Packages.gz" | cut -d' ' -f1)" \
-  "$(awk '/^SHA256:/{s=1;next} s && $3=="Packages.gz"{print $1}' "$repo/Release")" "Release's checksum of Packages.gz"
+  "$(awk '/^SHA256:/{s=1;next} /^[^ ]/{s=0} s && $3=="Packages.gz"{print $1}' "$repo/Release")" "Release's checksum of Packages.gz"
 before=$(sha256sum "$repo/Packages" "$repo/Release")
 printf 'not a package\n' >"$BED_DIR/junk.deb"
 rc=0; err=$(bash "$OE_SOURCE_DIR/packaging/oe-apt-repo" "$repo" "$BED_DIR/junk.deb" 2>&1) || rc=$?
