@@ -51,6 +51,25 @@ std::string one_line(const CLI::ParseError& e, const CLI::App& app, const std::v
   return msg;
 }
 
+// `--command-tree`: one line per command, "PATH<TAB>SUBCOMMANDS<TAB>OPTIONS"
+// (PATH the words from the tool, empty for the tool itself; an option that
+// takes a value ends with '='). The bash completion is made from it at build
+// time (scripts/oe-completion), so it follows the commands.
+void print_tree(const CLI::App& app, const std::string& path) {
+  std::string subs;
+  std::string opts;
+  std::vector<const CLI::App*> children = app.get_subcommands([](const CLI::App*) { return true; });
+  for (const CLI::App* sub : children) subs += (subs.empty() ? "" : " ") + sub->get_name();
+  for (const CLI::Option* opt : app.get_options()) {
+    if (opt->get_positional()) continue;
+    std::string suffix = opt->get_expected_min() > 0 ? "=" : "";  // a flag expects 0 values
+    for (const std::string& name : opt->get_lnames()) opts += (opts.empty() ? "--" : " --") + name + suffix;
+    for (const std::string& name : opt->get_snames()) opts += (opts.empty() ? "-" : " -") + name + suffix;
+  }
+  std::cout << path << '\t' << subs << '\t' << opts << '\n';
+  for (const CLI::App* sub : children) print_tree(*sub, path.empty() ? sub->get_name() : path + " " + sub->get_name());
+}
+
 }  // namespace
 
 const char* version() noexcept { return OE_VERSION; }
@@ -102,6 +121,11 @@ CLI::App* Frame::group(CLI::App& parent, const std::string& name, const std::str
 
 int Frame::run(int argc, char** argv) {
   std::vector<std::string> raw(argv + 1, argv + argc);
+  if (raw.size() == 1 && raw[0] == "--command-tree") {  // hidden: for the completion (print_tree)
+    print_tree(*app_, "");
+    std::cout.flush();
+    return 0;
+  }
   args_ = legacy::translate(legacy_, raw, at_cluster_);
   app_->require_subcommand(1);
   std::vector<std::string> reversed(args_.rbegin(), args_.rend());  // CLI11 wants them reversed

@@ -37,48 +37,48 @@ ok "a package no archive has: --check exits 6, self-install fails with apt's err
 # Package files, built here.
 mkpkg() {  # mkpkg NAME VERSION -> prints the .deb's path
   local d=$BED_DIR/pkg-$1-$2
-  mkdir -p "$d/DEBIAN" "$d/usr/share/doc/oe-suite-test"
+  mkdir -p "$d/DEBIAN" "$d/usr/share/doc/oe-xoe-test"
   printf 'Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: test <root@localhost>\nDescription: xoe self-update test\n' \
     "$1" "$2" >"$d/DEBIAN/control"
-  echo "$1 $2" >"$d/usr/share/doc/oe-suite-test/$1"
+  echo "$1 $2" >"$d/usr/share/doc/oe-xoe-test/$1"
   dpkg-deb --build --root-owner-group "$d" "$d.deb" >/dev/null
   echo "$d.deb"
 }
 echo "not a package" >"$BED_DIR/garbage.deb"
 xoe_expect 3 "no package file" self-update "$BED_DIR/nosuch.deb"
 xoe_expect 2 "not a Debian package file" self-update "$BED_DIR/garbage.deb"
-xoe_expect 2 "holds the package oe-other-test, not oe-suite" self-update "$(mkpkg oe-other-test 1.0)"
-if dpkg-query -W oe-suite >/dev/null 2>&1; then
-  bed_log "oe-suite is installed on this host: the installing part is left out here (it runs on CI's fresh machine)"
-  [[ -z ${CI:-} ]] || bed_fail "oe-suite installed on a CI machine"
+xoe_expect 2 "holds the package oe-other-test, not oe-xoe" self-update "$(mkpkg oe-other-test 1.0)"
+if dpkg-query -W oe-xoe >/dev/null 2>&1; then
+  bed_log "oe-xoe is installed on this host: the installing part is left out here (it runs on CI's fresh machine)"
+  [[ -z ${CI:-} ]] || bed_fail "oe-xoe installed on a CI machine"
 else
-  uninstall() { dpkg -r oe-suite >/dev/null 2>&1 || true; }
+  uninstall() { dpkg -r oe-xoe >/dev/null 2>&1 || true; }
   bed_on_exit uninstall
-  out=$(X self-update "$(mkpkg oe-suite 0.0.2~oetest)" --json)
+  out=$(X self-update "$(mkpkg oe-xoe 0.0.2~oetest)" --json)
   bed_assert_eq " 0.0.2~oetest" "$(xoe_json 'd["update"]["from"] + " " + d["update"]["to"]' <<<"$out")" "from and to"
-  bed_assert_eq "0.0.2~oetest" "$(dpkg-query -W -f='${Version}' oe-suite)" "installed version"
-  [[ -f /usr/share/doc/oe-suite-test/oe-suite ]] || bed_fail "the package's file is not installed"
-  xoe_expect 2 "oe-suite 0.0.1~oetest is older than the installed 0.0.2~oetest" self-update "$(mkpkg oe-suite 0.0.1~oetest)"
-  bed_assert_eq "0.0.2~oetest" "$(dpkg-query -W -f='${Version}' oe-suite)" "version after the refused downgrade"
-  out=$(X self-update "$(mkpkg oe-suite 0.0.3~oetest)" --json)
+  bed_assert_eq "0.0.2~oetest" "$(dpkg-query -W -f='${Version}' oe-xoe)" "installed version"
+  [[ -f /usr/share/doc/oe-xoe-test/oe-xoe ]] || bed_fail "the package's file is not installed"
+  xoe_expect 2 "oe-xoe 0.0.1~oetest is older than the installed 0.0.2~oetest" self-update "$(mkpkg oe-xoe 0.0.1~oetest)"
+  bed_assert_eq "0.0.2~oetest" "$(dpkg-query -W -f='${Version}' oe-xoe)" "version after the refused downgrade"
+  out=$(X self-update "$(mkpkg oe-xoe 0.0.3~oetest)" --json)
   bed_assert_eq "0.0.2~oetest 0.0.3~oetest" "$(xoe_json 'd["update"]["from"] + " " + d["update"]["to"]' <<<"$out")" "update"
   # The real thing: the suite's own package, made by CPack from this build.
   cpack -G DEB -B "$BED_DIR/pkg" --config "$OE_BUILD_DIR/CPackConfig.cmake" >"$BED_DIR/cpack.log" 2>&1 \
     || { cat "$BED_DIR/cpack.log" >&2; bed_fail "cpack"; }
-  deb=$(ls "$BED_DIR"/pkg/oe-suite_*.deb)
+  deb=$(ls "$BED_DIR"/pkg/oe-xoe_*.deb)
   version=$(dpkg-deb -f "$deb" Version)
   out=$(X self-update "$deb" --json)
   bed_assert_eq "0.0.3~oetest $version" "$(xoe_json 'd["update"]["from"] + " " + d["update"]["to"]' <<<"$out")" "update to the CPack package"
-  bed_assert_eq "$version" "$(dpkg-query -W -f='${Version}' oe-suite)" "installed version of the CPack package"
-  for tool in hoe cloe xoe poe goe; do
+  bed_assert_eq "$version" "$(dpkg-query -W -f='${Version}' oe-xoe)" "installed version of the CPack package"
+  for tool in xoe poe; do
     bed_assert_contains "$(/usr/bin/$tool --version)" "$version" "/usr/bin/$tool --version"
   done
   [[ -f /usr/share/oe/recipes/tryton-7.0.toml ]] || bed_fail "the recipes are not installed"
   [[ -f /usr/share/oe/xoe/tryton_guard.py ]] || bed_fail "the guard of the Tryton servers is not installed"
   # The installed xoe works: it reads this root with the installed recipes.
   bed_assert_contains "$(OE_XOE_SOFTWARE_RECIPES= /usr/bin/xoe --root "$XROOT" software list --json)" '"version": "7.0"' "the installed xoe"
-  xoe_expect 2 "oe-suite 0.0.3~oetest is older than the installed $version" self-update "$(mkpkg oe-suite 0.0.3~oetest)"
-  dpkg -r oe-suite >/dev/null
+  xoe_expect 2 "oe-xoe 0.0.3~oetest is older than the installed $version" self-update "$(mkpkg oe-xoe 0.0.3~oetest)"
+  dpkg -r oe-xoe >/dev/null
   [[ ! -e /usr/bin/xoe ]] || bed_fail "/usr/bin/xoe left after dpkg -r"
 fi
 ok "self-update: installs the suite's package (small test packages, then the one CPack makes from this build), refuses older, other, broken and missing files"

@@ -13,8 +13,8 @@
 
 namespace xoe {
 
-// The suite's Debian package (CMakeLists.txt: CPACK_PACKAGE_NAME).
-inline constexpr const char* suite_package = "oe-suite";
+// The suite's Debian package on a host or in a vserver: xoe and poe (packaging/CMakeLists.txt).
+inline constexpr const char* suite_package = "oe-xoe";
 
 // xoe's own tools and the [host] packages of the recipes of `refs` (empty:
 // every recipe), split by what dpkg says is installed. Reads only. Throws
