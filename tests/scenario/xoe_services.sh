@@ -44,6 +44,18 @@ bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login 7.0"
 bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$pw6")" "login 6.0"
 xoe_login "$port7" "$s7" admin wrong-password >/dev/null 2>&1 && bed_fail "a wrong password logs in"
 ok "logins with the generated passwords (7.0 on SQLite, 6.0 on PostgreSQL); a wrong one is refused"
+# The admin password is written as a hash (database.password_sql): passlib's
+# pbkdf2_sha512 of students.hash, where trytond-admin -p of 7.0 would have
+# written scrypt; in the SQLite file by the service's user, in PostgreSQL by
+# the service's role (the row and the file keep their owners).
+h7=$(python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT password_hash FROM res_user WHERE login = ?", ("admin",)).fetchone()[0])' \
+  "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7.sqlite")
+[[ $h7 == '$pbkdf2-sha512$'* ]] || bed_fail "7.0 SQLite admin hash is not students.hash's pbkdf2_sha512: ${h7:0:16}"
+bed_assert_eq "xoe-$s7" "$(stat -c %U "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7.sqlite")" "owner of the SQLite file"
+h6=$(psql -X -A -t -d "$s6" -c "SELECT password_hash FROM res_user WHERE login = 'admin'")
+[[ $h6 == '$pbkdf2-sha512$'* ]] || bed_fail "6.0 PostgreSQL admin hash is not pbkdf2_sha512: ${h6:0:16}"
+grep -rqF -- "$pw7" "$XROOT/var/log" 2>/dev/null && bed_fail "the admin password is in a log"
+ok "admin passwords written as hashes (SQLite file by its user, PostgreSQL by the service's role), in no log"
 
 # The password is kept 0600 and never lands in a log or the audit trail.
 pwfile=$XROOT/var/lib/oe/xoe/services/$s7/admin-password

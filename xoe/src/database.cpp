@@ -193,8 +193,9 @@ DatabaseCreated create_database(const Settings& s, const std::string& name) {
   // The service keeps its admin password (its admin-password file).
   job.steps.push_back({"password", [&s, name] {
     Service cur = load_service(s, name);
-    run_admin(cur.recipe, cur.recipe.set_password, service_vars(s, cur, cur.row), cur.l.password, cur.l.dir,
-              cur.row.user);
+    if (auto account = host::find_user(cur.row.user)) host::chown_tree(cur.l.data, account->uid, account->gid);
+    set_admin_password(s, cur.recipe, service_vars(s, cur, cur.row), cur.l, cur.row.name, cur.row.user,
+                       cur.row.backend, cur.row.database);
     if (auto account = host::find_user(cur.row.user)) host::chown_tree(cur.l.data, account->uid, account->gid);
   }, {}});
   job.steps.push_back({"ready", [&s, name] { set_state(s, name, "ready"); },

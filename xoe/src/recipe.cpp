@@ -153,7 +153,7 @@ class Reader {
         "source.git_branch",   "host.packages",          "host.python",        "server.argv",
         "server.env",          "server.config_name",     "server.config",      "server.drain",       "database.uri_sqlite",
         "database.uri_postgresql", "database.init",      "database.activate",  "database.update",
-        "database.set_password", "database.password_env", "database.password_stdin", "probe.path",
+        "database.set_password", "database.password_sql", "database.password_env", "database.password_stdin", "probe.path",
         "probe.body",          "probe.expect",           "login.path",         "login.body",
         "login.expect",        "neutralise.sql",     "neutralise.argv",
         "neutralise.config",   "usage.users_sql",    "usage.last_login_sql", "students.hash", "students.sql",
@@ -167,8 +167,10 @@ class Reader {
         if (!known(name)) fail(ErrorKind::invalid, "unknown placeholder {{{}}}", name);
         if (name == "password" && dotted != "database.password_stdin" && dotted != "login.body")
           fail(ErrorKind::invalid, "{{password}} is only allowed in database.password_stdin and login.body");
-        if ((name == "login" || name == "password_hash") && dotted != "students.sql")
-          fail(ErrorKind::invalid, "{{{}}} is only allowed in students.sql", name);
+        if (name == "login" && dotted != "students.sql")
+          fail(ErrorKind::invalid, "{{login}} is only allowed in students.sql");
+        if (name == "password_hash" && dotted != "students.sql" && dotted != "database.password_sql")
+          fail(ErrorKind::invalid, "{{password_hash}} is only allowed in students.sql and database.password_sql");
       }, nullptr);
     } catch (const core::Error& e) {
       bad(n, fmt::format("'{}': {}", dotted, e.what()));
@@ -281,6 +283,9 @@ Recipe load_recipe(const fs::path& file) {
   rc.students_sql = r.list("students.sql", false);
   if (rc.students_hash.empty() != rc.students_sql.empty())
     fail(ErrorKind::invalid, "{}: set both students.hash and students.sql, or neither", file.string());
+  rc.password_sql = r.list("database.password_sql", false);
+  if (!rc.password_sql.empty() && rc.students_hash.empty())
+    fail(ErrorKind::invalid, "{}: database.password_sql needs students.hash (its hash command)", file.string());
   return rc;
 }
 

@@ -211,7 +211,8 @@ void add_replace_steps(core::Job& job, const Settings& s, const Replacement& r) 
     Code code = service_code(s, t.row.name, t.row.software, t.row.version);
     auto v = vars_for(s, t.recipe, code, t.row.name, t.row.database, t.l.data, t.l.config,
                       static_cast<std::uint16_t>(t.row.port), t.row.backend, split(t.row.modules, ','));
-    run_admin(t.recipe, t.recipe.set_password, v, t.l.password, t.l.dir, t.row.user);
+    chown_data(t);  // a SQLite file is changed by its user
+    set_admin_password(s, t.recipe, v, t.l, t.row.name, t.row.user, t.row.backend, t.row.database);
     chown_data(t);
   }, {}});
 

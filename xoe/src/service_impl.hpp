@@ -100,6 +100,21 @@ void drop_unrecorded_template(const Settings& s, const std::string& backend, con
 void run_admin(const Recipe& recipe, const std::vector<std::string>& argv_template, const TemplateVars& v,
                const std::filesystem::path& password_file, const std::filesystem::path& cwd,
                const std::optional<std::string>& user);
+// The recipe's students.hash run once for `passwords` (on stdin, one a
+// line, never in argv) as the system user `user` with the service's
+// environment `v` (its code may carry the customer's series: never root), in
+// `cwd`; one crypt-style hash per password, in order. Throws external when
+// the command prints anything else.
+std::vector<std::string> hash_passwords(const Recipe& recipe, const TemplateVars& v, const std::filesystem::path& cwd,
+                                        const std::string& user, const std::vector<std::string>& passwords);
+// Sets the admin password of `service`'s database `database` to the one of
+// its admin-password file. With database.password_sql: hashed by
+// hash_passwords as `user`, then the statements run with {password_hash} in
+// one transaction, as the service's own role (PostgreSQL) or as `user` in
+// its SQLite file; else the recipe's set_password command (run_admin).
+void set_admin_password(const Settings& s, const Recipe& recipe, const TemplateVars& v, const Layout& l,
+                        const std::string& service, const std::string& user, const std::string& backend,
+                        const std::string& database);
 // Waits until the service answers its health probe (probe_timeout).
 void wait_probe(const Settings& s, const Recipe& recipe, const std::string& name, std::uint16_t port,
                 const std::filesystem::path& logs);

@@ -354,8 +354,35 @@ TEST(Recipe, StudentsPlaceholdersOnlyInStudentsSql) {
   auto hash = s.find("hash = [\"{python}\", \"-S\", \"-c\"");
   s.erase(hash, s.find("sql = [\"INSERT INTO res_user") - hash);
   expect_invalid(s, "set both students.hash and students.sql, or neither");
-  // Without the section, a recipe still loads: `xoe students` refuses it.
+  s = good;
+  s.replace(s.find("\"UPDATE ir_cron SET active = false\""), 35, "\"UPDATE ir_cron SET name = '{password_hash}'\"");
+  expect_invalid(s, "{password_hash} is only allowed in students.sql and database.password_sql");
+  // database.password_sql hashes with students.hash: not without it.
   s = good.substr(0, good.find("\n[students]\n") + 1);
+  expect_invalid(s, "database.password_sql needs students.hash");
+  // Without both, a recipe still loads: `xoe students` refuses it, and the
+  // admin password is set by database.set_password.
+  auto sql = s.find("password_sql = [");
+  s.erase(sql, s.find('\n', sql) + 1 - sql);
   write(t.path() / "tryton-7.0.toml", s);
-  EXPECT_TRUE(xoe::load_recipe(t.path() / "tryton-7.0.toml").students_sql.empty());
+  auto bare = xoe::load_recipe(t.path() / "tryton-7.0.toml");
+  EXPECT_TRUE(bare.students_sql.empty());
+  EXPECT_TRUE(bare.password_sql.empty());
+  EXPECT_FALSE(bare.set_password.empty());
+}
+
+// Tryton's recipes write the admin password as a hash (docs/xoe.md): one
+// UPDATE of the admin's row with {password_hash}, never the password itself.
+TEST(Recipe, TrytonAdminPasswordIsWrittenAsHash) {
+  for (const char* v : {"5.0", "6.0", "7.0"}) {
+    auto r = xoe::load_recipe(shipped() / fmt::format("tryton-{}.toml", v));
+    ASSERT_EQ(r.password_sql.size(), 1U) << v;
+    xoe::TemplateVars vars;
+    vars.vars["password_hash"] = "$pbkdf2-sha512$25000$c2FsdA$aGFzaA";
+    vars.vars["admin_login"] = "admin";
+    EXPECT_EQ(xoe::render(r.password_sql[0], vars),
+              "UPDATE res_user SET password_hash = '$pbkdf2-sha512$25000$c2FsdA$aGFzaA' WHERE login = 'admin'")
+        << v;
+    EXPECT_FALSE(r.students_hash.empty()) << v;
+  }
 }

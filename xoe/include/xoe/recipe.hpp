@@ -58,6 +58,12 @@ struct Recipe {
   std::vector<std::string> set_password;  // sets the admin password
   std::string password_env;    // the password reaches set_password/init through a 0600 file named by this variable...
   std::string password_stdin;  // ...or on stdin, as this template (with {password})
+  // When set, the admin password is written as a hash instead of running
+  // set_password (which starts the software: about a second): the hash
+  // command of [students] (students_hash) hashes it, as the service's user,
+  // then these statements run in the service's database with
+  // {password_hash}, as the service's own role (PostgreSQL) or user (SQLite).
+  std::vector<std::string> password_sql;
 
   std::string probe_path;  // HTTP POST target of the health probe
   std::string probe_body;  // its JSON body
