@@ -22,6 +22,7 @@
 #include "pg.hpp"
 #include "registry.hpp"
 #include "service_impl.hpp"
+#include "sqlite_file.hpp"
 #include "xoe/backup.hpp"
 #include "xoe/monitor.hpp"
 #include "xoe/recipe.hpp"
@@ -301,39 +302,6 @@ std::vector<std::string> hash_passwords(const Recipe& recipe, const TemplateVars
   return out;
 }
 
-namespace {
-
-// Runs `statements` in one transaction in the SQLite file `file`, as `user`
-// (the file is theirs: root never opens a customer's file by a path they
-// control), the statements on stdin (NUL-separated), never in argv. The
-// host's Python, isolated (-I -S: no PYTHONPATH, no site), so no code of
-// the service's is imported.
-void sqlite_as_user(const std::string& python, const fs::path& file, const std::vector<std::string>& statements,
-                    const std::string& user) {
-  auto account = host::find_user(user);
-  if (!account) fail(ErrorKind::internal, "user {} vanished", user);
-  static const std::string script =
-      "import sqlite3, sys, urllib.parse\n"
-      "try:\n"
-      "    c = sqlite3.connect('file:' + urllib.parse.quote(sys.argv[1]) + '?mode=rw', uri=True, isolation_level=None)\n"
-      "    c.execute('BEGIN')\n"
-      "    for q in sys.stdin.read().split('\\0'):\n"
-      "        c.execute(q)\n"
-      "    c.execute('COMMIT')\n"
-      "except sqlite3.Error as e:\n"
-      "    sys.exit(f'{sys.argv[1]}: {e}')\n";
-  std::string input;
-  for (const auto& q : statements) input += (input.empty() ? "" : std::string(1, '\0')) + q;
-  core::RunOptions opt;
-  opt.timeout = 5min;
-  opt.stdin_data = input;
-  opt.uid = account->uid;
-  opt.gid = account->gid;
-  core::run({python, "-I", "-S", "-c", script, file.string()}, opt);
-}
-
-}  // namespace
-
 void set_admin_password(const Settings& s, const Recipe& recipe, const TemplateVars& v, const Layout& l,
                         const std::string& service, const std::string& user, const std::string& backend,
                         const std::string& database) {
@@ -344,7 +312,8 @@ void set_admin_password(const Settings& s, const Recipe& recipe, const TemplateV
   with.vars["password_hash"] = hash_passwords(recipe, v, l.dir, user, {pw}).front();
   std::vector<std::string> sql;
   for (const auto& t : recipe.password_sql) sql.push_back(render(t, with));
-  if (backend == "sqlite") return sqlite_as_user(recipe.python, l.data / (database + ".sqlite"), sql, user);
+  // As the service's user, the file opened by SQLite there (sqlite_file.hpp).
+  if (backend == "sqlite") return sqlite_file::execute(user, l.data / (database + ".sqlite"), sql);
   std::string script = "\\set VERBOSITY terse\nBEGIN;\n";  // errors without the statement (a hash)
   for (const auto& q : sql) script += q + ";\n";
   script += "COMMIT;\n";
