@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// goe serve: the panel's HTTP server (cpp-httplib) over XoePort, with goe's
+// safeguards: session cookie, CSRF header, Origin check, strict headers,
+// login rate limit (docs/goe.md).
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <fmt/chrono.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <iostream>
+#include <thread>
+
+#include "auth.hpp"
+#include "core/error.hpp"
+#include "core/cli.hpp"
+#include "core/log.hpp"
+#include "goe/panel.hpp"
+#include "xoe_port.hpp"
+
+namespace goe {
+
+namespace fs = std::filesystem;
+using core::ErrorKind;
+using core::fail;
+using nlohmann::json;
+
+fs::path database(const core::Paths& paths) { return paths.data("goe") / "goe.db"; }
+
+void user_add(const core::Paths& paths, const std::string& name, const std::string& role,
+              const std::string& password) {
+  auto r = parse_role(role);
+  if (!r) fail(ErrorKind::invalid, "bad role '{}': viewer, operator or admin", role);
+  Users(database(paths)).add(name, *r, password);
+}
+
+void user_remove(const core::Paths& paths, const std::string& name) { Users(database(paths)).remove(name); }
+
+void user_passwd(const core::Paths& paths, const std::string& name, const std::string& password) {
+  Users(database(paths)).set_password(name, password);
+}
+
+std::vector<UserRow> user_list(const core::Paths& paths) {
+  std::vector<UserRow> out;
+  for (const auto& u : Users(database(paths)).list()) out.push_back({u.name, role_name(u.role), u.created});
+  return out;
+}
+
+void parse_listen(const std::string& text, ServeOptions& options) {
+  static const std::regex re(R"(^(\[[0-9a-fA-F:.]+\]|[0-9A-Za-z.-]*)(?::([0-9]{1,5}))?$)");
+  std::smatch m;
+  if (!std::regex_match(text, m, re) || (m[1].length() == 0 && !m[2].matched))
+    fail(ErrorKind::invalid, "bad --listen '{}': ADDR:PORT, ADDR or :PORT", text);
+  if (m[1].length() > 0) {
+    std::string a = m[1];
+    if (a.front() == '[') a = a.substr(1, a.size() - 2);
+    options.address = a;
+  }
+  if (m[2].matched) {
+    int port = std::stoi(m[2]);
+    if (port < 1 || port > 65535) fail(ErrorKind::invalid, "bad --listen '{}': the port is 1 to 65535", text);
+    options.port = port;
+  }
+}
+
+namespace {
+
+const char* cookie_name = "goe_session";
+
+fs::path default_static_dir() {
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && self.is_absolute()) {
+    fs::path dir = (self.parent_path().parent_path() / "share/oe/goe/static").lexically_normal();
+    if (fs::is_directory(dir, ec)) return dir;
+  }
+  return GOE_STATIC_INSTALL_DIR;
+}
+
+int http_status(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::invalid: return 400;
+    case ErrorKind::not_found: return 404;
+    case ErrorKind::conflict: return 409;
+    case ErrorKind::precondition: return 503;
+    default: return 500;
+  }
+}
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_content(body.dump() + "\n", "application/json");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& message) {
+  send_json(res, status, json{{"error", message}});
+}
+
+std::string cookie_token(const httplib::Request& req) {
+  std::string all = req.get_header_value("Cookie");
+  std::string key = std::string(cookie_name) + "=";
+  std::size_t pos = 0;
+  while (pos < all.size()) {
+    std::size_t end = all.find(';', pos);
+    if (end == std::string::npos) end = all.size();
+    std::string part = all.substr(pos, end - pos);
+    part.erase(0, part.find_first_not_of(' '));
+    if (part.starts_with(key)) return part.substr(key.size());
+    pos = end + 1;
+  }
+  return {};
+}
+
+json optional_json(const auto& v) { return v ? json(*v) : json(nullptr); }
+
+json time_json(const std::optional<std::chrono::sys_seconds>& t) {
+  return t ? json(fmt::format("{:%FT%TZ}", *t)) : json(nullptr);
+}
+
+// One service for the Services page, with the actions the session's role may take.
+json service_json(const ServiceView& v, Role role) {
+  json actions = json::array();
+  for (const char* a : {"start", "stop", "restart"})
+    if (allowed(role, v.role, a)) actions.push_back(a);
+  return json{{"name", v.name},
+              {"software", v.software},
+              {"version", v.version},
+              {"role", v.role},
+              {"state", v.state},
+              {"seconds", v.seconds},
+              {"up", v.up},
+              {"memory_bytes", optional_json(v.memory_bytes)},
+              {"db_bytes", optional_json(v.db_bytes)},
+              {"users", optional_json(v.users)},
+              {"last_login", time_json(v.last_login)},
+              {"last_backup", time_json(v.last_backup)},
+              {"backup_age_seconds", optional_json(v.backup_age_seconds)},
+              {"actions", actions}};
+}
+
+bool state_changing(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
+class Panel {
+ public:
+  Panel(const core::Paths& paths, const ServeOptions& options)
+      : options_(options),
+        tls_(options.tls_cert.has_value()),
+        users_(database(paths)),
+        sessions_(std::chrono::minutes(options.session_minutes)),
+        limit_(5, std::chrono::minutes(5), std::chrono::minutes(5)),
+        xoe_(local_xoe(paths)) {}
+
+  void routes(httplib::Server& server) {
+    server.new_task_queue = [n = options_.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
+    server.set_payload_max_length(64 * 1024);
+    server.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      headers(res);
+      if (state_changing(req.method) && !same_origin(req)) {
+        send_error(res, 403, "cross-origin request refused");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+      try {
+        std::rethrow_exception(ep);
+      } catch (const core::Error& e) {
+        send_error(res, http_status(e.kind()), e.what());
+      } catch (const std::exception& e) {
+        core::logger("goe")->error("{}", e.what());
+        send_error(res, 500, "internal error");
+      }
+    });
+    server.Get("/", [this](const httplib::Request& req, httplib::Response& res) {
+      res.set_redirect(session(req) ? "/services.html" : "/login.html", 303);
+    });
+    server.Post("/api/login", [this](const httplib::Request& req, httplib::Response& res) { login(req, res); });
+    server.Post("/api/logout", [this](const httplib::Request& req, httplib::Response& res) {
+      auto s = guard(req, res, true);
+      if (!s) return;
+      sessions_.close(cookie_token(req));
+      res.set_header("Set-Cookie", cookie("", 0));
+      send_json(res, 200, json{{"ok", true}});
+    });
+    server.Get("/api/session", [this](const httplib::Request& req, httplib::Response& res) {
+      auto s = guard(req, res, false);
+      if (!s) return;
+      send_json(res, 200, json{{"user", s->user}, {"role", role_name(s->role)}, {"csrf", s->csrf}});
+    });
+    server.Get("/api/services", [this](const httplib::Request& req, httplib::Response& res) {
+      auto s = guard(req, res, false);
+      if (!s) return;
+      json list = json::array();
+      for (const auto& v : xoe_->monitor(std::nullopt)) list.push_back(service_json(v, s->role));
+      send_json(res, 200, json{{"services", list}});
+    });
+    server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/(start|stop|restart))",
+                [this](const httplib::Request& req, httplib::Response& res) { act(req, res); });
+    server.Post(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
+    server.Get(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
+    fs::path dir = options_.static_dir.value_or(default_static_dir());
+    if (!server.set_mount_point("/", dir.string()))
+      fail(ErrorKind::precondition, "goe's static files are missing: {}", dir.string());
+    server.set_file_extension_and_mimetype_mapping("js", "text/javascript");
+  }
+
+ private:
+  void headers(httplib::Response& res) const {
+    res.set_header("Content-Security-Policy",
+                   "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Referrer-Policy", "no-referrer");
+    res.set_header("X-Frame-Options", "DENY");
+    res.set_header("Cache-Control", "no-store");
+    if (tls_) res.set_header("Strict-Transport-Security", "max-age=31536000");
+  }
+
+  // A state-changing request from a browser names its page's origin, which
+  // must be this server's (scheme and Host); Sec-Fetch-Site, when sent,
+  // must not be cross-site. Scripts that send neither go on to the CSRF check.
+  bool same_origin(const httplib::Request& req) const {
+    std::string site = req.get_header_value("Sec-Fetch-Site");
+    if (!site.empty() && site != "same-origin" && site != "none") return false;
+    if (!req.has_header("Origin")) return true;
+    std::string origin = req.get_header_value("Origin");
+    std::string host = req.get_header_value("Host");
+    return !host.empty() && origin == std::string(tls_ ? "https://" : "http://") + host;
+  }
+
+  std::string cookie(const std::string& token, std::int64_t max_age) const {
+    std::string c = std::string(cookie_name) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                    std::to_string(max_age);
+    if (tls_) c += "; Secure";
+    return c;
+  }
+
+  std::optional<Session> session(const httplib::Request& req) {
+    std::string token = cookie_token(req);
+    if (token.empty()) return std::nullopt;
+    return sessions_.find(token);
+  }
+
+  // The session of the request, or an answer: 401 without one, 403 without
+  // its CSRF token on a state-changing request.
+  std::optional<Session> guard(const httplib::Request& req, httplib::Response& res, bool changes) {
+    auto s = session(req);
+    if (!s) {
+      send_error(res, 401, "not logged in");
+      return std::nullopt;
+    }
+    if (changes && !csrf_ok(*s, req.get_header_value("X-CSRF-Token"))) {
+      send_error(res, 403, "missing or wrong CSRF token");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  void login(const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("user") || !body.contains("password") || !body["user"].is_string() ||
+        !body["password"].is_string()) {
+      send_error(res, 400, "a login needs a user and a password");
+      return;
+    }
+    std::string name = body["user"], password = body["password"];
+    std::string by_user = "user:" + name, by_addr = "addr:" + req.remote_addr;
+    if (limit_.locked(by_user) || limit_.locked(by_addr)) {
+      res.set_header("Retry-After", "300");
+      send_error(res, 429, "too many failed logins: try again in a few minutes");
+      return;
+    }
+    std::optional<User> user;
+    if (name.size() <= 64 && password.size() <= 1024) user = users_.check(name, password);
+    if (!user) {
+      limit_.failure(by_user);
+      limit_.failure(by_addr);
+      core::logger("goe")->warn("failed login for '{}' from {}", name.size() <= 64 ? name : "?", req.remote_addr);
+      send_error(res, 401, "wrong user or password");
+      return;
+    }
+    limit_.success(by_user);
+    limit_.success(by_addr);
+    std::string token = sessions_.open(*user);
+    auto s = sessions_.find(token);
+    res.set_header("Set-Cookie", cookie(token, options_.session_minutes * 60));
+    core::logger("goe")->info("{} logged in from {}", user->name, req.remote_addr);
+    send_json(res, 200, json{{"user", user->name}, {"role", role_name(user->role)}, {"csrf", s->csrf}});
+  }
+
+  void act(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    std::string name = req.matches[1];
+    auto action = parse_action(std::string(req.matches[2]));
+    ServiceView current;
+    bool found = false;
+    for (const auto& v : xoe_->list())
+      if (v.name == name) {
+        current = v;
+        found = true;
+      }
+    if (!found) {
+      send_error(res, 404, "no service '" + name + "'");
+      return;
+    }
+    if (!allowed(s->role, current.role, action_name(*action))) {
+      send_error(res, 403, fmt::format("a {} may not {} a {} service", role_name(s->role), action_name(*action),
+                                       current.role));
+      return;
+    }
+    core::logger("goe")->info("{} asks to {} {}", s->user, action_name(*action), name);
+    auto after = xoe_->act(name, *action);
+    send_json(res, 200, service_json(after, s->role));
+  }
+
+  ServeOptions options_;
+  bool tls_;
+  Users users_;
+  Sessions sessions_;
+  RateLimit limit_;
+  std::unique_ptr<XoePort> xoe_;
+};
+
+}  // namespace
+
+void serve(const core::Paths& paths, const ServeOptions& options) {
+  if (options.tls_cert.has_value() != options.tls_key.has_value())
+    fail(ErrorKind::invalid, "--tls-cert and --tls-key go together");
+  std::unique_ptr<httplib::Server> server;
+  if (options.tls_cert) {
+    for (const auto& f : {*options.tls_cert, *options.tls_key}) {
+      std::error_code ec;
+      if (!fs::is_regular_file(f, ec)) fail(ErrorKind::io, "cannot read {}", f.string());
+    }
+    auto ssl = std::make_unique<httplib::SSLServer>(options.tls_cert->c_str(), options.tls_key->c_str());
+    if (!ssl->is_valid()) fail(ErrorKind::invalid, "the TLS certificate or key is not valid (PEM files, matching)");
+    server = std::move(ssl);
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  Panel panel(paths, options);
+  panel.routes(*server);
+  if (!server->bind_to_port(options.address, options.port))
+    fail(ErrorKind::conflict, "cannot listen on {}:{} (taken, or not an address of this host)", options.address,
+         options.port);
+  // SIGINT and SIGTERM stop the server: waited for by a thread of its own
+  // (blocked here, before the pool's threads start, so they inherit the mask).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread stopper([&] {
+    int sig = 0;
+    sigwait(&set, &sig);
+    if (sig != 0) server->stop();
+  });
+  core::logger("goe")->info("serving on {}://{}:{}", options.tls_cert ? "https" : "http", options.address, options.port);
+  core::cli::Frame::out(fmt::format("goe: serving on {}://{}:{}\n", options.tls_cert ? "https" : "http",
+                                    options.address, options.port));
+  std::cout.flush();
+  bool ok = server->listen_after_bind();
+  pthread_kill(stopper.native_handle(), SIGTERM);
+  stopper.join();
+  if (!ok) fail(ErrorKind::failed, "the server stopped on an error");
+}
+
+}  // namespace goe

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+// Every call goe makes to xoe, behind one small interface of goe's own. The
+// one implementation today (xoe_port.cpp) calls libxoe's public functions
+// in process; when xoe::Client (local_client) lands, only that file changes.
+// goe never runs `xoe` as a process and never reads xoe's files itself.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/paths.hpp"
+
+namespace goe {
+
+// One service as the Services page shows it: what `xoe service list` and
+// `xoe monitor` tell. Unknown values are nullopt.
+struct ServiceView {
+  std::string name;
+  std::string software;
+  std::string version;
+  std::string role;   // production, training, test, ...
+  std::string state;  // run, down, finish, unsupervised, creating, ...
+  std::int64_t seconds = 0;  // in that state for
+  bool up = false;           // answered its health probe
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<std::uint64_t> db_bytes;
+  std::optional<std::int64_t> users;
+  std::optional<std::chrono::sys_seconds> last_login;
+  std::optional<std::chrono::sys_seconds> last_backup;
+  std::optional<std::int64_t> backup_age_seconds;
+};
+
+struct BackupView {
+  std::filesystem::path archive;
+  std::chrono::sys_seconds time;
+};
+
+enum class Action { start, stop, restart };
+std::optional<Action> parse_action(std::string_view text);
+const char* action_name(Action action);
+
+class XoePort {
+ public:
+  virtual ~XoePort() = default;
+  // Every service with its state (no probe: quick).
+  virtual std::vector<ServiceView> list() = 0;
+  // Every service (or the one named) with xoe monitor's measures.
+  virtual std::vector<ServiceView> monitor(const std::optional<std::string>& service) = 0;
+  // One service's state after the action, as xoe reads it back.
+  virtual ServiceView act(const std::string& service, Action action) = 0;
+  virtual BackupView backup_now(const std::string& service) = 0;
+  virtual std::vector<BackupView> backups(const std::string& service) = 0;
+};
+
+// libxoe in this process, on the root of `paths` with xoe's own configuration
+// (ROOT/etc/oe/xoe.toml and OE_XOE_* variables, as xoe reads them).
+std::unique_ptr<XoePort> local_xoe(const core::Paths& paths);
+
+}  // namespace goe
