@@ -74,6 +74,8 @@ bool is_absolute_clean(const std::string& p) {
 
 void validate(const Spec& s) {
   if (!is_label(s.name)) fail(ErrorKind::invalid, "vserver name {:?} is not an RFC 1123 label", s.name);
+  if (s.uuid && (s.uuid->size() != 36 || s.uuid->find_first_not_of("0123456789abcdef-") != std::string::npos))
+    fail(ErrorKind::invalid, "vserver {}: uuid {:?} is not a UUID", s.name, *s.uuid);
   if (!is_absolute_clean(s.root)) fail(ErrorKind::invalid, "vserver {}: root {:?} is not an absolute path", s.name, s.root);
   if (!is_absolute_clean(s.init)) fail(ErrorKind::invalid, "vserver {}: init {:?} is not an absolute path", s.name, s.init);
   if (s.memory_kib < 16 * 1024) fail(ErrorKind::invalid, "vserver {}: memory under 16 MiB", s.name);
@@ -108,6 +110,7 @@ std::string xml(const Spec& s) {
   validate(s);
   std::string x = "<domain type='lxc'>\n";
   x += fmt::format("  <name>{}</name>\n", esc(s.name));
+  if (s.uuid) x += fmt::format("  <uuid>{}</uuid>\n", esc(*s.uuid));
   x += fmt::format("  <memory unit='KiB'>{}</memory>\n", s.memory_kib);
   if (s.memory_hard_limit_kib)
     x += fmt::format("  <memtune>\n    <hard_limit unit='KiB'>{}</hard_limit>\n  </memtune>\n", *s.memory_hard_limit_kib);

@@ -31,6 +31,7 @@ struct IdMap {
 
 struct Spec {
   std::string name;                 // an RFC 1123 label
+  std::optional<std::string> uuid;  // libvirt's of a defined domain (a redefinition keeps it)
   std::string root;                 // the folder mounted as / (the overlay)
   std::string init = "/sbin/init";  // runit-init in the suite's templates
   std::uint64_t memory_kib = 1024 * 1024;

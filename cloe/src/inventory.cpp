@@ -226,6 +226,9 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.ssh_user = config.get_string("ssh.user");
   s.connect_timeout = config.get_int("ssh.connect_timeout");
   s.control_persist = config.get_int("ssh.control_persist");
+  s.libvirt_uri = config.get_string("libvirt.uri");
+  s.bridge = config.get_string("network.bridge");
+  s.templates = paths.data("cloe") / "templates";
   return s;
 }
 
@@ -529,4 +532,16 @@ NodeCheck node_check(const Settings& s, const std::string& cluster, const std::s
   return check;
 }
 
+namespace inventory {
+
+std::string now() { return now_iso(); }
+Cluster cluster(core::sqlite::Database& db, const std::string& name) { return cluster_from_db(db, name); }
+std::vector<Node> nodes(core::sqlite::Database& db, const std::string& cluster, const std::optional<std::string>& only) {
+  return nodes_from_db(db, cluster, only);
+}
+std::optional<std::uint32_t> ipv4(std::string_view text) { return parse_ipv4(text); }
+std::string ipv4_text(std::uint32_t ip) { return format_ipv4(ip); }
+int network_prefix(const Cluster& c) { return parse_network(c.network).prefix; }
+
+}  // namespace inventory
 }  // namespace cloe

@@ -4,7 +4,10 @@
 // tier "cloe", the steps in inventory_db.cpp) and the job journal (tier
 // "core.jobs"); hoe adds its own tier to the same file.
 
+#include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 #include <span>
 #include <string_view>
 
@@ -22,5 +25,15 @@ core::sqlite::Database open(const Settings& settings);
 // Read-only when it exists and has cloe's tables; nullopt otherwise (then
 // nothing was ever recorded). Never writes.
 std::optional<core::sqlite::Database> open_existing(const Settings& settings);
+
+// Shared with the other areas of libcloe (inventory.cpp).
+std::string now();  // ISO 8601, UTC, seconds
+// not_found when NAME is not a cluster.
+Cluster cluster(core::sqlite::Database& db, const std::string& name);
+std::vector<Node> nodes(core::sqlite::Database& db, const std::string& cluster,
+                        const std::optional<std::string>& only = std::nullopt);
+std::optional<std::uint32_t> ipv4(std::string_view text);
+std::string ipv4_text(std::uint32_t ip);
+int network_prefix(const Cluster& cluster);
 
 }  // namespace cloe::inventory

@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 #include <type_traits>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -76,6 +77,69 @@ void define_and_start(const std::string& uri, const std::string& domain_xml) {
   if (!d) fail(ErrorKind::external, "define the vserver: {}", last_error());
   if (state_of(d.get()) == State::running) fail(ErrorKind::conflict, "vserver {} runs already", virDomainGetName(d.get()));
   if (virDomainCreate(d.get()) != 0) fail(ErrorKind::external, "start vserver {}: {}", virDomainGetName(d.get()), last_error());
+}
+
+void define(const std::string& uri, const std::string& domain_xml) {
+  auto c = connect(uri);
+  Dom d(virDomainDefineXML(c.get(), domain_xml.c_str()));
+  if (!d) fail(ErrorKind::external, "define the vserver: {}", last_error());
+}
+
+std::optional<std::string> uuid(const std::string& uri, const std::string& name) {
+  auto c = connect(uri);
+  auto d = lookup(c.get(), name);
+  if (!d) return std::nullopt;
+  char buf[VIR_UUID_STRING_BUFLEN] = {};
+  if (virDomainGetUUIDString(d.get(), buf) != 0) fail(ErrorKind::external, "uuid of vserver {}: {}", name, last_error());
+  return std::string(buf);
+}
+
+void start(const std::string& uri, const std::string& name) {
+  auto c = connect(uri);
+  auto d = lookup(c.get(), name);
+  if (!d) fail(ErrorKind::external, "vserver {} has no libvirt domain", name);
+  if (state_of(d.get()) == State::running) return;
+  if (virDomainCreate(d.get()) != 0) fail(ErrorKind::external, "start vserver {}: {}", name, last_error());
+}
+
+void set_live(const std::string& uri, const std::string& name, std::optional<unsigned> cpu_shares,
+              std::optional<unsigned> cpu_max_percent, std::optional<unsigned long long> memory_kib) {
+  auto c = connect(uri);
+  auto d = lookup(c.get(), name);
+  if (!d || state_of(d.get()) != State::running) return;
+  std::vector<virTypedParameter> params;
+  auto add_ull = [&](const char* field, unsigned long long v) {
+    virTypedParameter p{};
+    std::snprintf(p.field, sizeof p.field, "%s", field);
+    p.type = VIR_TYPED_PARAM_ULLONG;
+    p.value.ul = v;
+    params.push_back(p);
+  };
+  auto add_ll = [&](const char* field, long long v) {
+    virTypedParameter p{};
+    std::snprintf(p.field, sizeof p.field, "%s", field);
+    p.type = VIR_TYPED_PARAM_LLONG;
+    p.value.l = v;
+    params.push_back(p);
+  };
+  if (cpu_shares) add_ull(VIR_DOMAIN_SCHEDULER_CPU_SHARES, *cpu_shares);
+  if (cpu_max_percent) {
+    // The period of a cap is 100 ms (domain.hpp); no cap is an unlimited quota.
+    add_ull(VIR_DOMAIN_SCHEDULER_VCPU_PERIOD, 100000);
+    add_ll(VIR_DOMAIN_SCHEDULER_VCPU_QUOTA, *cpu_max_percent == 0 ? -1 : static_cast<long long>(*cpu_max_percent) * 1000);
+  }
+  if (!params.empty() &&
+      virDomainSetSchedulerParametersFlags(d.get(), params.data(), static_cast<int>(params.size()),
+                                           VIR_DOMAIN_AFFECT_LIVE) != 0)
+    fail(ErrorKind::external, "set the CPU quotas of vserver {}: {}", name, last_error());
+  if (memory_kib) {
+    virTypedParameter p{};
+    std::snprintf(p.field, sizeof p.field, "%s", VIR_DOMAIN_MEMORY_HARD_LIMIT);
+    p.type = VIR_TYPED_PARAM_ULLONG;
+    p.value.ul = *memory_kib;
+    if (virDomainSetMemoryParameters(d.get(), &p, 1, VIR_DOMAIN_AFFECT_LIVE) != 0)
+      fail(ErrorKind::external, "set the memory limit of vserver {}: {}", name, last_error());
+  }
 }
 
 bool stop(const std::string& uri, const std::string& name, std::chrono::seconds timeout) {

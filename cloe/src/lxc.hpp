@@ -8,6 +8,7 @@
 // cgroup).
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@ State state(const std::string& uri, const std::string& name);
 // Defines the domain (replacing the definition of a stopped one) and starts
 // it. Throws conflict when it runs already, external with libvirt's message.
 void define_and_start(const std::string& uri, const std::string& domain_xml);
+
+// Defines (or redefines: a running domain keeps running, the definition
+// applies at its next start) the domain. Throws external.
+void define(const std::string& uri, const std::string& domain_xml);
+
+// The UUID of domain NAME, when defined.
+std::optional<std::string> uuid(const std::string& uri, const std::string& name);
+
+// Starts the defined domain NAME; one that runs already is left alone.
+void start(const std::string& uri, const std::string& name);
+
+// Applies quotas to the running domain NAME at once (its cgroups): what is
+// given. Throws external.
+void set_live(const std::string& uri, const std::string& name, std::optional<unsigned> cpu_shares,
+              std::optional<unsigned> cpu_max_percent, std::optional<unsigned long long> memory_kib);
 
 // SIGINT to the vserver's PID 1 (runit-init stops its services and the
 // vserver), waiting up to `timeout`; returns false when it still runs.

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/sqlite.hpp"
 #include "core/fd.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
@@ -363,6 +364,19 @@ TemplateInfo find_template(const core::Paths& paths, const std::string& name) {
 void remove_template(const core::Paths& paths, const std::string& name) {
   TemplateInfo t = find_template(paths, name);
   auto lock = core::FileLock::acquire(paths.locks(), "cloe.template." + name);
+  // Refused while a vserver of the referee's inventory uses it (its lower layer).
+  std::error_code ec;
+  if (fs::path db_file = paths.data() / "referee.db"; fs::exists(db_file, ec)) {
+    auto db = core::sqlite::Database::open(db_file, core::sqlite::OpenMode::read_only);
+    if (db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'vservers'").step()) {
+      std::vector<std::string> users;
+      auto q = db.query("SELECT name FROM vservers WHERE template = ?1 ORDER BY name", name);
+      while (q.step()) users.push_back(q.column_text(0));
+      if (!users.empty())
+        fail(ErrorKind::conflict, "template {} is used by {} vserver(s): {}", name, users.size(),
+             fmt::format("{}", fmt::join(users, ", ")));
+      }
+  }
   core::remove_tree(templates_dir(paths) / name);
   core::logger("cloe")->info("template {} removed", name);
 }

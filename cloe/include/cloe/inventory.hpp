@@ -42,6 +42,9 @@ struct Settings {
   std::string ssh_user = "root";       // ssh.user
   std::int64_t connect_timeout = 10;   // ssh.connect_timeout, seconds
   std::int64_t control_persist = 60;   // ssh.control_persist, seconds
+  std::string libvirt_uri = "lxc:///system";  // libvirt.uri: the referee's own node
+  std::string bridge = "oebr0";                // network.bridge: the node bridge vservers are on
+  std::filesystem::path templates;             // ROOT/var/lib/oe/cloe/templates
 
   std::filesystem::path database() const { return data / "referee.db"; }
   std::filesystem::path known_hosts(const std::string& cluster) const { return state / "known_hosts" / cluster; }

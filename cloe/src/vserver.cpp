@@ -1,0 +1,605 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "cloe/vserver.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "cloe/placement.hpp"
+#include "cloe/template.hpp"
+#include "core/error.hpp"
+#include "core/jobs.hpp"
+#include "core/lock.hpp"
+#include "core/log.hpp"
+#include "core/process.hpp"
+#include "core/validate.hpp"
+#include "domain.hpp"
+#include "inventory_db.hpp"
+#include "layers.hpp"
+#include "lxc.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace cloe {
+namespace {
+
+using core::ErrorKind;
+using core::fail;
+
+// The host ids of vservers: range k is [first + k * 65536, + 65536). The
+// first range starts well above the ids of host users and of Debian's
+// /etc/subuid ranges (100000 + 65536 n for the first users).
+constexpr std::int64_t id_first = 65536LL * 64;  // 4194304
+constexpr std::int64_t id_count = 65536;
+constexpr std::int64_t disk_min = 64LL << 20;
+
+const char* state_text(VserverState s) noexcept {
+  switch (s) {
+    case VserverState::creating: return "creating";
+    case VserverState::stopped: return "stopped";
+    case VserverState::running: return "running";
+    case VserverState::destroying: return "destroying";
+  }
+  return "creating";
+}
+
+VserverState state_of(const std::string& s) {
+  if (s == "stopped") return VserverState::stopped;
+  if (s == "running") return VserverState::running;
+  if (s == "destroying") return VserverState::destroying;
+  return VserverState::creating;
+}
+
+std::string job_key(const std::string& cluster, const std::string& name) { return "vserver:" + cluster + "." + name; }
+
+std::vector<Vserver> rows(core::sqlite::Database& db, const std::string& cluster, const std::optional<std::string>& name,
+                          const std::optional<std::string>& node, const std::optional<std::string>& group) {
+  std::vector<Vserver> out;
+  auto q = db.query(
+      "SELECT name, node, ip, mac, template, storage, cpu_shares, cpu_max, memory, disk, id_base, state, created "
+      "FROM vservers v WHERE cluster = ?1 AND (?2 IS NULL OR name = ?2) AND (?3 IS NULL OR node = ?3) AND "
+      "(?4 IS NULL OR EXISTS (SELECT 1 FROM vserver_groups g WHERE g.vserver = v.name AND g.group_name = ?4)) "
+      "ORDER BY name",
+      cluster, name, node, group);
+  while (q.step()) {
+    Vserver v;
+    v.cluster = cluster;
+    v.name = q.column_text(0);
+    v.node = q.column_text(1);
+    v.ip = q.column_text(2);
+    v.mac = q.column_text(3);
+    v.template_name = q.column_text(4);
+    v.storage = q.column_text(5);
+    v.cpu_shares = q.column_int64(6);
+    v.cpu_max = q.column_int64(7);
+    v.memory = q.column_int64(8);
+    v.disk = q.column_int64(9);
+    v.id_base = q.column_int64(10);
+    v.state = state_of(q.column_text(11));
+    v.created = q.column_text(12);
+    out.push_back(std::move(v));
+  }
+  for (Vserver& v : out) {
+    auto g = db.query("SELECT group_name FROM vserver_groups WHERE vserver = ?1 ORDER BY group_name", v.name);
+    while (g.step()) v.groups.push_back(g.column_text(0));
+  }
+  return out;
+}
+
+std::optional<Vserver> row(core::sqlite::Database& db, const std::string& cluster, const std::string& name) {
+  auto all = rows(db, cluster, name, std::nullopt, std::nullopt);
+  if (all.empty()) return std::nullopt;
+  return all.front();
+}
+
+// Where a vserver lives: its node, the libvirt URI there, its layers, its template.
+struct Place {
+  Node node;
+  std::string uri;
+  layers::Layers layers;
+  fs::path template_root;
+};
+
+Place place_of(const Settings& s, core::sqlite::Database& db, const Vserver& v) {
+  auto nodes = inventory::nodes(db, v.cluster, v.node);
+  if (nodes.empty()) fail(ErrorKind::internal, "vserver {}: its node {} is not in the inventory", v.name, v.node);
+  Place p;
+  p.node = nodes.front();
+  if (p.node.transport != Transport::local)
+    fail(ErrorKind::precondition,
+         "vserver {} is on node {}, reached over SSH: vservers on remote nodes are not built yet (only the "
+         "referee's own node, added with node add --local)",
+         v.name, p.node.name);
+  p.uri = s.libvirt_uri;
+  auto sc = std::find_if(p.node.storage.begin(), p.node.storage.end(), [&](const auto& c) { return c.name == v.storage; });
+  if (sc == p.node.storage.end())
+    fail(ErrorKind::internal, "vserver {}: node {} has no storage class {}", v.name, p.node.name, v.storage);
+  p.layers = layers::of(sc->path, v.name);
+  p.template_root = s.templates / v.template_name / "rootfs";
+  return p;
+}
+
+domain::Spec spec_of(const Settings& s, const Cluster& c, const Place& p, const Vserver& v) {
+  domain::Spec spec;
+  spec.name = v.name;
+  spec.uuid = lxc::uuid(p.uri, v.name);
+  spec.root = p.layers.root.string();
+  spec.memory_kib = static_cast<std::uint64_t>(v.memory / 1024);
+  spec.memory_hard_limit_kib = spec.memory_kib;
+  spec.vcpus = static_cast<unsigned>(std::max<std::int64_t>(1, p.node.cpus));
+  spec.cpu_shares = static_cast<unsigned>(v.cpu_shares);
+  if (v.cpu_max > 0) spec.cpu_max_percent = static_cast<unsigned>(v.cpu_max);
+  spec.idmap = domain::IdMap{static_cast<std::uint32_t>(v.id_base), static_cast<std::uint32_t>(id_count)};
+  spec.interfaces.push_back({s.bridge, v.mac, v.ip, inventory::network_prefix(c), c.gateway, std::nullopt});
+  domain::validate(spec);
+  return spec;
+}
+
+std::string self_exe() {
+  std::error_code ec;
+  fs::path p = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) fail(ErrorKind::internal, "cannot find cloe's own program: {}", ec.message());
+  return p.string();
+}
+
+// Waits until a command runs inside (its init has made its root and namespaces).
+void wait_ready(const std::string& uri, const std::string& name, std::chrono::seconds limit = 60s) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  std::string last;
+  while (true) {
+    auto r = core::run({self_exe(), std::string(lxc::enter_command), uri, name, "true"},
+                       {.timeout = 20s, .check = false});
+    if (r.exit_code == 0) return;
+    last = r.err.substr(0, r.err.find('\n'));
+    if (std::chrono::steady_clock::now() > deadline)
+      fail(ErrorKind::external, "vserver {} runs no command {} s after its start: {}", name, limit.count(), last);
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+// Grows the unmounted image of `l` to `bytes` with its filesystem; a
+// missing or large enough image is left alone.
+void grow_image(const layers::Layers& l, std::int64_t bytes) {
+  std::error_code ec;
+  auto size = fs::file_size(l.image, ec);
+  if (ec || static_cast<std::int64_t>(size) >= bytes) return;
+  if (layers::is_mount_point(l.layer)) return;
+  core::run({"truncate", "-s", std::to_string(bytes), l.image.string()}, {.timeout = 60s});
+  // e2fsck -p exits 1 when it fixed something: fine; more is a broken filesystem.
+  auto fsck = core::run({"e2fsck", "-f", "-p", l.image.string()}, {.timeout = 300s, .check = false});
+  if (fsck.exit_code > 1)
+    fail(ErrorKind::external, "e2fsck of {} exited {}: {}", l.image.string(), fsck.exit_code,
+         fsck.out.substr(0, fsck.out.find('\n')));
+  core::run({"resize2fs", l.image.string()}, {.timeout = 300s});
+  core::logger("cloe")->info("disk of {} grown to {}", l.dir.filename().string(), format_size(bytes));
+}
+
+void check_quotas(std::int64_t shares, std::int64_t cpu_max) {
+  if (shares < 2 || shares > 262144) fail(ErrorKind::invalid, "--cpu-shares {}: between 2 and 262144", shares);
+  if (cpu_max < 0 || cpu_max > 100 * 1024)
+    fail(ErrorKind::invalid, "--cpu-max {}: a percent of one CPU, 0 (no cap) to 100 times the CPUs", cpu_max);
+}
+
+void check_group(const std::string& g) {
+  if (g.empty() || g.size() > 63 || g.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    fail(ErrorKind::invalid, "group '{}': lower-case letters, digits, '-' and '_', 1 to 63 of them",
+         core::escape_for_display(g));
+}
+
+PlacementNode placement_node(const Node& n, const std::optional<std::string>& without = std::nullopt,
+                             const Vserver* old = nullptr) {
+  PlacementNode p;
+  p.name = n.name;
+  p.drained = n.drained;
+  p.cpus = n.cpus;
+  p.memory = n.memory;
+  p.memory_used = n.memory_used;
+  p.cpu_max_used = n.cpu_max_used;
+  p.vservers = n.vservers;
+  for (const auto& sc : n.storage) {
+    p.disk[sc.name] = sc.disk;
+    p.disk_used[sc.name] = sc.disk_used;
+  }
+  if (without && old) {  // the vserver's own share, for a change of its quotas
+    p.memory_used -= old->memory;
+    p.cpu_max_used -= old->cpu_max;
+    p.disk_used[old->storage] -= old->disk;
+    p.vservers -= 1;
+  }
+  return p;
+}
+
+// The job that makes vserver `v` (recorded by its first step). Its steps are
+// idempotent; the undos remove what they made.
+core::Job create_job(const Settings& s, core::sqlite::Database& db, Vserver& v, const std::function<void()>& record,
+                     bool start) {
+  core::Job job{"cloe.vserver.create", job_key(v.cluster, v.name), {}};
+  job.steps.push_back({"record", record, [&db, &v] {
+                         db.execute("DELETE FROM vservers WHERE cluster = ?1 AND name = ?2", v.cluster, v.name);
+                       }});
+  job.steps.push_back({"layers",
+                       [&] {
+                         Place p = place_of(s, db, v);
+                         layers::mount(p.layers, p.template_root, static_cast<std::uint32_t>(v.id_base),
+                                       static_cast<std::uint32_t>(id_count), static_cast<std::uint64_t>(v.disk));
+                       },
+                       [&] {
+                         if (!row(db, v.cluster, v.name)) return;  // never recorded: nothing was made
+                         layers::remove(place_of(s, db, v).layers);
+                       }});
+  job.steps.push_back({"domain",
+                       [&] {
+                         Place p = place_of(s, db, v);
+                         lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, v.cluster), p, v)));
+                       },
+                       [&] {
+                         if (!row(db, v.cluster, v.name)) return;
+                         Place p = place_of(s, db, v);
+                         lxc::destroy(p.uri, v.name);
+                         lxc::undefine(p.uri, v.name);
+                       }});
+  job.steps.push_back({"start",
+                       [&, start] {
+                         if (!start) return;
+                         Place p = place_of(s, db, v);
+                         lxc::start(p.uri, v.name);
+                         wait_ready(p.uri, v.name);
+                       },
+                       [&] {
+                         if (!row(db, v.cluster, v.name)) return;
+                         lxc::destroy(place_of(s, db, v).uri, v.name);
+                       }});
+  job.steps.push_back({"ready", [&, start] {
+                         db.execute("UPDATE vservers SET state = ?1 WHERE cluster = ?2 AND name = ?3",
+                                    std::string(start ? "running" : "stopped"), v.cluster, v.name);
+                       },
+                       {}});
+  return job;
+}
+
+Vserver with_domain_state(const Settings& s, core::sqlite::Database& db, Vserver v) {
+  try {
+    Place p = place_of(s, db, v);
+    switch (lxc::state(p.uri, v.name)) {
+      case lxc::State::running: v.domain_state = "running"; break;
+      case lxc::State::shut_off: v.domain_state = "shut off"; break;
+      case lxc::State::absent: v.domain_state = "absent"; break;
+      case lxc::State::other: v.domain_state = "other"; break;
+    }
+  } catch (const core::Error& e) {
+    v.domain_state = "unknown";
+  }
+  return v;
+}
+
+core::sqlite::Database open_cluster(const Settings& s, const std::string& cluster) {
+  core::validate_label(cluster, "cluster name");
+  auto db = inventory::open(s);
+  inventory::cluster(db, cluster);
+  return db;
+}
+
+Vserver must_row(core::sqlite::Database& db, const std::string& cluster, const std::string& name) {
+  core::validate_label(name, "vserver name");
+  auto v = row(db, cluster, name);
+  if (!v) fail(ErrorKind::not_found, "no vserver {} in cluster {} (see cloe vserver list)", name, cluster);
+  return *v;
+}
+
+}  // namespace
+
+const char* vserver_state_name(VserverState state) noexcept { return state_text(state); }
+
+Vserver vserver_create(const Settings& s, const VserverCreateRequest& rq) {
+  // The whole request first: nothing is written when a part is wrong.
+  core::validate_label(rq.name, "vserver name");
+  auto db = open_cluster(s, rq.cluster);
+  if (rq.node && *rq.node != "auto") core::validate_label(*rq.node, "node name");
+  core::validate_label(rq.storage, "storage class");
+  check_quotas(rq.cpu_shares, rq.cpu_max);
+  std::int64_t memory = parse_size(rq.memory, "--memory");
+  std::int64_t disk = parse_size(rq.disk, "--disk");
+  if (memory < (16LL << 20)) fail(ErrorKind::invalid, "--memory {}: at least 16M", rq.memory);
+  if (disk < disk_min) fail(ErrorKind::invalid, "--disk {}: at least 64M", rq.disk);
+  for (const auto& g : rq.groups) check_group(g);
+  std::optional<std::uint32_t> want_ip;
+  if (rq.ip) {
+    want_ip = inventory::ipv4(*rq.ip);
+    if (!want_ip) fail(ErrorKind::invalid, "--ip '{}': not an IPv4 address", core::escape_for_display(*rq.ip));
+  }
+  TemplateInfo tpl = find_template(core::Paths(s.root), rq.template_name);
+
+  auto lock = core::FileLock::acquire(s.locks, "cloe.vserver." + rq.name);
+  core::JobRunner jobs(db);
+  Vserver v;
+  v.cluster = rq.cluster;
+  v.name = rq.name;
+  auto unfinished = jobs.find("cloe.vserver.create", job_key(rq.cluster, rq.name));
+  bool resuming = unfinished && unfinished->unfinished();
+  if (auto have = row(db, rq.cluster, rq.name)) {
+    if (!resuming)
+      fail(ErrorKind::conflict, "vserver {} exists already in cluster {}", rq.name, rq.cluster);
+    v = *have;  // an interrupted create: finished with what it recorded
+    core::logger("cloe")->info("resuming the create of vserver {} (node {}, {})", v.name, v.node, v.ip);
+  } else {
+    // The name is taken in another cluster (vserver names are one namespace: libvirt's).
+    if (db.query("SELECT 1 FROM vservers WHERE name = ?1", rq.name).step())
+      fail(ErrorKind::conflict, "vserver name {} is taken in another cluster", rq.name);
+  }
+
+  // What it gets (node, address, ids), chosen under the cluster's lock,
+  // which the record step releases once the row holds them: a refusal here
+  // writes nothing, not even a job.
+  std::optional<core::FileLock> cluster_lock;
+  if (!resuming || !row(db, rq.cluster, rq.name)) {
+    cluster_lock.emplace(core::FileLock::acquire(s.locks, "cloe.cluster." + rq.cluster));
+    Cluster c = inventory::cluster(db, rq.cluster);
+    // The node: the one asked for, or placement's choice.
+    std::vector<Node> nodes = inventory::nodes(db, rq.cluster);
+    PlacementRequest prq{memory, disk, rq.storage, rq.cpu_max};
+    std::vector<PlacementNode> candidates;
+    for (const auto& n : nodes)
+      if (!rq.node || *rq.node == "auto" || n.name == *rq.node) candidates.push_back(placement_node(n));
+    if (rq.node && *rq.node != "auto") {
+      if (candidates.empty()) fail(ErrorKind::not_found, "no node {} in cluster {} (see cloe node list)", *rq.node, rq.cluster);
+      if (candidates.front().drained) fail(ErrorKind::conflict, "node {} is drained", *rq.node);
+      if (!candidates.front().disk.contains(rq.storage))
+        fail(ErrorKind::not_found, "node {} has no storage class {}", *rq.node, rq.storage);
+    }
+    if (candidates.empty()) fail(ErrorKind::conflict, "cluster {} has no node (see cloe node add)", rq.cluster);
+    Placement pl = place(candidates, prq);
+    if (!pl.node) fail(ErrorKind::conflict, "no node of cluster {} fits vserver {}: {}", rq.cluster, rq.name, pl.reason);
+    for (const auto& n : nodes)
+      if (n.name == *pl.node && n.transport != Transport::local)
+        fail(ErrorKind::precondition,
+             "node {} is reached over SSH: vservers on remote nodes are not built yet (only the referee's own node, "
+             "added with node add --local)",
+             n.name);
+    // The address: the one asked for (free, in the pool), or the first free one.
+    std::uint32_t first = *inventory::ipv4(c.pool_first), last = *inventory::ipv4(c.pool_last);
+    std::vector<std::uint32_t> used;
+    auto q = db.query("SELECT ip FROM vservers WHERE cluster = ?1", rq.cluster);
+    while (q.step()) used.push_back(*inventory::ipv4(q.column_text(0)));
+    std::optional<std::uint32_t> ip;
+    if (want_ip) {
+      if (*want_ip < first || *want_ip > last)
+        fail(ErrorKind::invalid, "--ip {}: outside the pool of cluster {} ({}-{})", *rq.ip, rq.cluster, c.pool_first,
+             c.pool_last);
+      if (std::ranges::find(used, *want_ip) != used.end())
+        fail(ErrorKind::conflict, "--ip {}: held by another vserver of cluster {}", *rq.ip, rq.cluster);
+      ip = want_ip;
+    } else {
+      for (std::uint32_t a = first; a <= last && !ip; ++a)
+        if (std::ranges::find(used, a) == used.end()) ip = a;
+      if (!ip) fail(ErrorKind::conflict, "the pool of cluster {} ({}-{}) is used up", rq.cluster, c.pool_first, c.pool_last);
+    }
+    // The id range: the lowest free one (the same on every node: one namespace for the referee).
+    std::int64_t base = id_first;
+    auto ids = db.query("SELECT id_base FROM vservers ORDER BY id_base");
+    while (ids.step() && ids.column_int64(0) == base) base += id_count;
+    v.node = *pl.node;
+    v.ip = inventory::ipv4_text(*ip);
+    v.mac = domain::mac_for(v.ip);
+    v.template_name = tpl.name;
+    v.storage = rq.storage;
+    v.cpu_shares = rq.cpu_shares;
+    v.cpu_max = rq.cpu_max;
+    v.memory = memory;
+    v.disk = disk;
+    v.id_base = base;
+    v.created = inventory::now();
+  }
+  auto record = [&] {
+    if (auto have = row(db, rq.cluster, rq.name)) {  // recorded by an interrupted run
+      v = *have;
+      cluster_lock.reset();
+      return;
+    }
+    if (!cluster_lock) fail(ErrorKind::internal, "vserver {}: nothing allocated to record", v.name);
+    core::sqlite::Transaction tx(db);
+    db.execute("INSERT OR IGNORE INTO templates (name, suite, packages, sha256, bytes, created) "
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+               tpl.name, tpl.suite, fmt::format("{}", fmt::join(tpl.packages, ",")), tpl.checksum,
+               static_cast<std::int64_t>(tpl.bytes), tpl.built_at);
+    db.execute("INSERT INTO vservers (name, cluster, node, ip, mac, template, storage, cpu_shares, cpu_max, memory, "
+               "disk, id_base, state, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+               "'creating', ?13)",
+               v.name, v.cluster, v.node, v.ip, v.mac, v.template_name, v.storage, v.cpu_shares, v.cpu_max, v.memory,
+               v.disk, v.id_base, v.created);
+    for (const auto& g : rq.groups)
+      db.execute("INSERT OR IGNORE INTO vserver_groups (vserver, group_name) VALUES (?1, ?2)", v.name, g);
+    tx.commit();
+    cluster_lock.reset();
+  };
+  core::Job job = create_job(s, db, v, record, rq.start);
+  jobs.run(job, core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
+  core::logger("cloe")->info("vserver {} created on node {} ({}, ids {}+{})", v.name, v.node, v.ip, v.id_base, id_count);
+  return with_domain_state(s, db, must_row(db, rq.cluster, rq.name));
+}
+
+std::vector<Vserver> vserver_list(const Settings& s, const VserverListRequest& rq) {
+  core::validate_label(rq.cluster, "cluster name");
+  if (rq.node) core::validate_label(*rq.node, "node name");
+  if (rq.group) check_group(*rq.group);
+  auto db = inventory::open_existing(s);
+  if (!db) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", rq.cluster);
+  inventory::cluster(*db, rq.cluster);
+  std::vector<Vserver> out;
+  for (auto& v : rows(*db, rq.cluster, std::nullopt, rq.node, rq.group)) out.push_back(with_domain_state(s, *db, v));
+  return out;
+}
+
+Vserver vserver_show(const Settings& s, const std::string& cluster, const std::string& name) {
+  core::validate_label(cluster, "cluster name");
+  core::validate_label(name, "vserver name");
+  auto db = inventory::open_existing(s);
+  if (!db) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", cluster);
+  inventory::cluster(*db, cluster);
+  return with_domain_state(s, *db, must_row(*db, cluster, name));
+}
+
+Vserver vserver_start(const Settings& s, const std::string& cluster, const std::string& name) {
+  auto db = open_cluster(s, cluster);
+  Vserver v = must_row(db, cluster, name);
+  auto lock = core::FileLock::acquire(s.locks, "cloe.vserver." + name);
+  v = must_row(db, cluster, name);
+  if (v.state == VserverState::creating || v.state == VserverState::destroying)
+    fail(ErrorKind::conflict, "vserver {} is {}: run cloe vserver {} {} again to finish it", name, state_text(v.state),
+         v.state == VserverState::creating ? "create" : "destroy", name);
+  Place p = place_of(s, db, v);
+  if (lxc::state(p.uri, name) != lxc::State::running) {
+    grow_image(p.layers, v.disk);  // a disk set larger while it ran
+    layers::mount(p.layers, p.template_root, static_cast<std::uint32_t>(v.id_base), static_cast<std::uint32_t>(id_count),
+                  static_cast<std::uint64_t>(v.disk));
+    lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, cluster), p, v)));
+    lxc::start(p.uri, name);
+  }
+  wait_ready(p.uri, name);
+  db.execute("UPDATE vservers SET state = 'running' WHERE cluster = ?1 AND name = ?2", cluster, name);
+  core::logger("cloe")->info("vserver {} started", name);
+  return with_domain_state(s, db, must_row(db, cluster, name));
+}
+
+VserverStopResult vserver_stop(const Settings& s, const std::string& cluster, const std::string& name,
+                               std::int64_t timeout) {
+  if (timeout < 1 || timeout > 3600) fail(ErrorKind::invalid, "--timeout {}: 1 to 3600 seconds", timeout);
+  auto db = open_cluster(s, cluster);
+  must_row(db, cluster, name);
+  auto lock = core::FileLock::acquire(s.locks, "cloe.vserver." + name);
+  Vserver v = must_row(db, cluster, name);
+  if (v.state == VserverState::creating || v.state == VserverState::destroying)
+    fail(ErrorKind::conflict, "vserver {} is {}: run cloe vserver {} {} again to finish it", name, state_text(v.state),
+         v.state == VserverState::creating ? "create" : "destroy", name);
+  Place p = place_of(s, db, v);
+  VserverStopResult r;
+  auto t0 = std::chrono::steady_clock::now();
+  r.was_running = lxc::state(p.uri, name) == lxc::State::running;
+  if (r.was_running && !lxc::stop(p.uri, name, std::chrono::seconds(timeout))) {
+    core::logger("cloe")->warn("vserver {} did not stop within {} s: forced off", name, timeout);
+    lxc::destroy(p.uri, name);
+    r.forced = true;
+  }
+  layers::unmount(p.layers);
+  db.execute("UPDATE vservers SET state = 'stopped' WHERE cluster = ?1 AND name = ?2", cluster, name);
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.vserver = with_domain_state(s, db, must_row(db, cluster, name));
+  core::logger("cloe")->info("vserver {} stopped{}", name, r.forced ? " (forced off)" : "");
+  return r;
+}
+
+void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
+  auto db = open_cluster(s, rq.cluster);
+  must_row(db, rq.cluster, rq.name);
+  auto lock = core::FileLock::acquire(s.locks, "cloe.vserver." + rq.name);
+  Vserver v = must_row(db, rq.cluster, rq.name);
+  core::JobRunner jobs(db);
+  // A create that was killed: rolled back with its own undos.
+  auto created = jobs.find("cloe.vserver.create", job_key(rq.cluster, rq.name));
+  if (created && created->unfinished()) {
+    auto record = [] {};
+    core::Job job = create_job(s, db, v, record, true);
+    jobs.rollback(job);
+    core::logger("cloe")->info("the unfinished create of vserver {} rolled back", v.name);
+    return;
+  }
+  Place p = place_of(s, db, v);
+  if (!rq.force && v.state != VserverState::destroying && lxc::state(p.uri, v.name) == lxc::State::running)
+    fail(ErrorKind::conflict, "vserver {} runs: stop it first, or destroy it with --force", v.name);
+  core::Job job{"cloe.vserver.destroy", job_key(rq.cluster, rq.name), {}};
+  job.steps.push_back({"mark", [&] {
+                         db.execute("UPDATE vservers SET state = 'destroying' WHERE cluster = ?1 AND name = ?2",
+                                    v.cluster, v.name);
+                       },
+                       {}});
+  job.steps.push_back({"domain", [&] {
+                         lxc::destroy(p.uri, v.name);
+                         lxc::undefine(p.uri, v.name);
+                       },
+                       {}});
+  job.steps.push_back({"layers", [&] { layers::remove(p.layers); }, {}});
+  job.steps.push_back({"forget", [&] {
+                         db.execute("DELETE FROM vservers WHERE cluster = ?1 AND name = ?2", v.cluster, v.name);
+                       },
+                       {}});
+  jobs.run(job, core::JobPolicy::resume);
+  core::logger("cloe")->info("vserver {} destroyed; {} and ids {}+{} are free", v.name, v.ip, v.id_base, id_count);
+}
+
+VserverSetResult vserver_set(const Settings& s, const VserverSetRequest& rq) {
+  auto db = open_cluster(s, rq.cluster);
+  Vserver old = must_row(db, rq.cluster, rq.name);
+  Vserver v = old;
+  VserverSetResult r;
+  if (rq.cpu_shares) v.cpu_shares = *rq.cpu_shares;
+  if (rq.cpu_max) v.cpu_max = *rq.cpu_max;
+  check_quotas(v.cpu_shares, v.cpu_max);
+  if (rq.memory) {
+    v.memory = parse_size(*rq.memory, "--memory");
+    if (v.memory < (16LL << 20)) fail(ErrorKind::invalid, "--memory {}: at least 16M", *rq.memory);
+  }
+  if (rq.disk) {
+    v.disk = parse_size(*rq.disk, "--disk");
+    if (v.disk < old.disk)
+      fail(ErrorKind::invalid, "--disk {}: smaller than its disk ({}); a disk only grows", *rq.disk,
+           format_size(old.disk));
+  }
+  if (v.cpu_shares != old.cpu_shares) r.changed.push_back("cpu_shares");
+  if (v.cpu_max != old.cpu_max) r.changed.push_back("cpu_max");
+  if (v.memory != old.memory) r.changed.push_back("memory");
+  if (v.disk != old.disk) r.changed.push_back("disk");
+  if (r.changed.empty()) {
+    r.vserver = with_domain_state(s, db, old);
+    return r;
+  }
+  auto lock = core::FileLock::acquire(s.locks, "cloe.vserver." + rq.name);
+  auto cluster_lock = core::FileLock::acquire(s.locks, "cloe.cluster." + rq.cluster);
+  old = must_row(db, rq.cluster, rq.name);
+  if (old.state == VserverState::creating || old.state == VserverState::destroying)
+    fail(ErrorKind::conflict, "vserver {} is {}", rq.name, state_text(old.state));
+  // Its node must hold the new limits, without counting the old ones.
+  Node node = inventory::nodes(db, rq.cluster, old.node).at(0);
+  PlacementNode pn = placement_node(node, old.name, &old);
+  pn.drained = false;  // a drained node keeps its vservers and may change them
+  Placement fit = place({pn}, {v.memory, v.disk, v.storage, v.cpu_max});
+  if (!fit.node) fail(ErrorKind::conflict, "node {} cannot hold vserver {} so: {}", node.name, rq.name, fit.reason);
+  Place p = place_of(s, db, v);
+  bool running = lxc::state(p.uri, v.name) == lxc::State::running;
+  // A larger disk: the image grows, then its filesystem, while unmounted
+  // (online growth needs CAP_SYS_RESOURCE, which a node may not give); a
+  // mounted one grows at its next start.
+  if (v.disk != old.disk) {
+    if (layers::is_mount_point(p.layers.layer))
+      r.pending.push_back("disk");
+    else
+      grow_image(p.layers, v.disk);
+  }
+  db.execute("UPDATE vservers SET cpu_shares = ?1, cpu_max = ?2, memory = ?3, disk = ?4 WHERE cluster = ?5 AND name = ?6",
+             v.cpu_shares, v.cpu_max, v.memory, v.disk, rq.cluster, rq.name);
+  if (lxc::state(p.uri, v.name) != lxc::State::absent)
+    lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, rq.cluster), p, v)));
+  if (running) {
+    lxc::set_live(p.uri, v.name,
+                  v.cpu_shares != old.cpu_shares ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_shares)) : std::nullopt,
+                  v.cpu_max != old.cpu_max ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_max)) : std::nullopt,
+                  v.memory != old.memory ? std::optional<unsigned long long>(static_cast<unsigned long long>(v.memory / 1024))
+                                         : std::nullopt);
+    r.live = true;
+  }
+  core::logger("cloe")->info("vserver {}: {} changed{}", v.name, fmt::format("{}", fmt::join(r.changed, ", ")),
+                             r.live ? " (live)" : "");
+  r.vserver = with_domain_state(s, db, must_row(db, rq.cluster, rq.name));
+  return r;
+}
+
+std::vector<std::string> vserver_enter_argv(const Settings& s, const Vserver& v, const std::vector<std::string>& argv) {
+  auto db = inventory::open_existing(s);
+  if (!db) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", v.cluster);
+  Place p = place_of(s, *db, v);
+  std::vector<std::string> out = {self_exe(), std::string(lxc::enter_command), p.uri, v.name};
+  out.insert(out.end(), argv.begin(), argv.end());
+  return out;
+}
+
+}  // namespace cloe
