@@ -120,22 +120,22 @@ bed_assert_eq production "$(tar --zstd -xOf "$a7" metadata.json | xoe_json 'd["r
 d7=d7-$XID
 t0=$SECONDS
 r=$(X -vv restore "$s7" "$a7" --as "$d7" --json 2>"$BED_DIR/restore-as.err")
-ok "restore --as $d7 in $((SECONDS - t0)) s ($(xoe_json '"%.1f" % d["seconds"]' <<<"$r") s by xoe's clock)"
+ok "restore --as $d7 in $((SECONDS - t0)) s ($(xoe_json '"%.1f" % d["restore"]["seconds"]' <<<"$r") s by xoe's clock)"
 showd=$(X service show "$d7" --json)
-bed_assert_eq "test True True" "$(xoe_json 'd["role"]+" "+str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore --as of a production"
+bed_assert_eq "test True True" "$(xoe_json 'd["restore"]["role"]+" "+str(d["restore"]["created"])+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore --as of a production"
 bed_assert_eq test "$(xoe_json 'd["service"]["role"]' <<<"$showd")" "role of the copy of a production"
 bed_assert_eq 0 "$(xoe_sql "$showd" "select count(*) from ir_cron where active")" "crons off in the copy of a production"
 bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$d7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy of a production"
 bed_assert_contains "$(xoe_sql "$showd" "select name from res_user where login = 'admin'")" "[test copy of $s7]" "marker of the copy of a production"
 for k in url port database; do
-  bed_assert_eq "$(xoe_json "d['service']['$k']" <<<"$showd")" "$(xoe_json "d['$k']" <<<"$r")" "restore --json: $k"
+  bed_assert_eq "$(xoe_json "d['service']['$k']" <<<"$showd")" "$(xoe_json "d['restore']['$k']" <<<"$r")" "restore --json: $k"
 done
-bed_assert_eq "http://127.0.0.1:$(xoe_json 'd["port"]' <<<"$r")/" "$(xoe_json 'd["url"]' <<<"$r")" "restore --json: url of the port"
-bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["port"]' <<<"$r")" "$(xoe_json 'd["database"]' <<<"$r")" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login with restore --json alone"
+bed_assert_eq "http://127.0.0.1:$(xoe_json 'd["restore"]["port"]' <<<"$r")/" "$(xoe_json 'd["restore"]["url"]' <<<"$r")" "restore --json: url of the port"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["restore"]["port"]' <<<"$r")" "$(xoe_json 'd["restore"]["database"]' <<<"$r")" admin "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")")" "login with restore --json alone"
 bed_assert_eq 1 "$(grep -c "starting $d7 (" "$BED_DIR/restore-as.err")" "starts of the new server: $(grep "starting $d7 (" "$BED_DIR/restore-as.err")"
 # Its own admin password, written as a hash (database.password_sql), not by trytond-admin -p; the login above uses it.
 bed_assert_eq 0 "$(grep -c "running .*trytond-admin .*-d $d7 -p" "$BED_DIR/restore-as.err")" "trytond-admin -p runs: $(grep "trytond-admin" "$BED_DIR/restore-as.err")"
-! grep -qF "$(xoe_json 'd["admin_password"]' <<<"$r")" "$BED_DIR/restore-as.err" || bed_fail "the new password in xoe's -vv output"
+! grep -qF "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")" "$BED_DIR/restore-as.err" || bed_fail "the new password in xoe's -vv output"
 X service remove "$d7" >/dev/null
 # Under another name without --as: a copy too.
 n7=n7-$XID

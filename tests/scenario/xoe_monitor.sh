@@ -200,7 +200,15 @@ expect() {
   err=$(cat "$BED_DIR/err")
   bed_assert_eq "$code" "$rc" "exit code of xoe $*"
   bed_assert_contains "$err" "$part" "message of xoe $*"
-  bed_assert_eq "" "$out" "stdout of xoe $*"
+  if [[ " $* " == *" --json "* ]]; then
+    # With --json, the error answer on stdout: the kind of the exit code, the message of stderr's line.
+    local kind=invalid
+    [[ $code == 3 ]] && kind=not_found
+    bed_assert_eq "2 $kind" "$(xoe_json '"%s %s" % (d["version"], d["error"]["kind"])' <<<"$out")" "error answer of xoe $*"
+    bed_assert_eq "xoe: $(xoe_json 'd["error"]["message"]' <<<"$out")" "$err" "the error answer's message of xoe $*"
+  else
+    bed_assert_eq "" "$out" "stdout of xoe $*"
+  fi
 }
 expect 3 "no service nosuch" monitor "$p" nosuch --json
 expect 2 "service name" monitor "Bad Name"

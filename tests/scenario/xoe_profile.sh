@@ -24,8 +24,8 @@ secs=$((SECONDS - t0))
 bed_assert_eq "$n-production production,$n-training training,$n-test test" \
   "$(xoe_json '",".join(s["name"]+" "+s["role"] for s in d["profile"]["services"])' <<<"$out")" "profile services"
 for i in 0 1 2; do
-  s=$(xoe_json "d['services'][$i]['name']" <<<"$out")
-  pw=$(xoe_json "d['services'][$i]['admin_password']" <<<"$out")
+  s=$(xoe_json "d['profile']['services'][$i]['name']" <<<"$out")
+  pw=$(xoe_json "d['profile']['services'][$i]['admin_password']" <<<"$out")
   port=$(X service show "$s" --json | xoe_json 'd["service"]["port"]')
   bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login to $s"
 done
