@@ -8,6 +8,8 @@
 
 #include "core/process.hpp"
 #include "xoe/logs.hpp"
+#include "xoe/nightly.hpp"
+#include "xoe/self.hpp"
 
 namespace xoe {
 
@@ -77,6 +79,27 @@ class LocalClient final : public Client {
   NightlyResult nightly() override { return xoe::run_nightly(s_); }
   ProfileResult profile_apply(const ProfileRequest& r) override { return xoe::apply_profile(s_, r); }
   SupervisorStatus supervisor_status() override { return xoe::supervisor_status(s_); }
+  SupervisorStatus supervisor_start() override {
+    xoe::supervisor_start(s_);
+    return xoe::supervisor_status(s_);
+  }
+  SupervisorStatus supervisor_stop() override {
+    xoe::supervisor_stop(s_);
+    return xoe::supervisor_status(s_);
+  }
+  MigrateResult supervisor_migrate() override {
+    auto moved = xoe::migrate_supervisor(s_);
+    return {moved, xoe::supervisor_status(s_)};
+  }
+
+  SelfInstallResult self_install(const SelfInstallRequest& r) override {
+    // As `xoe self-install`: the packages, then the nightly job's cron file.
+    DepsPlan plan = r.check ? xoe::check_self(s_, r.refs) : xoe::self_install(s_, r.refs);
+    std::optional<std::filesystem::path> cron;
+    if (!r.check) cron = xoe::install_nightly_cron(s_);
+    return {plan.present, plan.missing, r.check ? std::vector<std::string>{} : plan.missing, cron};
+  }
+  SelfUpdate self_update(const SelfUpdateRequest& r) override { return xoe::self_update(s_, r.package); }
 
  private:
   Settings s_;
@@ -252,6 +275,19 @@ class CommandClient final : public Client {
     return call<ProfileResult>(a);
   }
   SupervisorStatus supervisor_status() override { return call<SupervisorStatus>({"supervisor", "status"}); }
+  SupervisorStatus supervisor_start() override { return call<SupervisorStatus>({"supervisor", "start"}); }
+  SupervisorStatus supervisor_stop() override { return call<SupervisorStatus>({"supervisor", "stop"}); }
+  MigrateResult supervisor_migrate() override { return call<MigrateResult>({"supervisor", "migrate"}); }
+
+  SelfInstallResult self_install(const SelfInstallRequest& r) override {
+    std::vector<std::string> a = {"self-install"};
+    for (const auto& ref_ : r.refs) a.push_back(ref(ref_));
+    if (r.check) a.push_back("--check");
+    return call<SelfInstallResult>(a);
+  }
+  SelfUpdate self_update(const SelfUpdateRequest& r) override {
+    return call<SelfUpdate>({"self-update", r.package.string()});
+  }
 
  private:
   static std::string ref(const core::SoftwareRef& r) { return r.software + "/" + r.version; }

@@ -49,6 +49,48 @@ TEST(CommandClient, RequestOptionsBecomeOptions) {
                                                         "--keep-weekly", "1", "--keep-monthly", "0"}));
 }
 
+TEST(CommandClient, EveryOperationRunsItsCommand) {
+  // The command words of each operation, with an answer of its type.
+  Fake fake;
+  auto client = command_client(fake.runner());
+  auto words = [&](auto answer, auto call) {
+    fake.next = {0, wire::render(wire::answer(answer)), ""};
+    call();
+    std::vector<std::string> argv = fake.calls.back();
+    return std::vector<std::string>(argv.begin() + 2, argv.end());  // after xoe --json
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(words(std::vector<ServiceSummary>{}, [&] { client->list(); }), (V{"service", "list"}));
+  EXPECT_EQ(words(Created{}, [&] { client->create({"acme", "tryton", "7.0", "test", "sqlite", {"sale", "stock"}, 8005, std::nullopt}); }),
+            (V{"service", "create", "acme", "--software", "tryton", "--version", "7.0", "--role", "test", "--db-backend",
+               "sqlite", "--modules", "sale,stock", "--port", "8005"}));
+  EXPECT_EQ(words(Retired{}, [&] { client->retire({"acme", "/srv/final"}); }),
+            (V{"service", "remove", "acme", "--archive", "/srv/final"}));
+  EXPECT_EQ(words(UpdateResult{}, [&] { client->update({"acme", std::string("7.0"), std::nullopt}); }),
+            (V{"service", "upgrade", "acme", "--to-version", "7.0"}));
+  EXPECT_EQ(words(LogLines{}, [&] { client->logs({"acme", 5}); }), (V{"service", "logs", "acme", "--lines", "5"}));
+  EXPECT_EQ(words(std::vector<BackupListEntry>{}, [&] { client->backup_list({std::nullopt}); }), (V{"backup", "list"}));
+  EXPECT_EQ(words(PruneResult{}, [&] { client->backup_prune({"old", std::nullopt, PruneScope::all}); }),
+            (V{"backup", "prune", "old", "--all"}));
+  EXPECT_EQ(words(VerifyResult{}, [&] { client->verify({"/srv/a.tar.zst", ArchiveOrigin::this_root}); }),
+            (V{"backup", "verify", "/srv/a.tar.zst"}));
+  EXPECT_EQ(words(DropResult{}, [&] { client->db_drop({"acme", false}); }), (V{"db", "drop", "acme", "--no-backup"}));
+  EXPECT_EQ(words(RenameResult{}, [&] { client->db_rename({"acme", "acme2"}); }), (V{"db", "rename", "acme", "acme2"}));
+  EXPECT_EQ(words(RefreshResult{}, [&] { client->training_refresh({"acme-training", std::nullopt}); }),
+            (V{"training", "refresh", "acme-training"}));
+  EXPECT_EQ(words(StudentsResult{}, [&] { client->students_disseminate({"school", "g1", 3, std::nullopt}); }),
+            (V{"students", "disseminate", "school", "--group", "g1", "--students", "3"}));
+  EXPECT_EQ(words(std::vector<StudentDatabase>{}, [&] { client->students_list({std::string("g1")}); }),
+            (V{"students", "list", "--group", "g1"}));
+  EXPECT_EQ(words(ProfileResult{}, [&] { client->profile_apply({"acs", "school", "", "", {"6.0", "7.0"}, "sqlite", {}}); }),
+            (V{"profile", "apply", "acs", "--name", "school", "--versions", "6.0,7.0", "--db-backend", "sqlite"}));
+  EXPECT_EQ(words(NightlyResult{}, [&] { client->nightly(); }), (V{"nightly"}));
+  EXPECT_EQ(words(MigrateResult{}, [&] { client->supervisor_migrate(); }), (V{"supervisor", "migrate"}));
+  EXPECT_EQ(words(SelfInstallResult{}, [&] { client->self_install({{{"tryton", "7.0"}}, true}); }),
+            (V{"self-install", "tryton/7.0", "--check"}));
+  EXPECT_EQ(words(SelfUpdate{}, [&] { client->self_update({"/srv/oe-xoe.deb"}); }), (V{"self-update", "/srv/oe-xoe.deb"}));
+}
+
 TEST(CommandClient, AnErrorAnswerIsTheErrorWithItsKind) {
   Fake fake;
   for (auto kind : {core::ErrorKind::not_found, core::ErrorKind::conflict, core::ErrorKind::io,

@@ -24,6 +24,7 @@
 #include "xoe/nightly.hpp"
 #include "xoe/profile.hpp"
 #include "xoe/retire.hpp"
+#include "xoe/self.hpp"
 #include "xoe/service.hpp"
 #include "xoe/service_config.hpp"
 #include "xoe/settings.hpp"
@@ -68,6 +69,13 @@ struct LogsRequest {
 struct DepsRequest {
   core::SoftwareRef ref;
   bool check = false;  // only report what is missing
+};
+struct SelfInstallRequest {
+  std::vector<core::SoftwareRef> refs;  // empty: every recipe
+  bool check = false;                   // only report what is missing (no cron file either)
+};
+struct SelfUpdateRequest {
+  std::filesystem::path package;  // the suite's .deb
 };
 
 class Client {
@@ -121,6 +129,12 @@ class Client {
   virtual NightlyResult nightly() = 0;
   virtual ProfileResult profile_apply(const ProfileRequest& request) = 0;
   virtual SupervisorStatus supervisor_status() = 0;
+  virtual SupervisorStatus supervisor_start() = 0;  // the status after the start
+  virtual SupervisorStatus supervisor_stop() = 0;   // the status after the stop
+  virtual MigrateResult supervisor_migrate() = 0;
+
+  virtual SelfInstallResult self_install(const SelfInstallRequest& request) = 0;
+  virtual SelfUpdate self_update(const SelfUpdateRequest& request) = 0;
 };
 
 // Calls libxoe with `settings` (copied) in this process.
