@@ -44,7 +44,7 @@ state() {
 # The server's start is in its log: trytond logs the config file it reads.
 bed_wait 30 "the startup line in $sq's log" grep -q "using $qconf as configuration file" "$qlog/current"
 logs=$(X service logs "$sq" --json)
-bed_assert_eq "1 $sq $qlog/current" "$(xoe_json '"%s %s %s" % (d["version"], d["logs"]["service"], d["logs"]["file"])' <<<"$logs")" "logs --json"
+bed_assert_eq "2 $sq $qlog/current" "$(xoe_json '"%s %s %s" % (d["version"], d["logs"]["service"], d["logs"]["file"])' <<<"$logs")" "logs --json"
 bed_assert_contains "$(xoe_json '"\n".join(l["text"] for l in d["logs"]["lines"])' <<<"$logs")" "using $qconf as configuration file" "startup line"
 bed_assert_eq True "$(xoe_json 'all(l["time"] and l["time"].endswith("Z") for l in d["logs"]["lines"])' <<<"$logs")" "every line stamped"
 n=$(wc -l <"$qlog/current")
@@ -97,7 +97,7 @@ newport=$(bed_free_port)
 t0=$SECONDS
 r=$(X service config set "$sq" port="$newport" session_timeout=600 email_from=erp@example.org --json)
 ok "config set port, session_timeout, email_from in $((SECONDS - t0)) s"
-bed_assert_eq "1 email_from,port,session_timeout True" \
+bed_assert_eq "2 email_from,port,session_timeout True" \
   "$(xoe_json '"%s %s %s" % (d["version"], ",".join(sorted(d["config"]["changed"])), d["config"]["restarted"])' <<<"$r")" "config set --json"
 bed_assert_eq "$newport" "$(X service show "$sq" --json | xoe_json 'd["service"]["port"]')" "registry port"
 bed_assert_eq 1 "$(xoe_login "$newport" "$sq" admin "$qpw")" "login on the new port"
@@ -146,7 +146,7 @@ ok "config set killed before the start: finished by the next run; another reques
 
 # The settings survive a restore, which re-renders the config of this training service (neutralised).
 X service config set "$sq" email_from=erp@example.org >/dev/null
-a=$(X backup "$sq" --json | xoe_json 'd["archive"]')
+a=$(X backup "$sq" --json | xoe_json 'd["backup"]["archive"]')
 X restore "$sq" "$a" >/dev/null
 bed_assert_eq "127.0.0.1:$p2 600 erp@example.org smtp://127.0.0.1:1" \
   "$(trytond_conf "$qconf" web listen session timeout email from email uri)" "settings after the restore"
@@ -242,10 +242,10 @@ bed_assert_eq 1 "$(xoe_login "$pport" "n-$XID" admin "$ppw")" "login after the r
 mkdir "$BED_DIR/archive"
 user=$(X service show "$sp" --json | xoe_json 'd["service"]["user"]')
 r=$(X service remove "$sp" --archive "$BED_DIR/archive" --json)
-a=$(xoe_json 'd["archive"]' <<<"$r")
+a=$(xoe_json 'd["removed"]["archive"]' <<<"$r")
 [[ $a == "$BED_DIR/archive/$sp-"*Z.tar.zst ]] || bed_fail "archive path $a"
 (cd "$BED_DIR/archive" && sha256sum -c --quiet "${a##*/}.sha256") || bed_fail "the archive's sha256"
-bed_assert_eq "$(xoe_json 'd["sha256"]' <<<"$r")" "$(sha256sum "$a" | cut -d' ' -f1)" "sha256 --json"
+bed_assert_eq "$(xoe_json 'd["removed"]["sha256"]' <<<"$r")" "$(sha256sum "$a" | cut -d' ' -f1)" "sha256 --json"
 # Nothing left: code and files, databases, user, config, supervisor entry, port, log, registry.
 [[ ! -e $XROOT/var/lib/oe/xoe/services/$sp ]] || bed_fail "service folder (code, config, data) left"
 bed_assert_eq 0 "$(psql -X -A -t -c "select count(*) from pg_database where datname in ('$sp', 'n-$XID')")" "databases left"
@@ -259,7 +259,7 @@ expect 3 "no service $sp" service show "$sp"
 ok "service remove --archive: the archive kept, nothing of the service left"
 r=$(X restore "r-$XID" "$a" --json)
 rshow=$(X service show "r-$XID" --json)
-bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$rshow")" "r-$XID" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login into the restored archive"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$rshow")" "r-$XID" admin "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")")" "login into the restored archive"
 bed_assert_eq 1 "$(xoe_sql "$rshow" "select count(*) from res_group where name = 'kept-in-archive'")" "the data is in the archive"
 ok "the archive restores into a new service: login, data there"
 

@@ -40,14 +40,14 @@ X service config set "$s7" session_timeout=900 >/dev/null
 t0=$SECONDS
 b7=$(X backup "$s7" --json)
 ok "backup of $s7 in $((SECONDS - t0)) s"
-bed_assert_eq "archive,bytes,metadata,pruned,resumed,sha256,version" "$(xoe_json '",".join(sorted(d))' <<<"$b7")" "backup --json fields"
-a7=$(xoe_json 'd["archive"]' <<<"$b7")
+bed_assert_eq "backup,version archive,bytes,metadata,pruned,resumed,sha256" "$(xoe_json '",".join(sorted(d)) + " " + ",".join(sorted(d["backup"]))' <<<"$b7")" "backup --json fields"
+a7=$(xoe_json 'd["backup"]["archive"]' <<<"$b7")
 [[ $a7 == "$XROOT/var/lib/oe/xoe/backups/$s7/$s7-"*Z.tar.zst && -f $a7 ]] || bed_fail "archive path $a7"
-bed_assert_eq "$(sha256sum "$a7" | cut -d' ' -f1)" "$(xoe_json 'd["sha256"]' <<<"$b7")" "sha256"
+bed_assert_eq "$(sha256sum "$a7" | cut -d' ' -f1)" "$(xoe_json 'd["backup"]["sha256"]' <<<"$b7")" "sha256"
 bed_assert_eq "$(sha256sum "$a7" | cut -d' ' -f1)  ${a7##*/}" "$(cat "$a7.sha256")" "sha256 file"
-bed_assert_eq "$(stat -c %s "$a7")" "$(xoe_json 'd["bytes"]' <<<"$b7")" "bytes"
+bed_assert_eq "$(stat -c %s "$a7")" "$(xoe_json 'd["backup"]["bytes"]' <<<"$b7")" "bytes"
 bed_assert_eq "$s7 tryton 7.0 production sqlite $s7" \
-  "$(xoe_json '" ".join(d["metadata"][k] for k in ("service","software","version","role","backend","database"))' <<<"$b7")" "metadata"
+  "$(xoe_json '" ".join(d["backup"]["metadata"][k] for k in ("service","software","version","role","backend","database"))' <<<"$b7")" "metadata"
 members=$(tar --zstd -tf "$a7" | sort | tr '\n' ' ')
 for m in metadata.json database.sqlite config/trytond.conf "data/$s7/aa/file1"; do
   bed_assert_contains "$members" "$m " "archive member"
@@ -56,7 +56,7 @@ done
 ! grep -qF "$pw7" <(tar --zstd -xOf "$a7" metadata.json config/trytond.conf) || bed_fail "password in the archive"
 t0=$SECONDS
 b6=$(X backup "$s6" --json)
-a6=$(xoe_json 'd["archive"]' <<<"$b6")
+a6=$(xoe_json 'd["backup"]["archive"]' <<<"$b6")
 bed_assert_contains "$(tar --zstd -tf "$a6" | tr '\n' ' ')" "database.dump" "pg_dump in the archive"
 ok "backup: one archive with dump, attachments, config, metadata; sha256 beside it ($s6 in $((SECONDS - t0)) s)"
 
@@ -67,7 +67,7 @@ bed_assert_eq 0 "$(xoe_sql "$show7" "select count(*) from res_group where name =
 t0=$SECONDS
 r=$(X restore "$s7" "$a7" --json)
 ok "restore of $s7 in place in $((SECONDS - t0)) s"
-bed_assert_eq "False False" "$(xoe_json 'str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore in place"
+bed_assert_eq "False False" "$(xoe_json 'str(d["restore"]["created"])+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore in place"
 bed_assert_eq 1 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'before-backup'")" "record back"
 bed_assert_eq attachment "$(cat "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7/aa/file1")" "attachment back"
 bed_assert_eq "xoe-$s7" "$(stat -c %U "$XROOT/var/lib/oe/xoe/services/$s7/data/$s7.sqlite")" "database owner"
@@ -82,8 +82,8 @@ X service remove "$s6" >/dev/null
 t0=$SECONDS
 r=$(X restore "$s6" "$a6" --json)
 ok "restore of the removed $s6 in $((SECONDS - t0)) s"
-bed_assert_eq True "$(xoe_json 'd["created"]' <<<"$r")" "restore created the service"
-npw6=$(xoe_json 'd["admin_password"]' <<<"$r")
+bed_assert_eq True "$(xoe_json 'd["restore"]["created"]' <<<"$r")" "restore created the service"
+npw6=$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")
 show6=$(X service show "$s6" --json)
 port6=$(xoe_json 'd["service"]["port"]' <<<"$show6")
 bed_assert_eq "$gid6" "$(xoe_sql "$show6" "select id from res_group where name = 'before-backup'")" "record back in $s6"
@@ -95,7 +95,7 @@ ok "service removed, restored from its archive: created again, record back, logi
 # ---------------------------------------------------------------- restore --as: a neutralised training copy
 c7=c7-$XID
 r=$(X restore "$s7" "$a7" --as "$c7" --role training --json)
-bed_assert_eq "True True" "$(xoe_json 'str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore --as"
+bed_assert_eq "True True" "$(xoe_json 'str(d["restore"]["created"])+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore --as"
 showc=$(X service show "$c7" --json)
 bed_assert_eq "training" "$(xoe_json 'd["service"]["role"]' <<<"$showc")" "role of the copy"
 bed_assert_eq 1 "$(xoe_sql "$showc" "select count(*) from res_group where name = 'before-backup'")" "record in the copy"
@@ -104,10 +104,10 @@ bed_assert_eq 0 "$(xoe_sql "$showc" "select count(*) from ir_cron where active")
 bed_assert_contains "$(xoe_sql "$showc" "select name from res_user where login = 'admin'")" "[training copy of $s7]" "marker"
 bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy"
 bed_assert_eq attachment "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/data/$c7/aa/file1")" "attachments follow the database name"
-bed_assert_eq "900" "$(xoe_json 'd["metadata"]["settings"]["session_timeout"]' <<<"$r")" "settings in the archive's metadata"
+bed_assert_eq "900" "$(xoe_json 'd["restore"]["metadata"]["settings"]["session_timeout"]' <<<"$r")" "settings in the archive's metadata"
 bed_assert_eq "session_timeout 900 set" "$(X service config show "$c7" --json | xoe_json '" ".join(e["key"] + " " + str(e["value"]) + " " + e["origin"] for e in d["config"]["settings"] if e["key"] == "session_timeout")')" "the archived setting on the new service"
 bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$c7/trytond.conf")" $'[session]\ntimeout = 900' "in its config"
-bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$showc")" "$c7" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login in the copy"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["service"]["port"]' <<<"$showc")" "$c7" admin "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")")" "login in the copy"
 X service remove "$c7" >/dev/null
 ok "restore --as a training service: record there, crons off, marker, mail to the catcher, its settings, login"
 
@@ -120,33 +120,33 @@ bed_assert_eq production "$(tar --zstd -xOf "$a7" metadata.json | xoe_json 'd["r
 d7=d7-$XID
 t0=$SECONDS
 r=$(X -vv restore "$s7" "$a7" --as "$d7" --json 2>"$BED_DIR/restore-as.err")
-ok "restore --as $d7 in $((SECONDS - t0)) s ($(xoe_json '"%.1f" % d["seconds"]' <<<"$r") s by xoe's clock)"
+ok "restore --as $d7 in $((SECONDS - t0)) s ($(xoe_json '"%.1f" % d["restore"]["seconds"]' <<<"$r") s by xoe's clock)"
 showd=$(X service show "$d7" --json)
-bed_assert_eq "test True True" "$(xoe_json 'd["role"]+" "+str(d["created"])+" "+str(d["neutralised"])' <<<"$r")" "restore --as of a production"
+bed_assert_eq "test True True" "$(xoe_json 'd["restore"]["role"]+" "+str(d["restore"]["created"])+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore --as of a production"
 bed_assert_eq test "$(xoe_json 'd["service"]["role"]' <<<"$showd")" "role of the copy of a production"
 bed_assert_eq 0 "$(xoe_sql "$showd" "select count(*) from ir_cron where active")" "crons off in the copy of a production"
 bed_assert_contains "$(cat "$XROOT/var/lib/oe/xoe/services/$d7/trytond.conf")" $'[email]\nuri = smtp://127.0.0.1:1' "mail of the copy of a production"
 bed_assert_contains "$(xoe_sql "$showd" "select name from res_user where login = 'admin'")" "[test copy of $s7]" "marker of the copy of a production"
 for k in url port database; do
-  bed_assert_eq "$(xoe_json "d['service']['$k']" <<<"$showd")" "$(xoe_json "d['$k']" <<<"$r")" "restore --json: $k"
+  bed_assert_eq "$(xoe_json "d['service']['$k']" <<<"$showd")" "$(xoe_json "d['restore']['$k']" <<<"$r")" "restore --json: $k"
 done
-bed_assert_eq "http://127.0.0.1:$(xoe_json 'd["port"]' <<<"$r")/" "$(xoe_json 'd["url"]' <<<"$r")" "restore --json: url of the port"
-bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["port"]' <<<"$r")" "$(xoe_json 'd["database"]' <<<"$r")" admin "$(xoe_json 'd["admin_password"]' <<<"$r")")" "login with restore --json alone"
+bed_assert_eq "http://127.0.0.1:$(xoe_json 'd["restore"]["port"]' <<<"$r")/" "$(xoe_json 'd["restore"]["url"]' <<<"$r")" "restore --json: url of the port"
+bed_assert_eq 1 "$(xoe_login "$(xoe_json 'd["restore"]["port"]' <<<"$r")" "$(xoe_json 'd["restore"]["database"]' <<<"$r")" admin "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")")" "login with restore --json alone"
 bed_assert_eq 1 "$(grep -c "starting $d7 (" "$BED_DIR/restore-as.err")" "starts of the new server: $(grep "starting $d7 (" "$BED_DIR/restore-as.err")"
 # Its own admin password, written as a hash (database.password_sql), not by trytond-admin -p; the login above uses it.
 bed_assert_eq 0 "$(grep -c "running .*trytond-admin .*-d $d7 -p" "$BED_DIR/restore-as.err")" "trytond-admin -p runs: $(grep "trytond-admin" "$BED_DIR/restore-as.err")"
-! grep -qF "$(xoe_json 'd["admin_password"]' <<<"$r")" "$BED_DIR/restore-as.err" || bed_fail "the new password in xoe's -vv output"
+! grep -qF "$(xoe_json 'd["restore"]["admin_password"]' <<<"$r")" "$BED_DIR/restore-as.err" || bed_fail "the new password in xoe's -vv output"
 X service remove "$d7" >/dev/null
 # Under another name without --as: a copy too.
 n7=n7-$XID
 r=$(X restore "$n7" "$a7" --json)
-bed_assert_eq "test True" "$(xoe_json 'd["role"]+" "+str(d["neutralised"])' <<<"$r")" "restore of a production under another name"
+bed_assert_eq "test True" "$(xoe_json 'd["restore"]["role"]+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore of a production under another name"
 bed_assert_eq 0 "$(xoe_sql "$(X service show "$n7" --json)" "select count(*) from ir_cron where active")" "crons off under another name"
 X service remove "$n7" >/dev/null
 # A live copy only when asked for.
 e7=e7-$XID
 r=$(X restore "$s7" "$a7" --as "$e7" --role production --json)
-bed_assert_eq "production False" "$(xoe_json 'd["role"]+" "+str(d["neutralised"])' <<<"$r")" "restore --as --role production"
+bed_assert_eq "production False" "$(xoe_json 'd["restore"]["role"]+" "+str(d["restore"]["neutralised"])' <<<"$r")" "restore --as --role production"
 showe=$(X service show "$e7" --json)
 bed_assert_eq "$(xoe_sql "$show7" "select count(*) from ir_cron where active")" "$(xoe_sql "$showe" "select count(*) from ir_cron where active")" "crons of the live copy as in the source"
 [[ $(xoe_sql "$showe" "select count(*) from ir_cron where active") -gt 0 ]] || bed_fail "no active cron in the live copy"
@@ -217,7 +217,7 @@ bed_assert_eq down "$(X service status "$s7" --json | xoe_json 'd["service"]["st
 rc=0; err=$(X restore "$s7" "$a6" 2>&1 >/dev/null) || rc=$?
 bed_assert_eq 4 "$rc" "another archive while a restore is unfinished"
 t0=$SECONDS
-bed_assert_eq True "$(X restore "$s7" "$a7" --json | xoe_json 'd["resumed"]')" "restore resumed"
+bed_assert_eq True "$(X restore "$s7" "$a7" --json | xoe_json 'd["restore"]["resumed"]')" "restore resumed"
 bed_assert_eq 0 "$(xoe_sql "$show7" "select count(*) from res_group where name = 'after-backup'")" "restored state"
 bed_assert_eq 1 "$(xoe_login "$port7" "$s7" admin "$pw7")" "login after the resumed restore"
 [[ ! -e $XROOT/var/lib/oe/xoe/work/$s7 ]] || bed_fail "work folder left after resume"
@@ -228,7 +228,7 @@ xoe_rpc "$port6" "$s6" admin "$npw6" model.res.group.create '[[{"name": "after-b
 rc=0; OE_CRASH_AT=service.restore:password X restore "$s6" "$a6" >/dev/null 2>&1 || rc=$?
 bed_assert_eq 137 "$rc" "killed restore (PostgreSQL)"
 bed_assert_eq 1 "$(psql -X -A -t -c "select count(*) from pg_database where datname like 'xoe-old-%'")" "the old database kept aside by the killed restore"
-bed_assert_eq True "$(X restore "$s6" "$a6" --json | xoe_json 'd["resumed"]')" "restore resumed (PostgreSQL)"
+bed_assert_eq True "$(X restore "$s6" "$a6" --json | xoe_json 'd["restore"]["resumed"]')" "restore resumed (PostgreSQL)"
 bed_assert_eq 0 "$(xoe_sql "$show6" "select count(*) from res_group where name = 'after-backup-6'")" "restored state (PostgreSQL)"
 bed_assert_eq 1 "$(xoe_login "$port6" "$s6" admin "$npw6")" "login after the resumed restore (PostgreSQL)"
 bed_assert_eq 0 "$(psql -X -A -t -c "select count(*) from pg_database where datname like 'xoe-new-%' or datname like 'xoe-old-%'")" "databases left by the resumed restore"
@@ -238,7 +238,7 @@ ok "restore killed after its swap (PostgreSQL): the next run finished it, nothin
 rc=0; OE_CRASH_AT=service.backup:archive:after X backup "$s7" >/dev/null 2>&1 || rc=$?
 bed_assert_eq 137 "$rc" "killed backup"
 [[ -d $XROOT/var/lib/oe/xoe/backups/$s7/.partial ]] || bed_fail "the killed backup left no staging folder to resume"
-bed_assert_eq True "$(X backup "$s7" --json | xoe_json 'd["resumed"]')" "backup resumed"
+bed_assert_eq True "$(X backup "$s7" --json | xoe_json 'd["backup"]["resumed"]')" "backup resumed"
 [[ ! -e $XROOT/var/lib/oe/xoe/backups/$s7/.partial ]] || bed_fail "staging folder left"
 [[ -z $(find "$XROOT/var/lib/oe/xoe/backups/$s7" -name '.*.tmp') ]] || bed_fail "temporary archive left"
 # The retention (7 daily by default) keeps the newest archive of today only.
@@ -259,7 +259,7 @@ today=$(date -u +%Y%m%d)
 bed_assert_eq "20240103 $today " "$kept" "days kept"
 bed_assert_eq 2 "$(cd "$dir" && ls *.tar.zst | wc -l)" "archives kept (the newest of each day)"
 [[ $(ls "$dir"/*.sha256 | wc -l) == $(ls "$dir"/*.tar.zst | wc -l) ]] || bed_fail "sha256 files left by the retention"
-ok "retention: kept $kept, pruned $(xoe_json 'len(d["pruned"])' <<<"$r")"
+ok "retention: kept $kept, pruned $(xoe_json 'len(d["backup"]["pruned"])' <<<"$r")"
 
 # ---------------------------------------------------------------- verify
 last=$(X backup list "$s7" --json | xoe_json 'd["backups"][0]["archive"]')

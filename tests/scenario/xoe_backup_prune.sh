@@ -40,7 +40,7 @@ ok "two services, each with archives ($((SECONDS - T0)) s)"
 
 # ---------------------------------------------------------------- removal: the archives stay, and it says so
 r=$(X service remove "$p" --json)
-bed_assert_eq 4 "$(xoe_json 'd["backups_kept"]' <<<"$r")" "backups_kept of service remove"
+bed_assert_eq 4 "$(xoe_json 'd["removed"]["backups_kept"]' <<<"$r")" "backups_kept of service remove"
 bed_assert_eq 12 "$(ls "$backups/$p" | wc -l)" "archives and sidecars left by the removal"
 l=$(X backup list "$p" --json)
 bed_assert_eq "4 False $p" "$(xoe_json '" ".join([str(len(d["backups"]))] + sorted({str(b["service_exists"]) + " " + b["service"] for b in d["backups"]}))' <<<"$l")" "backup list of the removed service"

@@ -43,9 +43,9 @@ ok "backup onto a full disk: exit $rc, one error line, nothing left, the service
 
 # With room again, the next backup works (nothing unfinished blocks it).
 out=$(X backup "$s" --json)
-a=$(xoe_json 'd["archive"]' <<<"$out")
+a=$(xoe_json 'd["backup"]["archive"]' <<<"$out")
 [[ -f $a ]] || bed_fail "no archive after the retry"
-bed_assert_eq False "$(xoe_json 'd["resumed"]' <<<"$out")" "the failed backup was rolled back, not left to resume"
+bed_assert_eq False "$(xoe_json 'd["backup"]["resumed"]' <<<"$out")" "the failed backup was rolled back, not left to resume"
 ok "with room again: backup $a"
 
 # ---------------------------------------------------------------- a restore onto a full disk

@@ -33,9 +33,9 @@ rss_of() { awk '/^VmRSS:/ {print $2 * 1024}' "/proc/$1/status"; }
 t0=$SECONDS
 out=$(X monitor --json)
 ok "monitor --json in $((SECONDS - t0)) s"
-bed_assert_eq 1 "$(xoe_json 'd["version"]' <<<"$out")" "contract version"
+bed_assert_eq 2 "$(xoe_json 'd["version"]' <<<"$out")" "contract version"
 bed_assert_eq "$s $p" "$(xoe_json '" ".join(sorted(x["name"] for x in d["services"]))' <<<"$out")" "services listed"
-bed_assert_eq "backup_age_seconds db_bytes http_ms last_backup last_login memory_bytes name state up users" \
+bed_assert_eq "backup_age_seconds db_bytes http_ms last_backup last_login memory_bytes name role software state up users version" \
   "$(xoe_json '" ".join(sorted(d["services"][0]))' <<<"$out")" "fields"
 for n in "$p" "$s"; do
   bed_assert_eq "run True" "$(m "$n" 'e["state"], e["up"]' "$out" | tr -d "(),'")" "$n state and up"
@@ -117,7 +117,7 @@ ok "last login: the time of the JSON-RPC login, UTC, on both backends; kept when
 
 # ---------------------------------------------------------------- last backup
 b=$(X backup "$p" --json)
-archive=$(xoe_json 'd["archive"]' <<<"$b")
+archive=$(xoe_json 'd["backup"]["archive"]' <<<"$b")
 stamp=$(basename "$archive" .tar.zst)
 stamp=${stamp#"$p"-}
 expected=$(date -u -d "${stamp:0:4}-${stamp:4:2}-${stamp:6:2}T${stamp:9:2}:${stamp:11:2}:${stamp:13:2}Z" +%Y-%m-%dT%H:%M:%SZ)
@@ -200,7 +200,15 @@ expect() {
   err=$(cat "$BED_DIR/err")
   bed_assert_eq "$code" "$rc" "exit code of xoe $*"
   bed_assert_contains "$err" "$part" "message of xoe $*"
-  bed_assert_eq "" "$out" "stdout of xoe $*"
+  if [[ " $* " == *" --json "* ]]; then
+    # With --json, the error answer on stdout: the kind of the exit code, the message of stderr's line.
+    local kind=invalid
+    [[ $code == 3 ]] && kind=not_found
+    bed_assert_eq "2 $kind" "$(xoe_json '"%s %s" % (d["version"], d["error"]["kind"])' <<<"$out")" "error answer of xoe $*"
+    bed_assert_eq "xoe: $(xoe_json 'd["error"]["message"]' <<<"$out")" "$err" "the error answer's message of xoe $*"
+  else
+    bed_assert_eq "" "$out" "stdout of xoe $*"
+  fi
 }
 expect 3 "no service nosuch" monitor "$p" nosuch --json
 expect 2 "service name" monitor "Bad Name"

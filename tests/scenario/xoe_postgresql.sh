@@ -74,7 +74,7 @@ for p in /proc/[0-9]*; do
   if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -qF -e "$pa" -e "$pb"; then bed_fail "a role password on the command line of $p"; fi
 done
 ! grep -rqF -e "$pa" -e "$pb" "$XROOT/var/log" || bed_fail "a role password in a log"
-arch=$(X backup "$a" --json | xoe_json 'd["archive"]')
+arch=$(X backup "$a" --json | xoe_json 'd["backup"]["archive"]')
 bed_assert_contains "$(tar --zstd -xOf "$arch" config/trytond.conf)" "postgresql://xoe-$a:(password of the role)@" "the archived config"
 ! tar --zstd -xOf "$arch" | grep -aqF "$pa" || bed_fail "the role password in the backup"
 ok "role passwords: on no command line, in no log, not in the backup"

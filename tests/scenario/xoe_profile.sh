@@ -22,17 +22,17 @@ t0=$SECONDS
 out=$(X profile apply vds --software tryton --version 7.0 --name "$name" --json)
 secs=$((SECONDS - t0))
 bed_assert_eq "$n-production production,$n-training training,$n-test test" \
-  "$(xoe_json '",".join(s["name"]+" "+s["role"] for s in d["services"])' <<<"$out")" "profile services"
+  "$(xoe_json '",".join(s["name"]+" "+s["role"] for s in d["profile"]["services"])' <<<"$out")" "profile services"
 for i in 0 1 2; do
-  s=$(xoe_json "d['services'][$i]['name']" <<<"$out")
-  pw=$(xoe_json "d['services'][$i]['admin_password']" <<<"$out")
+  s=$(xoe_json "d['profile']['services'][$i]['name']" <<<"$out")
+  pw=$(xoe_json "d['profile']['services'][$i]['admin_password']" <<<"$out")
   port=$(X service show "$s" --json | xoe_json 'd["service"]["port"]')
   bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login to $s"
 done
 ok "profile vds for $name: three services answering a login, in $secs s"
 
 again=$(X profile apply vds --software tryton --version 7.0 --name "$name" --json)
-bed_assert_eq "True True True" "$(xoe_json '" ".join(str(s["existed"]) for s in d["services"])' <<<"$again")" "applied again"
+bed_assert_eq "True True True" "$(xoe_json '" ".join(str(s["existed"]) for s in d["profile"]["services"])' <<<"$again")" "applied again"
 rc=0; X profile apply vds --software tryton --version 6.0 --name "$name" >/dev/null 2>&1 || rc=$?
 bed_assert_eq 4 "$rc" "other version over an existing profile"
 ok "applied again: kept; another version: conflict (4)"

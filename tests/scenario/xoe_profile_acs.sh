@@ -31,10 +31,10 @@ expected=""
 for v in 5-0 6-0 7-0; do
   for r in production training test; do expected+="$n-$v-$r $r,"; done
 done
-bed_assert_eq "${expected%,}" "$(xoe_json '",".join(s["name"]+" "+s["role"] for s in d["services"])' <<<"$out")" "the nine services"
+bed_assert_eq "${expected%,}" "$(xoe_json '",".join(s["name"]+" "+s["role"] for s in d["profile"]["services"])' <<<"$out")" "the nine services"
 for i in $(seq 0 8); do
-  s=$(xoe_json "d['services'][$i]['name']" <<<"$out")
-  pw=$(xoe_json "d['services'][$i]['admin_password']" <<<"$out")
+  s=$(xoe_json "d['profile']['services'][$i]['name']" <<<"$out")
+  pw=$(xoe_json "d['profile']['services'][$i]['admin_password']" <<<"$out")
   show=$(X service show "$s" --json)
   port=$(xoe_json 'd["service"]["port"]' <<<"$show")
   bed_assert_eq 1 "$(xoe_login "$port" "$s" admin "$pw")" "login to $s"
@@ -45,7 +45,7 @@ done
 ok "profile acs for $name: nine services (5.0, 6.0, 7.0 x production, training, test) answering a login, in $secs s"
 
 again=$(X profile apply acs --name "$name" --db-backend sqlite --json)
-bed_assert_eq 9 "$(xoe_json 'sum(1 for s in d["services"] if s["existed"])' <<<"$again")" "applied again: all kept"
+bed_assert_eq 9 "$(xoe_json 'sum(1 for s in d["profile"]["services"] if s["existed"])' <<<"$again")" "applied again: all kept"
 ok "applied again: kept"
-for i in $(seq 0 8); do X service remove "$(xoe_json "d['services'][$i]['name']" <<<"$out")" >/dev/null; done
+for i in $(seq 0 8); do X service remove "$(xoe_json "d['profile']['services'][$i]['name']" <<<"$out")" >/dev/null; done
 X supervisor stop >/dev/null

@@ -33,9 +33,9 @@ ok "create $s6 (6.0, PostgreSQL, template built) in $((SECONDS - t0)) s"
 pw7=$(xoe_json 'd["service"]["admin_password"]' <<<"$out7")
 pw6=$(xoe_json 'd["service"]["admin_password"]' <<<"$out6")
 [[ ${#pw7} -ge 20 && $pw7 != "$pw6" ]] || bed_fail "generated passwords"
-bed_assert_eq "1 $s7 training $s7 admin" \
+bed_assert_eq "2 $s7 training $s7 admin" \
   "$(xoe_json '" ".join(str(x) for x in (d["version"], d["service"]["name"], d["service"]["role"], d["service"]["database"], d["service"]["admin_login"]))' <<<"$out7")" "create --json"
-bed_assert_eq "admin_login,admin_password,database,name,role,software,url,version" "$(xoe_json '",".join(sorted(d["service"]))' <<<"$out7")" "create --json fields"
+bed_assert_eq "admin_login,admin_password,backend,database,modules,name,pid,port,resumed,role,seconds,software,state,supervisor,url,user,version" "$(xoe_json '",".join(sorted(d["service"]))' <<<"$out7")" "create --json fields"
 port7=$(X service show "$s7" --json | xoe_json 'd["service"]["port"]')
 port6=$(X service show "$s6" --json | xoe_json 'd["service"]["port"]')
 [[ $port7 != "$port6" ]] || bed_fail "two services on one port"
@@ -127,7 +127,7 @@ c1=c1-$XID
 rc=0; OE_CRASH_AT=service.create:password X service create "$c1" --software tryton --version 6.0 --db-backend postgresql >/dev/null 2>&1 || rc=$?
 bed_assert_eq 137 "$rc" "killed create"
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 1 ]] || bed_fail "the killed create had copied no database"
-bed_assert_eq True "$(X service remove "$c1" --json | xoe_json 'd["rolled_back"]')" "rollback"
+bed_assert_eq True "$(X service remove "$c1" --json | xoe_json 'd["removed"]["rolled_back"]')" "rollback"
 [[ $(psql -X -A -t -c "select count(*) from pg_database where datname = '$c1'") == 0 ]] || bed_fail "database left after rollback"
 [[ $(psql -X -A -t -c "select count(*) from pg_roles where rolname = 'xoe-$c1'") == 0 ]] || bed_fail "role left after rollback"
 ! id "xoe-$c1" >/dev/null 2>&1 || bed_fail "user left after rollback"

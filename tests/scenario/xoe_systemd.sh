@@ -184,7 +184,7 @@ ok "$r made under runit on a systemd host: stop, start and status through runit 
 
 # supervisor migrate moves it to a unit of its own, started again.
 m=$(XS supervisor migrate --json)
-bed_assert_eq "$r runit systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["moved"])' <<<"$m")" "migrate"
+bed_assert_eq "$r runit systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["migrate"]["moved"])' <<<"$m")" "migrate"
 no_runit_of "$r" || bed_fail "the runit entry of $r is left after migrate"
 runit_unit=${prefix}_$r.service
 bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemctl is-enabled "$runit_unit")" "$r's unit after migrate"
@@ -198,7 +198,7 @@ ok "supervisor migrate: $r is now $runit_unit, active, enabled, answering; a sec
 # Back to runit, then to systemd again: the cluster first, then every
 # service, each running again and answering.
 m=$(XS --set supervisor.kind=runit supervisor migrate --json)
-bed_assert_eq "_postgresql $q $s $r" "$(xoe_json 'd["moved"][0]["name"] + " " + " ".join(sorted(x["name"] for x in d["moved"][1:]))' <<<"$m")" "moved to runit, the cluster first"
+bed_assert_eq "_postgresql $q $s $r" "$(xoe_json 'd["migrate"]["moved"][0]["name"] + " " + " ".join(sorted(x["name"] for x in d["migrate"]["moved"][1:]))' <<<"$m")" "moved to runit, the cluster first"
 bed_assert_eq "" "$(units_of_root)" "units of the root after the move to runit"
 for x in _postgresql "$s" "$q" "$r"; do runit_of "$x" || bed_fail "no runit entry for $x"; done
 bed_assert_eq enabled "$(C systemctl is-enabled "$boot")" "the boot unit after the move to runit"
@@ -218,7 +218,7 @@ ok "supervisor migrate to runit (cluster, $s, $q, $r) and back to systemd: all a
 C systemctl disable --now "$runit_unit" 2>/dev/null
 touch "$XROOT/var/lib/oe/xoe/services/.$r.supervisor-move"
 m=$(XS supervisor migrate --json)
-bed_assert_eq "$r systemd systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["moved"])' <<<"$m")" "migrate after a killed move"
+bed_assert_eq "$r systemd systemd True" "$(xoe_json '" ".join(" ".join(str(x[k]) for k in ("name", "from", "to", "running")) for x in d["migrate"]["moved"])' <<<"$m")" "migrate after a killed move"
 [[ ! -e $XROOT/var/lib/oe/xoe/services/.$r.supervisor-move ]] || bed_fail "the move marker of $r is left"
 bed_assert_eq "active enabled" "$(sd_show "$runit_unit" ActiveState) $(C systemctl is-enabled "$runit_unit")" "$r after the finished move"
 bed_assert_eq 1 "$(xoe_login "$rport" "$r" admin "$rpw")" "login of $r after the finished move"

@@ -139,7 +139,7 @@ before=$(X backup list "$u" --json | xoe_json 'len(d["backups"])')
 xoe_expect 1 "the archive does not hold the service's series as it is now (series/series differs)" backup "$u"
 bed_assert_eq "$before" "$(X backup list "$u" --json | xoe_json 'len(d["backups"])')" "archives after the refused backup"
 cp "$work/series.kept" "$code/series/series"
-a=$(X backup "$u" --json | xoe_json 'd["archive"]')
+a=$(X backup "$u" --json | xoe_json 'd["backup"]["archive"]')
 members=$(tar --zstd -tf "$a")
 grep -qx series/series <<<"$members" || bed_fail "the next backup lacks the series: $members"
 ok "a backup whose archive would lack the service's series as it is is refused (1), the next one has it"
@@ -153,7 +153,7 @@ members=$(tar --zstd -tf "$arch")
 grep -qx series/series <<<"$members" || bed_fail "the archive lacks the series: $members"
 grep -q "customised again" "$code/tree/res/user.xml" || bed_fail "the update did not bring the other series"
 out=$(X restore "$u" "$arch" --json)
-bed_assert_eq True "$(xoe_json 'd["code_restored"]' <<<"$out")" "code_restored of a restore across series"
+bed_assert_eq True "$(xoe_json 'd["restore"]["code_restored"]' <<<"$out")" "code_restored of a restore across series"
 grep -q "customised again" "$code/tree/res/user.xml" && bed_fail "the restore kept the newer code"
 grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the restore lost the archived customisation"
 cmp -s "$work/good/series" "$code/series/series" || bed_fail "the archived series is not the service's after the restore"
@@ -162,12 +162,12 @@ bed_assert_eq 1 "$(xoe_login "$port" "$u" admin "$pw")" "login after the restore
 bed_assert_eq 1 "$(custom)" "the series' data after the restore"
 [[ ! -e $XROOT/var/lib/oe/xoe/work/$u ]] || bed_fail "work folder left after the restore: $(ls "$XROOT/var/lib/oe/xoe/work")"
 out=$(X restore "$u" "$arch" --json)
-bed_assert_eq False "$(xoe_json 'd["code_restored"]' <<<"$out")" "code_restored when the series is the same"
+bed_assert_eq False "$(xoe_json 'd["restore"]["code_restored"]' <<<"$out")" "code_restored when the series is the same"
 mkdir "$work/final"
-final=$(X service remove "$u" --archive "$work/final" --json | xoe_json 'd["archive"]')
+final=$(X service remove "$u" --archive "$work/final" --json | xoe_json 'd["removed"]["archive"]')
 [[ ! -e $code ]] || bed_fail "the removed service's code is left"
 out=$(X restore "$u" "$final" --json)
-pw=$(xoe_json 'd["admin_password"]' <<<"$out")
+pw=$(xoe_json 'd["restore"]["admin_password"]' <<<"$out")
 port=$(X service show "$u" --json | xoe_json 'd["service"]["port"]')
 grep -q "customised by the integrator" "$code/tree/res/user.xml" || bed_fail "the service restored from its final archive lost its customisation"
 cmp -s "$work/good/series" "$code/series/series" || bed_fail "the series of the service restored from its final archive"

@@ -17,7 +17,7 @@ sec_outside
 X software fetch tryton/6.0 >/dev/null
 n=m$XID
 xoe_create "$n" 6.0 sqlite production >/dev/null
-a=$(X backup "$n" --json | xoe_json 'd["archive"]')
+a=$(X backup "$n" --json | xoe_json 'd["backup"]["archive"]')
 good=$BED_DIR/good
 mkdir -p "$good" && tar --zstd -xf "$a" -C "$good"
 ok "service $n and its archive"

@@ -27,7 +27,7 @@ ok "planted: FIFO, socket, link out, a newline in a name, a device node"
 rc=0
 out=$(timeout 120 xoe --root "$XROOT" backup "$n" --json 2>"$BED_DIR/err") || rc=$?
 bed_assert_eq 0 "$rc" "exit code of the backup ($(cat "$BED_DIR/err"))"
-a=$(xoe_json 'd["archive"]' <<<"$out")
+a=$(xoe_json 'd["backup"]["archive"]' <<<"$out")
 members=$(zstd -dc "$a" | $py -c 'import sys, tarfile; print("|".join(sorted(m.name for m in tarfile.open(fileobj=sys.stdin.buffer, mode="r|") if m.name.startswith("data"))))')
 for m in data/fifo data/sock data/null data/out; do
   [[ "|$members|" != *"|$m|"* ]] || bed_fail "$m is in the archive: $members"

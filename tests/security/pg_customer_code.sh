@@ -102,7 +102,7 @@ bed_assert_eq 0 "$(Q -c "select count(*) from pg_roles where rolname like 'xoe-h
 ok "db copy: handed over and neutralised without the superuser inside (format shadow $(spied format | wc -l) call(s), none as superuser)"
 
 # 3. alpha's own backup: verify and restore run its CHECK and index expressions as a role that is not a superuser.
-arch=$(X backup "$alpha" --json | xoe_json 'd["archive"]')
+arch=$(X backup "$alpha" --json | xoe_json 'd["backup"]["archive"]')
 [[ -f $arch.mac ]] || bed_fail "no MAC beside $arch"
 verify=$(X backup verify "$arch" --json)
 bed_assert_eq True "$(xoe_json 'd["verify"]["ok"]' <<<"$verify")" "verify of alpha's archive ($(xoe_json 'd["verify"]["error"]' <<<"$verify"))"
@@ -122,7 +122,7 @@ CREATE FUNCTION public.oe_spy_event() RETURNS event_trigger LANGUAGE plpgsql AS 
 BEGIN PERFORM public.oe_spy('event'); END $f$;
 CREATE EVENT TRIGGER oe_spy_event ON ddl_command_end EXECUTE FUNCTION public.oe_spy_event();
 SQL
-arch2=$(X backup "$alpha" --json | xoe_json 'd["archive"]')
+arch2=$(X backup "$alpha" --json | xoe_json 'd["backup"]["archive"]')
 Q -d "$alpha" -c 'DROP EVENT TRIGGER oe_spy_event'
 rc=0; err=$(X restore "$alpha" "$arch2" --as "$alpha-evt" 2>&1 >/dev/null) || rc=$?
 bed_assert_eq 5 "$rc" "restore of a dump with an event trigger ($err)"
@@ -134,7 +134,7 @@ no_superuser
 ok "an event trigger in a dump: the restore as the role is refused (5), nothing left"
 
 # 5. archives are authenticated by this root's key, not by the sha256 beside them.
-arch=$(X backup "$alpha" --json | xoe_json 'd["archive"]')  # the retention pruned the older ones
+arch=$(X backup "$alpha" --json | xoe_json 'd["backup"]["archive"]')  # the retention pruned the older ones
 fake=$BED_DIR/forged
 mkdir -p "$fake"
 cp "$arch" "$arch.sha256" "$fake/"

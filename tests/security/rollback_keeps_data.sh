@@ -32,7 +32,7 @@ mkdir -p "$SVC/data/$g"
 echo archived >"$SVC/data/$g/keep.txt"
 chown -R "$user:" "$SVC/data/$g"
 sqlite3 "$DB" "update res_user set name = 'Archived' where login = 'admin'"
-arch=$(X backup "$g" --json | xoe_json 'd["archive"]')
+arch=$(X backup "$g" --json | xoe_json 'd["backup"]["archive"]')
 echo current >"$SVC/data/$g/keep.txt"
 sqlite3 "$DB" "update res_user set name = 'Current' where login = 'admin'"
 ok "gamma: an archive of 'Archived', the live data 'Current'"

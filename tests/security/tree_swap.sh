@@ -19,14 +19,14 @@ data=$(sec_data "$n") trdata=$(sec_data "$tr")
 u=$(stat -c %U "$data") tru=$(stat -c %U "$trdata")
 # Attachments of the production database (Tryton: DATA/DATABASE/), which disseminate copies.
 mkdir -p "$data/$n/aa" && echo attachment >"$data/$n/aa/file1" && chown -R "$u:" "$data/$n"
-a=$(X backup "$n" --json | xoe_json 'd["archive"]')
+a=$(X backup "$n" --json | xoe_json 'd["backup"]["archive"]')
 ok "services $n, $tr (6.0, SQLite); archive $a"
 
 no_secret_in() { ! grep -rqs "SECRET-$BED_ID" "$@" || bed_fail "a secret of the outside folder is in $*"; }
 
 # ---------------------------------------------------------------- backup
 sec_swap "$u" "$data"
-a2=$(X backup "$n" --json | xoe_json 'd["archive"]')
+a2=$(X backup "$n" --json | xoe_json 'd["backup"]["archive"]')
 sec_swap_stop
 sec_assert_unchanged "backup during the swap"
 [[ -z $(tar --zstd -xOf "$a2" 2>/dev/null | grep -a "SECRET-$BED_ID") ]] || bed_fail "root read the outside folder into $a2"

@@ -1,19 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // xoe backup SERVICE [--keep-daily N --keep-weekly N --keep-monthly N] | backup verify ARCHIVE | backup list [SERVICE]
 // | backup prune SERVICE [--keep-daily N --keep-weekly N --keep-monthly N | --all]
-#include <fmt/chrono.h>
-
 #include "commands.hpp"
 #include "core/output.hpp"
 #include "xoe/backup.hpp"
 
 namespace xoe::cli {
-
-nlohmann::json meta_json(const BackupMeta& m) {
-  return {{"service", m.service}, {"software", m.software}, {"version", m.version},  {"role", m.role},
-          {"backend", m.backend}, {"database", m.database}, {"modules", m.modules}, {"created", m.created},
-          {"settings", m.settings}, {"series", m.series.value_or(false)}};
-}
 
 namespace {
 
@@ -26,10 +18,6 @@ struct BackupOptions {
   std::string prune_service;
   bool prune_all = false;
 };
-
-std::string utc(std::chrono::sys_seconds t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::chrono::system_clock::to_time_t(t)));
-}
 
 // The retention of the --keep-* options, each defaulting to backup.keep_*; empty when none is given.
 std::optional<Retention> retention_of(const Settings& s, const BackupOptions& o) {
@@ -44,16 +32,7 @@ int run_backup(core::cli::Frame& frame, const BackupOptions& o) {
   BackupRequest rq{o.service, retention_of(s, o)};
   BackupResult r = backup_service(s, rq);
   if (frame.globals().json) {
-    nlohmann::json pruned = nlohmann::json::array();
-    for (const auto& p : r.pruned) pruned.push_back(p.string());
-    core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                         {"archive", r.archive.string()},
-                                         {"sha256", r.sha256},
-                                         {"bytes", r.bytes},
-                                         {"metadata", meta_json(r.meta)},
-                                         {"pruned", pruned},
-                                         {"resumed", r.resumed}}
-                              .dump(2) + "\n");
+    print_answer(r);
   } else {
     std::string text = fmt::format("{}\nsha256 {}  {} bytes\n", r.archive.string(), r.sha256, r.bytes);
     for (const auto& p : r.pruned) text += "pruned " + p.string() + "\n";
@@ -66,18 +45,7 @@ int run_verify(core::cli::Frame& frame, const std::string& archive, bool trust) 
   VerifyResult v =
       verify_backup(settings(frame), archive, trust ? ArchiveOrigin::trusted : ArchiveOrigin::this_root);
   if (frame.globals().json) {
-    core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                         {"verify", {{"archive", v.archive.string()},
-                                                     {"sha256", v.sha256},
-                                                     {"ok", v.ok},
-                                                     {"scratch", v.scratch},
-                                                     {"restore_seconds", v.restore_seconds},
-                                                     {"login_ms", v.login_ms},
-                                                     {"seconds", v.seconds},
-                                                     {"verified", v.verified},
-                                                     {"error", v.error},
-                                                     {"metadata", meta_json(v.meta)}}}}
-                              .dump(2) + "\n");
+    print_answer(v);
   } else {
     core::cli::Frame::out(core::render_fields({
         {"archive", v.archive.string()},
@@ -95,15 +63,7 @@ int run_verify(core::cli::Frame& frame, const std::string& archive, bool trust) 
 int run_list(core::cli::Frame& frame, const std::optional<std::string>& service) {
   auto all = list_service_backups(settings(frame), service);
   if (frame.globals().json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& b : all)
-      for (const auto& e : b.backups)
-        list.push_back({{"archive", e.archive.string()},
-                        {"time", utc(e.time)},
-                        {"bytes", std::filesystem::file_size(e.archive)},
-                        {"service", b.service},
-                        {"service_exists", b.service_exists}});
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"backups", list}}.dump(2) + "\n");
+    print_answer(backup_listing(all));
   } else {
     core::Table t{{"SERVICE", "ARCHIVE", "BYTES"}, {}};
     for (const auto& b : all)
@@ -124,15 +84,7 @@ int run_prune(core::cli::Frame& frame, const BackupOptions& o) {
   PruneResult r = prune_backups(s, {o.prune_service, retention_of(s, o),
                                     o.prune_all ? PruneScope::all : PruneScope::retention});
   if (frame.globals().json) {
-    nlohmann::json pruned = nlohmann::json::array(), kept = nlohmann::json::array();
-    for (const auto& p : r.pruned) pruned.push_back(p.string());
-    for (const auto& k : r.kept) kept.push_back(k.string());
-    core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                         {"prune", {{"service", r.service},
-                                                    {"service_exists", r.service_exists},
-                                                    {"pruned", pruned},
-                                                    {"kept", kept}}}}
-                              .dump(2) + "\n");
+    print_answer(r);
   } else {
     std::string text;
     for (const auto& p : r.pruned) text += "pruned " + p.string() + "\n";

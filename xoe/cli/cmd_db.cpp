@@ -14,11 +14,7 @@ void add_db(core::cli::Frame& frame) {
   frame.command(*group, "list", "The database of every service and its size", core::cli::Effect::reads, [&frame] {
     auto all = list_databases(settings(frame));
     if (frame.globals().json) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& d : all)
-        list.push_back({{"service", d.service}, {"database", d.database}, {"backend", d.backend}, {"role", d.role},
-                        {"bytes", d.bytes}});
-      core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"databases", list}}.dump(2) + "\n");
+      print_answer(all);
     } else {
       core::Table t{{"SERVICE", "DATABASE", "BACKEND", "ROLE", "BYTES"}, {}};
       for (const auto& d : all) t.rows.push_back({d.service, d.database, d.backend, d.role, std::to_string(d.bytes)});
@@ -35,15 +31,7 @@ void add_db(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, rq] {
         CopyResult r = copy_database(settings(frame), *rq);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"copy", {{"source", r.source},
-                                                         {"target", r.target},
-                                                         {"neutralised", r.neutralised},
-                                                         {"source_drained", r.source_drained},
-                                                         {"source_stopped", r.source_stopped},
-                                                         {"seconds", r.seconds},
-                                                         {"resumed", r.resumed}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::cli::Frame::out(fmt::format("{} copied into {} in {:.1f} s{}\n", r.source, r.target, r.seconds,
                                             r.neutralised ? ", neutralised" : ""));
@@ -63,15 +51,7 @@ void add_db(core::cli::Frame& frame) {
         DropResult r = drop_database(settings(frame), *drop);
         std::string archive = r.archive ? r.archive->string() : std::string();
         if (frame.globals().json) {
-          core::cli::Frame::out(
-              nlohmann::json{{"version", json_version},
-                             {"drop", {{"service", r.service},
-                                       {"database", r.database},
-                                       {"backend", r.backend},
-                                       {"archive", r.archive ? nlohmann::json(archive) : nlohmann::json(nullptr)},
-                                       {"seconds", r.seconds},
-                                       {"resumed", r.resumed}}}}
-                  .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::cli::Frame::out(fmt::format("database {} of {} dropped{}; the service is stopped\n", r.database,
                                             r.service, r.archive ? " after a backup to " + archive : ""));
@@ -88,14 +68,7 @@ void add_db(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, create_name] {
         DatabaseCreated r = create_database(settings(frame), *create_name);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"create", {{"service", r.service},
-                                                           {"database", r.database},
-                                                           {"backend", r.backend},
-                                                           {"template", r.template_name},
-                                                           {"seconds", r.seconds},
-                                                           {"resumed", r.resumed}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::cli::Frame::out(fmt::format("database {} of {} created from {} in {:.1f} s; the service runs\n",
                                             r.database, r.service, r.template_name, r.seconds));
@@ -110,15 +83,7 @@ void add_db(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, rename] {
         RenameResult r = rename_database(settings(frame), *rename);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"rename", {{"service", r.service},
-                                                           {"old_database", r.old_database},
-                                                           {"database", r.database},
-                                                           {"backend", r.backend},
-                                                           {"restarted", r.restarted},
-                                                           {"seconds", r.seconds},
-                                                           {"resumed", r.resumed}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::cli::Frame::out(fmt::format("database of {} renamed from {} to {}{}\n", r.service, r.old_database,
                                             r.database, r.restarted ? "; restarted" : ""));

@@ -13,15 +13,6 @@ struct MonitorOptions {
   bool prometheus = false;
 };
 
-template <typename T>
-nlohmann::json or_null(const std::optional<T>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-nlohmann::json time_or_null(const std::optional<std::chrono::sys_seconds>& t) {
-  return t ? nlohmann::json(iso_utc(*t)) : nlohmann::json(nullptr);
-}
-
 std::string bytes_text(const std::optional<std::uint64_t>& b) {
   if (!b) return "-";
   if (*b >= (std::uint64_t{1} << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(*b) / (1 << 30));
@@ -46,19 +37,7 @@ int run_monitor(core::cli::Frame& frame, const MonitorOptions& o) {
   if (o.prometheus) {
     core::cli::Frame::out(prometheus_text(r));
   } else if (frame.globals().json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& h : r.services)
-      list.push_back({{"name", h.name},
-                      {"state", h.state},
-                      {"up", h.up},
-                      {"http_ms", or_null(h.http_ms)},
-                      {"memory_bytes", or_null(h.memory_bytes)},
-                      {"db_bytes", or_null(h.db_bytes)},
-                      {"last_backup", time_or_null(h.last_backup)},
-                      {"backup_age_seconds", or_null(h.backup_age_seconds)},
-                      {"users", or_null(h.users)},
-                      {"last_login", time_or_null(h.last_login)}});
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"services", list}}.dump(2) + "\n");
+    print_answer(r);
   } else {
     auto colour = core::stdout_colour();
     core::Table t{{"NAME", "STATE", "UP", "HTTP", "MEMORY", "DATABASE", "LAST BACKUP", "USERS", "LAST LOGIN"}, {}};

@@ -14,21 +14,7 @@ void add_nightly(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame] {
         NightlyResult r = run_nightly(settings(frame));
         if (frame.globals().json) {
-          nlohmann::json steps = nlohmann::json::array();
-          for (const auto& st : r.steps) {
-            nlohmann::json j = {{"service", st.service}, {"action", st.action}, {"ok", st.ok},
-                                {"seconds", st.seconds}};
-            j["from"] = st.from ? nlohmann::json(*st.from) : nlohmann::json(nullptr);
-            j["archive"] = st.archive ? nlohmann::json(st.archive->string()) : nlohmann::json(nullptr);
-            j["error"] = st.ok ? nlohmann::json(nullptr) : nlohmann::json(st.error);
-            steps.push_back(j);
-          }
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"nightly", {{"steps", steps},
-                                                            {"skipped", r.skipped},
-                                                            {"ok", r.ok()},
-                                                            {"seconds", r.seconds}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         } else {
           std::string text;
           for (const auto& st : r.steps)

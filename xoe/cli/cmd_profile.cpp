@@ -16,18 +16,7 @@ void add_profile(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, rq] {
         ProfileResult r = apply_profile(settings(frame), *rq);
         if (frame.globals().json) {
-          nlohmann::json list = nlohmann::json::array();
-          for (const auto& ps : r.services) {
-            nlohmann::json j = service_json(ps.service, false);
-            j["database"] = ps.service.database;
-            j["admin_login"] = ps.service.admin_login;
-            j["existed"] = ps.existed;
-            if (ps.admin_password) j["admin_password"] = *ps.admin_password;
-            list.push_back(j);
-          }
-          core::cli::Frame::out(
-              nlohmann::json{{"version", json_version}, {"profile", r.profile}, {"name", r.name}, {"services", list}}
-                  .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::Table t{{"SERVICE", "ROLE", "URL", "LOGIN", "PASSWORD"}, {}};
           for (const auto& ps : r.services)

@@ -6,8 +6,6 @@
 
 namespace xoe::cli {
 
-nlohmann::json meta_json(const BackupMeta& m);
-
 void add_restore(core::cli::Frame& frame) {
   struct Options {
     std::string service, archive;
@@ -22,20 +20,7 @@ void add_restore(core::cli::Frame& frame) {
         RestoreResult r = restore_service(settings(frame), {o->service, o->archive, o->as, o->role,
                                                           o->trust ? ArchiveOrigin::trusted : ArchiveOrigin::this_root});
         if (frame.globals().json) {
-          nlohmann::json j = {{"version", json_version},
-                              {"service", r.service},
-                              {"role", r.role},
-                              {"url", r.url},
-                              {"port", r.port},
-                              {"database", r.database},
-                              {"created", r.created},
-                              {"neutralised", r.neutralised},
-                              {"code_restored", r.code_restored},
-                              {"seconds", r.seconds},
-                              {"resumed", r.resumed},
-                              {"metadata", meta_json(r.meta)}};
-          if (r.admin_password) j["admin_password"] = *r.admin_password;
-          core::cli::Frame::out(j.dump(2) + "\n");
+          print_answer(r);
         } else {
           std::vector<std::pair<std::string, std::string>> f = {
               {"restored", r.service + (r.created ? " (created)" : "")},

@@ -23,14 +23,8 @@ void add_self(core::cli::Frame& frame) {
         std::optional<std::filesystem::path> cron;
         if (!*check) cron = install_nightly_cron(s);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"self", {{"present", plan.present},
-                                                         {"missing", plan.missing},
-                                                         {"installed", *check ? std::vector<std::string>{}
-                                                                              : plan.missing},
-                                                         {"cron", cron ? nlohmann::json(cron->string())
-                                                                       : nlohmann::json(nullptr)}}}}
-                                    .dump(2) + "\n");
+          print_answer(SelfInstallResult{plan.present, plan.missing,
+                                         *check ? std::vector<std::string>{} : plan.missing, cron});
         } else {
           std::string missing;
           for (const auto& p : plan.missing) missing += (missing.empty() ? "" : " ") + p;
@@ -51,11 +45,7 @@ void add_self(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, deb] {
         SelfUpdate u = self_update(settings(frame), *deb);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"update", {{"package", suite_package},
-                                                           {"from", u.from_version},
-                                                           {"to", u.to_version}}}}
-                                    .dump(2) + "\n");
+          print_answer(u);
         } else {
           core::cli::Frame::out(core::render_fields({{"package", suite_package},
                                                      {"from", u.from_version.empty() ? "-" : u.from_version},

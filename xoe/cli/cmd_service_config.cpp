@@ -10,16 +10,7 @@ namespace {
 
 int print_config(core::cli::Frame& frame, const ServiceConfig& c, bool changing) {
   if (frame.globals().json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& e : c.settings)
-      list.push_back({{"key", e.key}, {"value", e.value}, {"origin", e.origin}, {"updated", e.updated},
-                      {"help", e.help}});
-    nlohmann::json j = {{"service", c.service}, {"software", c.software}, {"settings", list}};
-    if (changing) {
-      j["changed"] = c.changed;
-      j["restarted"] = c.restarted;
-    }
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"config", j}}.dump(2) + "\n");
+    print_answer(c);
     return core::exit_code::ok;
   }
   core::Table t{{"KEY", "VALUE", "ORIGIN", "WHAT"}, {}};

@@ -39,11 +39,7 @@ void add_service_create(core::cli::Frame& frame, CLI::App& service) {
         if (o->dry_run) {
           CreatePlan plan = plan_create(s, rq);
           if (frame.globals().json) {
-            auto j = service_json(plan.service, true);
-            j["template"] = plan.template_name;
-            j["template_exists"] = plan.template_exists;
-            j["resume"] = plan.resume;
-            core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"plan", j}}.dump(2) + "\n");
+            print_answer(plan);
           } else {
             core::cli::Frame::out(core::render_fields({
                 {"service", plan.service.name},
@@ -61,11 +57,7 @@ void add_service_create(core::cli::Frame& frame, CLI::App& service) {
         }
         Created c = create_service(s, rq);
         if (frame.globals().json) {
-          nlohmann::json j = {{"name", c.service.name},         {"software", c.service.software},
-                              {"version", c.service.version},   {"role", c.service.role},
-                              {"url", c.service.url},           {"database", c.service.database},
-                              {"admin_login", c.service.admin_login}, {"admin_password", c.admin_password}};
-          core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"service", j}}.dump(2) + "\n");
+          print_answer(c);
         } else {
           core::cli::Frame::out(core::render_fields({
               {"service", c.service.name},

@@ -9,9 +9,9 @@ void add_service_list(core::cli::Frame& frame, CLI::App& service) {
   frame.command(service, "list", "The services of this host and their state", core::cli::Effect::reads, [&frame] {
     auto all = list_services(settings(frame));
     if (frame.globals().json) {
-      nlohmann::json list = nlohmann::json::array();
-      for (const auto& s : all) list.push_back(service_json(s, false));
-      core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"services", list}}.dump(2) + "\n");
+      std::vector<ServiceSummary> list;
+      for (const auto& s : all) list.push_back(summary(s));
+      print_answer(list);
     } else {
       auto colour = core::stdout_colour();
       core::Table t{{"NAME", "SOFTWARE", "VERSION", "ROLE", "STATE", "URL"}, {}};

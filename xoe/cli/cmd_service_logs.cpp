@@ -34,15 +34,7 @@ void add_service_logs(core::cli::Frame& frame, CLI::App& service) {
         }
         ServiceLog log = read_service_log(s, o->name, o->lines);
         if (frame.globals().json) {
-          nlohmann::json lines = nlohmann::json::array();
-          for (const auto& l : log.lines) {
-            LogLine p = parse_log_line(l);
-            lines.push_back({{"time", p.time ? nlohmann::json(*p.time) : nlohmann::json(nullptr)}, {"text", p.text}});
-          }
-          core::cli::Frame::out(
-              nlohmann::json{{"version", json_version},
-                             {"logs", {{"service", log.service}, {"file", log.file.string()}, {"lines", lines}}}}
-                  .dump(2) + "\n");
+          print_answer(parsed(log));
         } else {
           std::string text;
           for (const auto& l : log.lines) text += l + "\n";

@@ -30,14 +30,7 @@ void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
         if (o->archive) {
           Retired r = remove_with_archive(settings(frame), o->name, *o->archive);
           if (frame.globals().json)
-            core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                                 {"removed", r.name},
-                                                 {"rolled_back", false},
-                                                 {"archive", r.archive.string()},
-                                                 {"sha256", r.sha256},
-                                                 {"bytes", r.bytes},
-                                                 {"backups_kept", r.backups_kept}}
-                                      .dump(2) + "\n");
+            print_answer(r);
           else
             core::cli::Frame::out(r.name + " removed; final backup " + r.archive.string() + "\n" +
                                   kept_note(r.name, r.backups_kept));
@@ -45,11 +38,7 @@ void add_service_remove(core::cli::Frame& frame, CLI::App& service) {
         }
         Removed r = remove_service(settings(frame), o->name);
         if (frame.globals().json)
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"removed", r.name},
-                                               {"rolled_back", r.rolled_back},
-                                               {"backups_kept", r.backups_kept}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         else
           core::cli::Frame::out(
               (r.rolled_back ? r.name + ": unfinished creation rolled back\n" : r.name + " removed\n") +

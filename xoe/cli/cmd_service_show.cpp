@@ -7,7 +7,7 @@ namespace xoe::cli {
 
 void print_service(core::cli::Frame& frame, const ServiceInfo& s) {
   if (frame.globals().json) {
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"service", service_json(s, true)}}.dump(2) + "\n");
+    print_answer(s);
     return;
   }
   std::string modules;

@@ -11,16 +11,6 @@ namespace xoe::cli {
 
 namespace {
 
-nlohmann::json verdicts_json(const std::vector<PatchVerdict>& patches) {
-  nlohmann::json a = nlohmann::json::array();
-  for (const auto& p : patches) {
-    nlohmann::json conflicts = nlohmann::json::array();
-    for (const auto& [file, lines] : p.conflicts) conflicts.push_back({{"file", file}, {"lines", lines}});
-    a.push_back({{"name", p.name}, {"status", p.status}, {"files", p.files}, {"conflicts", conflicts}});
-  }
-  return a;
-}
-
 std::string verdicts_table(const std::vector<PatchVerdict>& patches) {
   core::Table t{{"PATCH", "STATUS", "CONFLICTS"}, {}};
   for (const auto& p : patches) {
@@ -33,11 +23,7 @@ std::string verdicts_table(const std::vector<PatchVerdict>& patches) {
 
 void print_result(core::cli::Frame& frame, const UpdateResult& r) {
   if (frame.globals().json) {
-    nlohmann::json j = {{"service", r.service},       {"software", r.software}, {"from", r.from_version},
-                        {"to", r.to_version},         {"backup", r.backup.string()},
-                        {"patches", verdicts_json(r.patches)}, {"dropped", r.dropped},
-                        {"seconds", r.seconds},       {"resumed", r.resumed}};
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"update", j}}.dump(2) + "\n");
+    print_answer(r);
     return;
   }
   if (!r.patches.empty()) core::cli::Frame::out(verdicts_table(r.patches));
@@ -83,10 +69,7 @@ void add_service_update(core::cli::Frame& frame, CLI::App& service) {
         UpgradeCheck c = check_upgrade(s, g->name, g->to);
         if (g->check || c.blocked()) {
           if (frame.globals().json) {
-            nlohmann::json j = {{"service", c.service}, {"from", c.from},         {"to", c.to},
-                                {"base", c.base},       {"onto", c.onto},         {"blocked", c.blocked()},
-                                {"patches", verdicts_json(c.patches)}};
-            core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"check", j}}.dump(2) + "\n");
+            print_answer(c);
           } else {
             core::cli::Frame::out(c.patches.empty() ? std::string("no series: nothing to check\n")
                                                     : verdicts_table(c.patches));

@@ -6,16 +6,6 @@
 
 namespace xoe::cli {
 
-namespace {
-
-nlohmann::json software_json(const SoftwareInfo& i) {
-  return {{"software", i.software}, {"version", i.version},        {"source", i.source},
-          {"fetched", i.fetched},   {"path", i.path.string()},     {"detail", i.detail},
-          {"fetched_at", i.fetched_at}};
-}
-
-}  // namespace
-
 void add_software(core::cli::Frame& frame) {
   CLI::App* group = frame.group(frame.app(), "software", "The software versions xoe can run (recipes) and their code");
 
@@ -23,9 +13,7 @@ void add_software(core::cli::Frame& frame) {
                 core::cli::Effect::reads, [&frame] {
                   auto all = list_software(settings(frame));
                   if (frame.globals().json) {
-                    nlohmann::json list = nlohmann::json::array();
-                    for (const auto& i : all) list.push_back(software_json(i));
-                    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"software", list}}.dump(2) + "\n");
+                    print_answer(all);
                   } else {
                     core::Table t{{"SOFTWARE", "VERSION", "SOURCE", "FETCHED", "PATH"}, {}};
                     for (const auto& i : all)
@@ -44,11 +32,7 @@ void add_software(core::cli::Frame& frame) {
                                                             {core::parse_software_ref(*ref, "software"), *source,
                                                              *refresh});
                                     if (frame.globals().json) {
-                                      auto j = software_json(r.info);
-                                      j["already"] = r.already;
-                                      j["refreshed"] = r.refreshed;
-                                      core::cli::Frame::out(
-                                          nlohmann::json{{"version", json_version}, {"software", j}}.dump(2) + "\n");
+                                      print_answer(r);
                                     } else {
                                       core::cli::Frame::out(fmt::format("{}/{} {} in {}\n", r.info.software,
                                                                         r.info.version,
@@ -70,9 +54,7 @@ void add_software(core::cli::Frame& frame) {
                                  auto r = core::parse_software_ref(*rm_ref, "software");
                                  remove_software(settings(frame), r);
                                  if (frame.globals().json)
-                                   core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                                                        {"removed", r.software + "/" + r.version}}
-                                                             .dump(2) + "\n");
+                                   print_answer(SoftwareRemoved{r.software, r.version});
                                  else
                                    core::cli::Frame::out(fmt::format("{}/{} removed\n", r.software, r.version));
                                  return core::exit_code::ok;
@@ -87,11 +69,7 @@ void add_software(core::cli::Frame& frame) {
                                    auto s = settings(frame);
                                    DepsPlan plan = *check_only ? check_deps(s, r) : install_deps(s, r);
                                    if (frame.globals().json) {
-                                     core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                                                          {"present", plan.present},
-                                                                          {"missing", plan.missing},
-                                                                          {"installed", !*check_only}}
-                                                               .dump(2) + "\n");
+                                     print_answer(DepsResult{plan.present, plan.missing, !*check_only});
                                    } else {
                                      std::string text;
                                      for (const auto& p : plan.missing)

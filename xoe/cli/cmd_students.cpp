@@ -9,24 +9,10 @@ namespace xoe::cli {
 
 namespace {
 
-nlohmann::json database_json(const StudentDatabase& d, bool with_password) {
-  nlohmann::json j = {{"login", d.login},       {"database", d.database}, {"url", d.url},
-                      {"kind", d.kind},         {"service", d.service}};
-  if (with_password) j["password"] = d.password;
-  return j;
-}
-
 // The credentials, shown once: the passwords are kept nowhere else than in the teacher's files.
 int render_result(core::cli::Frame& frame, const StudentsResult& r) {
   if (frame.globals().json) {
-    nlohmann::json list = nlohmann::json::array();
-    for (const auto& d : r.databases) list.push_back(database_json(d, true));
-    nlohmann::json files = nlohmann::json::array();
-    for (const auto& f : r.credentials) files.push_back(f.string());
-    nlohmann::json body = {{"service", r.service}, {"group", r.group},     {"seconds", r.seconds},
-                           {"resumed", r.resumed}, {"credentials", files}, {"students", list}};
-    if (r.test) body["test"] = *r.test;
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"students", body}}.dump(2) + "\n");
+    print_answer(r);
   } else {
     core::Table t{{"LOGIN", "KIND", "DATABASE", "URL", "PASSWORD"}, {}};
     for (const auto& d : r.databases) t.rows.push_back({d.login, d.kind, d.database, d.url, d.password});
@@ -85,11 +71,7 @@ void add_students(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, rg] {
         StudentsRemoved r = remove_students(settings(frame), *rg);
         if (frame.globals().json)
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"removed", {{"group", r.group},
-                                                            {"databases", r.databases},
-                                                            {"rolled_back", r.rolled_back}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         else
           core::cli::Frame::out(fmt::format("group {} removed: {} databases dropped{}\n", r.group, r.databases.size(),
                                             r.rolled_back ? ", an unfinished run rolled back" : ""));
@@ -102,15 +84,7 @@ void add_students(core::cli::Frame& frame) {
                                  [&frame, lg] {
     auto all = list_students(settings(frame), *lg);
     if (frame.globals().json) {
-      nlohmann::json rows = nlohmann::json::array();
-      for (const auto& s : all) {
-        nlohmann::json j = database_json(s, false);
-        j["group"] = s.group;
-        j["state"] = s.state;
-        j["created"] = s.created;
-        rows.push_back(j);
-      }
-      core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"students", rows}}.dump(2) + "\n");
+      print_answer(all);
     } else {
       core::Table t{{"GROUP", "LOGIN", "KIND", "SERVICE", "DATABASE", "URL", "STATE"}, {}};
       for (const auto& s : all) t.rows.push_back({s.group, s.login, s.kind, s.service, s.database, s.url, s.state});

@@ -9,15 +9,6 @@ namespace xoe::cli {
 
 namespace {
 
-nlohmann::json to_json(const SupervisorStatus& st) {
-  return {{"kind", kind_name(st.kind)},
-          {"running", st.running},
-          {"pid", st.pid ? nlohmann::json(*st.pid) : nlohmann::json(nullptr)},
-          {"scan_dir", st.scan_dir.string()},
-          {"boot", st.boot ? nlohmann::json(st.boot->string()) : nlohmann::json(nullptr)},
-          {"entries", {{"runit", st.runit}, {"systemd", st.systemd}}}};
-}
-
 std::string entries_text(const std::vector<std::string>& names) {
   std::string out = std::to_string(names.size());
   if (!names.empty()) out += ": ";
@@ -33,7 +24,7 @@ std::string boot_text(const SupervisorStatus& st) {
 
 int print(core::cli::Frame& frame, const SupervisorStatus& st) {
   if (frame.globals().json) {
-    core::cli::Frame::out(nlohmann::json{{"version", json_version}, {"supervisor", to_json(st)}}.dump(2) + "\n");
+    print_answer(st);
   } else {
     bool runit = st.kind == SupervisorKind::runit;
     core::cli::Frame::out(core::render_fields({{"supervisor", runit ? "runit (runsvdir)" : "systemd"},
@@ -71,13 +62,7 @@ void add_supervisor(core::cli::Frame& frame) {
                   auto s = settings(frame);
                   auto moved = migrate_supervisor(s);
                   if (frame.globals().json) {
-                    nlohmann::json list = nlohmann::json::array();
-                    for (const auto& m : moved)
-                      list.push_back({{"name", m.name}, {"from", m.from}, {"to", m.to}, {"running", m.running}});
-                    core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                                         {"moved", list},
-                                                         {"supervisor", to_json(supervisor_status(s))}}
-                                              .dump(2) + "\n");
+                    print_answer(MigrateResult{moved, supervisor_status(s)});
                   } else {
                     std::string text;
                     for (const auto& m : moved)

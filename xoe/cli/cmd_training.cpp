@@ -15,14 +15,7 @@ void add_training(core::cli::Frame& frame) {
       core::cli::Effect::mutates, [&frame, rq] {
         RefreshResult r = training_refresh(settings(frame), *rq);
         if (frame.globals().json) {
-          core::cli::Frame::out(nlohmann::json{{"version", json_version},
-                                               {"refresh", {{"service", r.service},
-                                                            {"production", r.production},
-                                                            {"archive", r.archive.string()},
-                                                            {"backup_created", r.restore.meta.created},
-                                                            {"neutralised", r.restore.neutralised},
-                                                            {"seconds", r.restore.seconds}}}}
-                                    .dump(2) + "\n");
+          print_answer(r);
         } else {
           core::cli::Frame::out(fmt::format("{} refreshed from {} ({}) in {:.1f} s, neutralised\n", r.service,
                                             r.production, r.archive.filename().string(), r.restore.seconds));

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 // One function per xoe command, each in its own cmd_<verb>.cpp. Every JSON
-// answer is an object with "version": 1 (the contract, docs/xoe.md).
-
-#include <nlohmann/json.hpp>
+// answer is rendered by xoe/wire.hpp (the contract, docs/xoe.md).
 
 #include "core/cli.hpp"
 #include "xoe/service.hpp"
 #include "xoe/settings.hpp"
+#include "xoe/wire.hpp"
 
 namespace xoe::cli {
 
-inline constexpr int json_version = 1;
-
 Settings settings(core::cli::Frame& frame);
-nlohmann::json service_json(const ServiceInfo& s, bool detailed);
+
+// Prints the answer of `result` (--json).
+template <typename T>
+void print_answer(const T& result) {
+  core::cli::Frame::out(wire::render(wire::answer(result)));
+}
 
 void add_software(core::cli::Frame& frame);
 void add_service_create(core::cli::Frame& frame, CLI::App& service);

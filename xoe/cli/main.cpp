@@ -10,22 +10,19 @@ namespace xoe::cli {
 
 Settings settings(core::cli::Frame& frame) { return make_settings(frame.paths(), frame.config()); }
 
-nlohmann::json service_json(const ServiceInfo& s, bool detailed) {
-  nlohmann::json j = {{"name", s.name},       {"software", s.software}, {"version", s.version},
-                      {"role", s.role},       {"state", s.state},       {"url", s.url}};
-  if (detailed) {
-    j["database"] = s.database;
-    j["port"] = s.port;
-    j["backend"] = s.backend;
-    j["user"] = s.user;
-    j["admin_login"] = s.admin_login;
-    j["modules"] = s.modules;
-    j["pid"] = s.pid ? nlohmann::json(*s.pid) : nlohmann::json(nullptr);
-    j["seconds"] = s.seconds;
-    j["supervisor"] = s.supervisor.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.supervisor);
-  }
-  return j;
+namespace {
+
+// With --json (parsed, or on a command line that failed to parse), the
+// error answer on stdout; always the one line on stderr and the exit code
+// of the error's kind.
+int report(core::cli::Frame& frame, const core::Error& error, int argc, char** argv) {
+  bool json = frame.globals().json;
+  for (int i = 1; i < argc && !json; ++i) json = std::string_view(argv[i]) == "--json";
+  if (json) core::cli::Frame::out(wire::render(wire::error_answer(error)));
+  return frame.report(error);
 }
+
+}  // namespace
 
 }  // namespace xoe::cli
 
@@ -58,8 +55,8 @@ int main(int argc, char** argv) {
     xoe::cli::add_supervisor(frame);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {
-    return frame.report(error);
+    return xoe::cli::report(frame, error, argc, argv);
   } catch (const std::exception& error) {
-    return frame.report(core::Error(core::ErrorKind::internal, error.what()));
+    return xoe::cli::report(frame, core::Error(core::ErrorKind::internal, error.what()), argc, argv);
   }
 }

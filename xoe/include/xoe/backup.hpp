@@ -37,17 +37,20 @@ struct BackupMeta {
   // The archive holds the service's poe series (series/): true or false;
   // nullopt in archives made before xoe kept it (a restore leaves the code).
   std::optional<bool> series;
+  friend bool operator==(const BackupMeta&, const BackupMeta&) = default;
 };
 
 struct Retention {
   std::int64_t daily = 7;
   std::int64_t weekly = 4;
   std::int64_t monthly = 3;
+  friend bool operator==(const Retention&, const Retention&) = default;
 };
 
 struct BackupRequest {
   std::string service;
   std::optional<Retention> retention;  // empty: backup.keep_* of the configuration
+  friend bool operator==(const BackupRequest&, const BackupRequest&) = default;
 };
 
 struct BackupResult {
@@ -57,6 +60,7 @@ struct BackupResult {
   BackupMeta meta;
   std::vector<std::filesystem::path> pruned;  // archives removed by the retention
   bool resumed = false;  // an interrupted backup of the service was finished
+  friend bool operator==(const BackupResult&, const BackupResult&) = default;
 };
 
 // Backs `service` up as a journaled job ("service.backup": stage, archive,
@@ -71,6 +75,7 @@ BackupResult backup_service(const Settings& settings, const BackupRequest& reque
 struct BackupEntry {
   std::filesystem::path archive;
   std::chrono::sys_seconds time;  // from its name
+  friend bool operator==(const BackupEntry&, const BackupEntry&) = default;
 };
 
 // The archives of `service`, newest first. Reads only.
@@ -83,6 +88,7 @@ struct ServiceBackups {
   std::string service;
   bool service_exists = false;
   std::vector<BackupEntry> backups;  // newest first
+  friend bool operator==(const ServiceBackups&, const ServiceBackups&) = default;
 };
 
 // The archives of `service` (exists or not), or with nullopt of every
@@ -99,6 +105,7 @@ struct PruneRequest {
   std::string service;
   std::optional<Retention> retention;  // empty: backup.keep_* of the configuration
   PruneScope scope = PruneScope::retention;
+  friend bool operator==(const PruneRequest&, const PruneRequest&) = default;
 };
 
 struct PruneResult {
@@ -106,6 +113,7 @@ struct PruneResult {
   bool service_exists = false;
   std::vector<std::filesystem::path> pruned;  // removed, each with its .sha256 and .mac
   std::vector<std::filesystem::path> kept;    // newest first
+  friend bool operator==(const PruneResult&, const PruneResult&) = default;
 };
 
 // Applies the retention to the archives of `service` as a backup does
@@ -151,6 +159,7 @@ struct RestoreRequest {
   // not the archive's), else the archive's. An existing target keeps its own.
   std::optional<std::string> role;
   ArchiveOrigin origin = ArchiveOrigin::this_root;
+  friend bool operator==(const RestoreRequest&, const RestoreRequest&) = default;
 };
 
 struct RestoreResult {
@@ -166,6 +175,7 @@ struct RestoreResult {
   BackupMeta meta;
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const RestoreResult&, const RestoreResult&) = default;
 };
 
 // Restores an archive, checked first (check_archive) with nothing touched
@@ -192,6 +202,7 @@ struct VerifyResult {
   double seconds = 0;          // all of it, removal included
   std::string verified;        // when, UTC
   std::string error;           // why it failed (ok false)
+  friend bool operator==(const VerifyResult&, const VerifyResult&) = default;
 };
 
 // Restores `archive` into a scratch service (role test), starts it, logs in

@@ -22,6 +22,7 @@ struct DatabaseInfo {
   std::string backend;
   std::string role;
   std::uintmax_t bytes = 0;
+  friend bool operator==(const DatabaseInfo&, const DatabaseInfo&) = default;
 };
 
 // The database of every service, with its size. Reads only.
@@ -30,6 +31,7 @@ std::vector<DatabaseInfo> list_databases(const Settings& settings);
 struct CopyRequest {
   std::string source;  // a service
   std::string target;  // another service of the same software, version and backend
+  friend bool operator==(const CopyRequest&, const CopyRequest&) = default;
 };
 
 struct CopyResult {
@@ -43,6 +45,7 @@ struct CopyResult {
   bool source_stopped = false;
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const CopyResult&, const CopyResult&) = default;
 };
 
 // Replaces the target's database and data with a copy of the source's, as
@@ -59,6 +62,7 @@ CopyResult copy_database(const Settings& settings, const CopyRequest& request);
 struct RefreshRequest {
   std::string service;              // the training service
   std::optional<std::string> from;  // its production; default: NAME-training -> NAME-production
+  friend bool operator==(const RefreshRequest&, const RefreshRequest&) = default;
 };
 
 struct RefreshResult {
@@ -66,6 +70,7 @@ struct RefreshResult {
   std::string production;
   std::filesystem::path archive;  // the production's last backup, restored
   RestoreResult restore;
+  friend bool operator==(const RefreshResult&, const RefreshResult&) = default;
 };
 
 // Replaces a training service's database with its production's from the

@@ -18,6 +18,7 @@ namespace xoe {
 struct DropRequest {
   std::string service;
   bool backup = true;  // a backup first (xoe backup SERVICE); false: --no-backup
+  friend bool operator==(const DropRequest&, const DropRequest&) = default;
 };
 
 struct DropResult {
@@ -27,6 +28,7 @@ struct DropResult {
   std::optional<std::filesystem::path> archive;  // the backup made first
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const DropResult&, const DropResult&) = default;
 };
 
 // Backs the service up (unless request.backup is false; a failed backup
@@ -43,6 +45,7 @@ struct DatabaseCreated {
   std::string template_name;
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const DatabaseCreated&, const DatabaseCreated&) = default;
 };
 
 // Gives a dropped service a fresh database, as a job "db.create" (template,
@@ -56,6 +59,7 @@ DatabaseCreated create_database(const Settings& settings, const std::string& ser
 struct RenameRequest {
   std::string service;
   std::string database;  // the new name: a label, not starting with "xoe-" (xoe's templates and temporary databases)
+  friend bool operator==(const RenameRequest&, const RenameRequest&) = default;
 };
 
 struct RenameResult {
@@ -66,6 +70,7 @@ struct RenameResult {
   bool restarted = false;  // it was running: stopped around the rename and started again
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const RenameResult&, const RenameResult&) = default;
 };
 
 // Renames the service's database as a job "db.rename" (stop, database,

@@ -21,6 +21,7 @@ namespace xoe {
 struct LogLine {
   std::optional<std::string> time;  // UTC, ISO 8601 with the stamp's fraction ("2024-05-01T12:34:56.12345Z")
   std::string text;                 // the line without its stamp
+  friend bool operator==(const LogLine&, const LogLine&) = default;
 };
 
 // Splits svlogd's stamp (any of its three formats) from a line. A line
@@ -35,6 +36,7 @@ struct ServiceLog {
   std::string service;
   std::filesystem::path file;      // DIR/current
   std::vector<std::string> lines;  // oldest first, as svlogd wrote them
+  friend bool operator==(const ServiceLog&, const ServiceLog&) = default;
 };
 
 // The last `count` lines of a service's log. Throws not_found (no service).

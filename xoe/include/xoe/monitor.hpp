@@ -27,6 +27,7 @@ namespace xoe {
 struct MonitorRequest {
   std::vector<std::string> services;                     // empty: every service of the registry
   std::chrono::milliseconds probe_timeout{5000};          // of each HTTP probe
+  friend bool operator==(const MonitorRequest&, const MonitorRequest&) = default;
 };
 
 struct ServiceHealth {
@@ -43,12 +44,14 @@ struct ServiceHealth {
   std::optional<std::int64_t> backup_age_seconds;
   std::optional<std::int64_t> users;                   // the recipe's usage.users_sql
   std::optional<std::chrono::sys_seconds> last_login;  // the recipe's usage.last_login_sql (UTC)
+  friend bool operator==(const ServiceHealth&, const ServiceHealth&) = default;
 };
 
 struct MonitorResult {
   std::chrono::sys_seconds time;  // when it was measured
   std::vector<ServiceHealth> services;
   [[nodiscard]] bool all_up() const;
+  friend bool operator==(const MonitorResult&, const MonitorResult&) = default;
 };
 
 // Measures the services of `request` (all of the registry when none is

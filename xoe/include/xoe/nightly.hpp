@@ -22,6 +22,7 @@ struct NightlyStep {
   bool ok = false;
   std::string error;  // when not ok: the one-line error
   double seconds = 0;
+  friend bool operator==(const NightlyStep&, const NightlyStep&) = default;
 };
 
 struct NightlyResult {
@@ -29,6 +30,7 @@ struct NightlyResult {
   std::vector<std::string> skipped;  // services not ready (creating, dropped...), as "NAME (STATE)"
   double seconds = 0;
   [[nodiscard]] bool ok() const;
+  friend bool operator==(const NightlyResult&, const NightlyResult&) = default;
 };
 
 // Runs the nightly job: each service's failure is recorded and the others go

@@ -21,18 +21,21 @@ struct ProfileRequest {
   std::vector<std::string> versions;  // acs: empty for profile.acs_versions
   std::string backend;  // empty: database.backend
   std::vector<std::string> modules;
+  friend bool operator==(const ProfileRequest&, const ProfileRequest&) = default;
 };
 
 struct ProfileService {
   ServiceInfo service;
   std::optional<std::string> admin_password;  // set when this run created it (shown once)
   bool existed = false;                       // created by an earlier run
+  friend bool operator==(const ProfileService&, const ProfileService&) = default;
 };
 
 struct ProfileResult {
   std::string profile;
   std::string name;
   std::vector<ProfileService> services;
+  friend bool operator==(const ProfileResult&, const ProfileResult&) = default;
 };
 
 // The services of a profile: vds -> NAME-production, NAME-training (role

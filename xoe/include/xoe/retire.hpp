@@ -17,6 +17,7 @@ struct Retired {
   std::string sha256;
   std::uintmax_t bytes = 0;
   std::size_t backups_kept = 0;  // its archives left in Settings::backups/NAME, the final one too (Removed)
+  friend bool operator==(const Retired&, const Retired&) = default;
 };
 
 // Checks that `archive_dir` is an existing folder (invalid otherwise), backs

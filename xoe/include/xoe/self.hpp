@@ -26,6 +26,7 @@ DepsPlan self_install(const Settings& settings, const std::vector<core::Software
 struct SelfUpdate {
   std::string from_version;  // empty: the package was not installed
   std::string to_version;
+  friend bool operator==(const SelfUpdate&, const SelfUpdate&) = default;
 };
 
 // Checks that `deb` is a package file of the suite, not older than the

@@ -53,6 +53,7 @@ struct ServiceSetting {
   std::string origin;  // "set" (at `updated`), "default" (the server's), "assigned" (port given at creation)
   std::string updated;
   std::string help;
+  friend bool operator==(const ServiceSetting&, const ServiceSetting&) = default;
 };
 
 struct ServiceConfig {
@@ -61,6 +62,7 @@ struct ServiceConfig {
   std::vector<ServiceSetting> settings;  // every key of the software, sorted
   std::vector<std::string> changed;      // set/unset: the keys whose value changed
   bool restarted = false;                // set/unset: the running service was restarted
+  friend bool operator==(const ServiceConfig&, const ServiceConfig&) = default;
 };
 
 // Every key of the service's software with its value and origin. Reads only.
@@ -70,6 +72,7 @@ struct ConfigChange {
   std::string service;
   std::vector<std::string> assignments;  // KEY=VALUE (set)
   std::vector<std::string> unset;        // KEY (back to the server's default; not port)
+  friend bool operator==(const ConfigChange&, const ConfigChange&) = default;
 };
 
 // Checks every assignment first (invalid: unknown key, bad value, a key given

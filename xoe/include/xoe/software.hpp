@@ -22,6 +22,7 @@ struct SoftwareInfo {
   std::filesystem::path path;  // the version's folder when fetched
   std::string detail;          // debian: "tryton-server 7.0.30-1+deb13u2, ..."; tree: where it came from
   std::string fetched_at;
+  friend bool operator==(const SoftwareInfo&, const SoftwareInfo&) = default;
 };
 
 // Every recipe, with what is fetched. Reads only.
@@ -31,12 +32,14 @@ struct FetchRequest {
   core::SoftwareRef ref;
   std::string source;  // tree recipes: a folder holding odoo-bin, or a git URL
   bool refresh = false;  // fetch a version fetched already again (its recipe's packages changed)
+  friend bool operator==(const FetchRequest&, const FetchRequest&) = default;
 };
 
 struct FetchResult {
   SoftwareInfo info;
   bool already = false;  // it was fetched before; nothing was done
   bool refreshed = false;  // fetched again over an earlier fetch (--refresh)
+  friend bool operator==(const FetchResult&, const FetchResult&) = default;
 };
 
 // Fetches the code of a software version as its recipe says, as a journaled
@@ -53,6 +56,7 @@ void remove_software(const Settings& settings, const core::SoftwareRef& ref);
 struct DepsPlan {
   std::vector<std::string> present;
   std::vector<std::string> missing;
+  friend bool operator==(const DepsPlan&, const DepsPlan&) = default;
 };
 // The recipe's host packages, split by what dpkg says is installed. Reads only.
 DepsPlan check_deps(const Settings& settings, const core::SoftwareRef& ref);

@@ -45,11 +45,13 @@ struct DisseminateRequest {
   std::string group;                             // a label, new
   std::optional<int> students;                   // --students N: student01..studentNN
   std::optional<std::filesystem::path> list;     // --list FILE (exactly one of the two)
+  friend bool operator==(const DisseminateRequest&, const DisseminateRequest&) = default;
 };
 
 struct StudentsCopyRequest {
   std::string service;  // a production service NAME-production (or any service); its test is NAME-test
   std::string group;    // an existing group (made by disseminate)
+  friend bool operator==(const StudentsCopyRequest&, const StudentsCopyRequest&) = default;
 };
 
 // One student database.
@@ -67,6 +69,7 @@ struct StudentDatabase {
   // database, whose copies are served by its training service (a production
   // server sends real mail). Empty in rows read from the registry.
   std::string source;
+  friend bool operator==(const StudentDatabase&, const StudentDatabase&) = default;
 };
 
 struct StudentsResult {
@@ -77,6 +80,7 @@ struct StudentsResult {
   std::vector<std::filesystem::path> credentials;  // the teacher's files (root 0600)
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const StudentsResult&, const StudentsResult&) = default;
 };
 
 // Gives each student of a new group a copy of the service's database, as a
@@ -109,6 +113,7 @@ struct StudentsRemoved {
   std::string group;
   std::vector<std::string> databases;  // dropped
   bool rolled_back = false;            // an unfinished disseminate or copy of the group was rolled back
+  friend bool operator==(const StudentsRemoved&, const StudentsRemoved&) = default;
 };
 
 // Drops every database of the group (PostgreSQL: DROP DATABASE ... WITH

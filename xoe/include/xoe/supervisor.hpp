@@ -61,6 +61,7 @@ struct SupervisorStatus {
   // `xoe supervisor start` has to run at boot). systemd's own entries are
   // enabled units, which come back by themselves.
   std::optional<std::filesystem::path> boot;
+  friend bool operator==(const SupervisorStatus&, const SupervisorStatus&) = default;
 };
 
 SupervisorStatus supervisor_status(const Settings& settings);
@@ -82,6 +83,7 @@ struct ProcessState {
   std::string state;  // "run", "down", "finish", or "unsupervised" (no supervisor entry watched)
   std::optional<pid_t> pid;
   std::int64_t seconds = 0;  // in that state for
+  friend bool operator==(const ProcessState&, const ProcessState&) = default;
 };
 
 // What the supervisor runs for a service: the server's argv (no shell), as

@@ -21,6 +21,7 @@ struct PatchVerdict {
   std::string status;  // applies, offset, merges, upstream, removed, conflict
   std::vector<std::string> files;
   std::vector<std::pair<std::string, std::string>> conflicts;  // file, lines
+  friend bool operator==(const PatchVerdict&, const PatchVerdict&) = default;
 };
 
 struct UpgradeCheck {
@@ -31,6 +32,7 @@ struct UpgradeCheck {
   std::string onto;  // the new standard, "tryton/7.0.30"
   std::vector<PatchVerdict> patches;
   bool blocked() const;  // a patch conflicts or touches a removed file: the upgrade is refused
+  friend bool operator==(const UpgradeCheck&, const UpgradeCheck&) = default;
 };
 
 // Checks the service's series against the standard of software/to_version
@@ -42,6 +44,7 @@ struct UpdateRequest {
   std::string service;
   std::optional<std::string> to_version;            // upgrade; empty: update in the same version
   std::optional<std::filesystem::path> patches;     // update: the service's new series
+  friend bool operator==(const UpdateRequest&, const UpdateRequest&) = default;
 };
 
 struct UpdateResult {
@@ -54,6 +57,7 @@ struct UpdateResult {
   std::vector<std::string> dropped;   // upgrade: patches already upstream, left out of the new series
   double seconds = 0;
   bool resumed = false;
+  friend bool operator==(const UpdateResult&, const UpdateResult&) = default;
 };
 
 // `xoe service update` / `upgrade` as one journaled job ("service.update":
