@@ -14,7 +14,14 @@
 #include <string>
 #include <vector>
 
+namespace core::sqlite {
+class Database;
+}
+
 namespace goe {
+
+// goe's database at `path` (created 0600, its schema migrated).
+core::sqlite::Database open_database(const std::filesystem::path& path);
 
 enum class Role { viewer, operator_, admin };
 std::optional<Role> parse_role(std::string_view text);

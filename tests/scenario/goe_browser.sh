@@ -55,10 +55,12 @@ ok "goe serves on 127.0.0.1:$port"
 
 shots=$OE_BUILD_DIR/goe-screenshots
 mkdir -p "$shots"
+# The passwords in a file only root reads, never on a command line.
+(umask 077 && printf '%s %s %s\n' "${pw[admin]}" "${pw[operator]}" "${pw[viewer]}" >"$BED_DIR/passwords")
 rc=0
-(cd "$js" && GOE_URL="http://127.0.0.1:$port" GOE_SERVICE="$svc" XOE_ROOT="$XROOT" GOE_CHROMIUM="$chromium" \
+(cd "$js" && GOE_PASSWORDS="$BED_DIR/passwords" GOE_URL="http://127.0.0.1:$port" GOE_SERVICE="$svc" XOE_ROOT="$XROOT" GOE_CHROMIUM="$chromium" \
   GOE_ADMIN="admin-$XID" GOE_OPERATOR="operator-$XID" GOE_VIEWER="viewer-$XID" GOE_SHOTS="$shots" \
-  node --test --test-concurrency=1 ./*.test.mjs 3<<<"${pw[admin]} ${pw[operator]} ${pw[viewer]}") || rc=$?
+  node --test --test-concurrency=1 ./*.test.mjs) || rc=$?
 if ((rc != 0)); then
   bed_log "goe's log: $(tail -n 20 "$BED_DIR/goe.err")"
   bed_fail "the browser tests failed ($rc)"

@@ -12,8 +12,8 @@ import { chromium } from "playwright-core";
 const url = process.env.GOE_URL;
 const service = process.env.GOE_SERVICE;
 const shots = process.env.GOE_SHOTS;
-// The three passwords come on descriptor 3, never on a command line.
-const [adminPw, operatorPw, viewerPw] = readFileSync(3, "utf8").trim().split(" ");
+// The three passwords come in a file (0600), never on a command line.
+const [adminPw, operatorPw, viewerPw] = readFileSync(process.env.GOE_PASSWORDS, "utf8").trim().split(" ");
 const users = {
   admin: [process.env.GOE_ADMIN, adminPw],
   operator: [process.env.GOE_OPERATOR, operatorPw],
