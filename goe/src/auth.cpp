@@ -233,7 +233,7 @@ bool allowed(Role role, const std::string& service_role, std::string_view action
   if (role == Role::viewer) return false;
   if (role == Role::admin) return true;
   if (action == "stop") return service_role != "production";
-  return action == "start" || action == "restart";
+  return action == "start" || action == "restart" || action == "backup" || action == "verify";
 }
 
 }  // namespace goe

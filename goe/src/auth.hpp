@@ -120,7 +120,8 @@ class RateLimit {
 };
 
 // What a role may do to a service of `service_role`: viewers nothing;
-// operators start and restart anything, stop all but production; admins all.
+// operators start, restart, back up and verify anything, stop all but
+// production; admins all.
 bool allowed(Role role, const std::string& service_role, std::string_view action);
 
 }  // namespace goe
