@@ -53,6 +53,11 @@ bed_on_exit kill "$goe_pid"
 bed_wait_port 127.0.0.1 "$port" 30
 ok "goe serves on 127.0.0.1:$port"
 
+# The browser test mounts a small filesystem as the backup folder for a
+# while (a full disk); unmounted by the test, and here should it fail.
+unmount_small() { umount "$XROOT/var/lib/oe/xoe/backups" 2>/dev/null || true; }
+bed_on_exit unmount_small
+
 shots=$OE_BUILD_DIR/goe-screenshots
 mkdir -p "$shots"
 # The passwords in a file only root reads, never on a command line.
@@ -69,5 +74,6 @@ fi
 ! grep -qF -e "${pw[admin]}" -e "${pw[operator]}" -e "${pw[viewer]}" "$BED_DIR/goe.err" "$BED_DIR/goe.out" ||
   bed_fail "a password is in goe's log"
 bed_assert_eq run "$(X service show "$svc" --json | xoe_json 'd["service"]["state"]')" "state of $svc after the tests"
+grep -q oe-bed-goe-small /proc/mounts && bed_fail "the small backup folder is still mounted"
 if [[ ${GOE_DOCS_SCREENSHOTS:-} == 1 ]]; then cp "$shots"/goe-*.png "$OE_SOURCE_DIR/docs/"; fi
 ok "browser tests passed; screenshots in $shots"
