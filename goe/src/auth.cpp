@@ -88,9 +88,17 @@ namespace {
 constexpr std::string_view steps[] = {
     "CREATE TABLE users (name TEXT PRIMARY KEY, role TEXT NOT NULL "
     "CHECK (role IN ('viewer','operator','admin')), hash TEXT NOT NULL, created TEXT NOT NULL)",
+    // The tasks (tasks.hpp): history, and the running one of each target.
+    "CREATE TABLE tasks (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, target TEXT NOT NULL, "
+    "user TEXT NOT NULL, started TEXT NOT NULL, ended TEXT, status TEXT NOT NULL "
+    "CHECK (status IN ('running','done','failed')), error TEXT NOT NULL DEFAULT '', "
+    "detail TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL, pid_start INTEGER NOT NULL); "
+    "CREATE UNIQUE INDEX tasks_one_running ON tasks (target) WHERE status = 'running'",
 };
 
-core::sqlite::Database open(const fs::path& path) {
+}  // namespace
+
+core::sqlite::Database open_database(const fs::path& path) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) core::fail_errno(ErrorKind::io, "create " + path.parent_path().string(), ec.value());
@@ -100,11 +108,10 @@ core::sqlite::Database open(const fs::path& path) {
     fs::path f = path.string() + suffix;
     if (fs::exists(f, ec)) ::chmod(f.c_str(), 0600);
   }
+  db.set_busy_timeout(std::chrono::seconds(10));
   core::sqlite::migrate(db, "goe", steps);
   return db;
 }
-
-}  // namespace
 
 Users::Users(fs::path database) : path_(std::move(database)) {}
 
@@ -112,7 +119,7 @@ void Users::add(const std::string& name, Role role, const std::string& password)
   check_user_name(name);
   check_password_text(password);
   std::string hash = hash_password(password);
-  auto db = open(path_);
+  auto db = open_database(path_);
   core::sqlite::Transaction tx(db);
   auto q = db.query("SELECT 1 FROM users WHERE name = ?", name);
   if (q.step()) fail(ErrorKind::conflict, "user '{}' exists", name);
@@ -123,7 +130,7 @@ void Users::add(const std::string& name, Role role, const std::string& password)
 
 void Users::remove(const std::string& name) {
   check_user_name(name);
-  auto db = open(path_);
+  auto db = open_database(path_);
   if (db.execute("DELETE FROM users WHERE name = ?", name) == 0) fail(ErrorKind::not_found, "no user '{}'", name);
 }
 
@@ -131,13 +138,13 @@ void Users::set_password(const std::string& name, const std::string& password) {
   check_user_name(name);
   check_password_text(password);
   std::string hash = hash_password(password);
-  auto db = open(path_);
+  auto db = open_database(path_);
   if (db.execute("UPDATE users SET hash = ? WHERE name = ?", hash, name) == 0)
     fail(ErrorKind::not_found, "no user '{}'", name);
 }
 
 std::vector<User> Users::list() {
-  auto db = open(path_);
+  auto db = open_database(path_);
   std::vector<User> out;
   auto q = db.query("SELECT name, role, created FROM users ORDER BY name");
   while (q.step())
@@ -146,7 +153,7 @@ std::vector<User> Users::list() {
 }
 
 std::optional<User> Users::check(const std::string& name, const std::string& password) {
-  auto db = open(path_);
+  auto db = open_database(path_);
   auto q = db.query("SELECT role, hash, created FROM users WHERE name = ?", name);
   if (!q.step()) {
     // The same work as for a known user: the time does not tell which names exist.
@@ -226,7 +233,7 @@ bool allowed(Role role, const std::string& service_role, std::string_view action
   if (role == Role::viewer) return false;
   if (role == Role::admin) return true;
   if (action == "stop") return service_role != "production";
-  return action == "start" || action == "restart";
+  return action == "start" || action == "restart" || action == "backup" || action == "verify";
 }
 
 }  // namespace goe

@@ -14,7 +14,14 @@
 #include <string>
 #include <vector>
 
+namespace core::sqlite {
+class Database;
+}
+
 namespace goe {
+
+// goe's database at `path` (created 0600, its schema migrated).
+core::sqlite::Database open_database(const std::filesystem::path& path);
 
 enum class Role { viewer, operator_, admin };
 std::optional<Role> parse_role(std::string_view text);
@@ -113,7 +120,8 @@ class RateLimit {
 };
 
 // What a role may do to a service of `service_role`: viewers nothing;
-// operators start and restart anything, stop all but production; admins all.
+// operators start, restart, back up and verify anything, stop all but
+// production; admins all.
 bool allowed(Role role, const std::string& service_role, std::string_view action);
 
 }  // namespace goe

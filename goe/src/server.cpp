@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "auth.hpp"
+#include "tasks.hpp"
 #include "core/error.hpp"
 #include "core/cli.hpp"
 #include "core/log.hpp"
@@ -119,10 +120,27 @@ json time_json(const std::optional<std::chrono::sys_seconds>& t) {
   return t ? json(fmt::format("{:%FT%TZ}", *t)) : json(nullptr);
 }
 
+json task_json(const Task& t) {
+  return json{{"id", t.id},         {"kind", t.kind},     {"target", t.target},
+              {"user", t.user},     {"started", t.started}, {"ended", optional_json(t.ended)},
+              {"status", t.status}, {"error", t.error},   {"detail", t.detail}};
+}
+
+// The result of a service's last backup: "failed" when goe's last backup
+// task of it failed after its newest archive was made, "ok" when it has an
+// archive, null when neither.
+json backup_result(const ServiceView& v, const std::optional<Task>& last) {
+  if (last && last->status == "failed" && last->ended &&
+      (!v.last_backup || *last->ended > fmt::format("{:%FT%TZ}", *v.last_backup)))
+    return json{{"result", "failed"}, {"error", last->error}, {"task", last->id}, {"time", *last->ended}};
+  if (v.last_backup) return json{{"result", "ok"}};
+  return nullptr;
+}
+
 // One service for the Services page, with the actions the session's role may take.
-json service_json(const ServiceView& v, Role role) {
+json service_json(const ServiceView& v, Role role, const std::optional<Task>& last_backup_task = std::nullopt) {
   json actions = json::array();
-  for (const char* a : {"start", "stop", "restart"})
+  for (const char* a : {"start", "stop", "restart", "backup"})
     if (allowed(role, v.role, a)) actions.push_back(a);
   return json{{"name", v.name},
               {"software", v.software},
@@ -137,6 +155,7 @@ json service_json(const ServiceView& v, Role role) {
               {"last_login", time_json(v.last_login)},
               {"last_backup", time_json(v.last_backup)},
               {"backup_age_seconds", optional_json(v.backup_age_seconds)},
+              {"backup", backup_result(v, last_backup_task)},
               {"actions", actions}};
 }
 
@@ -150,7 +169,11 @@ class Panel {
         users_(database(paths)),
         sessions_(std::chrono::minutes(options.session_minutes)),
         limit_(5, std::chrono::minutes(5), std::chrono::minutes(5)),
-        xoe_(local_xoe(paths)) {}
+        tasks_(database(paths)),
+        xoe_(local_xoe(paths)) {
+    int gone = tasks_.reap();
+    if (gone > 0) core::logger("goe")->warn("{} task(s) of a goe that stopped marked failed", gone);
+  }
 
   void routes(httplib::Server& server) {
     server.new_task_queue = [n = options_.threads] { return new httplib::ThreadPool(static_cast<std::size_t>(n)); };
@@ -193,11 +216,30 @@ class Panel {
       auto s = guard(req, res, false);
       if (!s) return;
       json list = json::array();
-      for (const auto& v : xoe_->monitor(std::nullopt)) list.push_back(service_json(v, s->role));
+      for (const auto& v : xoe_->monitor(std::nullopt))
+        list.push_back(service_json(v, s->role, tasks_.last("backup", v.name)));
       send_json(res, 200, json{{"services", list}});
     });
-    server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/(start|stop|restart))",
+    server.Get(R"(/api/services/([a-z0-9][a-z0-9-]{0,62}))",
+               [this](const httplib::Request& req, httplib::Response& res) { service_detail(req, res); });
+    server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/(start|stop|restart|backup))",
                 [this](const httplib::Request& req, httplib::Response& res) { act(req, res); });
+    server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/verify)",
+                [this](const httplib::Request& req, httplib::Response& res) { verify(req, res); });
+    server.Get("/api/tasks", [this](const httplib::Request& req, httplib::Response& res) {
+      auto s = guard(req, res, false);
+      if (!s) return;
+      json list = json::array();
+      for (const auto& t : tasks_.list(std::nullopt)) list.push_back(task_json(t));
+      send_json(res, 200, json{{"tasks", list}});
+    });
+    server.Get(R"(/api/tasks/([0-9]{1,15}))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto s = guard(req, res, false);
+      if (!s) return;
+      auto t = tasks_.get(std::stoll(std::string(req.matches[1])));
+      if (!t) return send_error(res, 404, "no task " + std::string(req.matches[1]));
+      send_json(res, 200, task_json(*t));
+    });
     server.Post(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
     server.Get(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
     fs::path dir = options_.static_dir.value_or(default_static_dir());
@@ -289,30 +331,116 @@ class Panel {
     send_json(res, 200, json{{"user", user->name}, {"role", role_name(user->role)}, {"csrf", s->csrf}});
   }
 
+  // The service of the URL when it exists, or a 404.
+  std::optional<ServiceView> find_service(const std::string& name, httplib::Response& res) {
+    for (const auto& v : xoe_->list())
+      if (v.name == name) return v;
+    send_error(res, 404, "no service '" + name + "'");
+    return std::nullopt;
+  }
+
+  // Runs `work` as a task of `kind` on `service` in a thread of its own and
+  // answers 202 with the task's ID (409 when the service has a running task).
+  // The work's result is the task's detail; its error, the task's.
+  void start_task(const Session& s, const std::string& kind, const std::string& service,
+                  std::function<std::string()> work, httplib::Response& res) {
+    std::int64_t id = tasks_.open(kind, service, s.user);
+    core::logger("goe")->info("task {}: {} asks to {} {}", id, s.user, kind, service);
+    std::thread([this, id, kind, service, work = std::move(work)] {
+      bool ok = false;
+      std::string text;
+      try {
+        text = work();
+        ok = true;
+      } catch (const std::exception& e) {
+        text = e.what();
+      }
+      try {
+        tasks_.finish(id, ok, text);
+      } catch (const std::exception& e) {
+        core::logger("goe")->error("task {}: cannot record its end: {}", id, e.what());
+      }
+      if (ok)
+        core::logger("goe")->info("task {}: {} {} done", id, kind, service);
+      else
+        core::logger("goe")->warn("task {}: {} {} failed: {}", id, kind, service, text);
+    }).detach();
+    send_json(res, 202, json{{"task", id}});
+  }
+
   void act(const httplib::Request& req, httplib::Response& res) {
     auto s = guard(req, res, true);
     if (!s) return;
+    std::string name = req.matches[1], verb = req.matches[2];
+    auto current = find_service(name, res);
+    if (!current) return;
+    if (!allowed(s->role, current->role, verb)) {
+      send_error(res, 403, fmt::format("a {} may not {} a {} service", role_name(s->role), verb, current->role));
+      return;
+    }
+    if (verb == "backup") {
+      start_task(*s, verb, name, [this, name] { return xoe_->backup_now(name).archive.filename().string(); }, res);
+      return;
+    }
+    auto action = *parse_action(verb);
+    start_task(*s, verb, name, [this, name, action] { return "state " + xoe_->act(name, action).state; }, res);
+  }
+
+  // POST {"archive": FILE NAME} of one of the service's archives: verified
+  // as `xoe backup verify` does. A name that is not one of its archives
+  // (a path, "..") is refused, nothing is read.
+  void verify(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
     std::string name = req.matches[1];
-    auto action = parse_action(std::string(req.matches[2]));
-    ServiceView current;
-    bool found = false;
-    for (const auto& v : xoe_->list())
-      if (v.name == name) {
-        current = v;
-        found = true;
-      }
-    if (!found) {
-      send_error(res, 404, "no service '" + name + "'");
+    auto current = find_service(name, res);
+    if (!current) return;
+    if (!allowed(s->role, current->role, "verify")) {
+      send_error(res, 403, fmt::format("a {} may not verify a backup of {}", role_name(s->role), name));
       return;
     }
-    if (!allowed(s->role, current.role, action_name(*action))) {
-      send_error(res, 403, fmt::format("a {} may not {} a {} service", role_name(s->role), action_name(*action),
-                                       current.role));
-      return;
-    }
-    core::logger("goe")->info("{} asks to {} {}", s->user, action_name(*action), name);
-    auto after = xoe_->act(name, *action);
-    send_json(res, 200, service_json(after, s->role));
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object() || !body.contains("archive") || !body["archive"].is_string())
+      return send_error(res, 400, "a verify needs an archive");
+    std::string file = body["archive"];
+    std::optional<fs::path> archive;
+    for (const auto& b : xoe_->backups(name))
+      if (b.archive.filename().string() == file) archive = b.archive;
+    if (!archive) return send_error(res, 404, "no archive '" + file.substr(0, 200) + "' of " + name);
+    start_task(*s, "verify", name, [this, a = *archive] {
+      auto v = xoe_->verify(a);
+      if (!v.ok) fail(ErrorKind::failed, "{} does not verify: {}", a.filename().string(), v.error);
+      return fmt::format("{} verified in {:.1f} s", a.filename().string(), v.seconds);
+    }, res);
+  }
+
+  void service_detail(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, false);
+    if (!s) return;
+    std::string name = req.matches[1];
+    if (!find_service(name, res)) return;
+    auto d = xoe_->detail(name);
+    json backups = json::array();
+    for (const auto& b : xoe_->backups(name))
+      backups.push_back(json{{"archive", b.archive.filename().string()},
+                             {"time", fmt::format("{:%FT%TZ}", b.time)},
+                             {"bytes", optional_json(b.bytes)}});
+    json history = json::array();
+    for (const auto& t : tasks_.list(name, 50)) history.push_back(task_json(t));
+    json actions = json::array();
+    for (const char* a : {"start", "stop", "restart", "backup", "verify"})
+      if (allowed(s->role, d.view.role, a)) actions.push_back(a);
+    send_json(res, 200,
+              json{{"service",
+                    json{{"name", d.view.name},       {"software", d.view.software}, {"version", d.view.version},
+                         {"role", d.view.role},       {"state", d.view.state},       {"seconds", d.view.seconds},
+                         {"backend", d.backend},      {"database", d.database},      {"port", d.port},
+                         {"url", d.url},              {"user", d.user},              {"supervisor", d.supervisor},
+                         {"modules", d.modules}}},
+                   {"log", xoe_->log(name, 40)},
+                   {"backups", backups},
+                   {"tasks", history},
+                   {"actions", actions}});
   }
 
   ServeOptions options_;
@@ -320,6 +448,7 @@ class Panel {
   Users users_;
   Sessions sessions_;
   RateLimit limit_;
+  Tasks tasks_;
   std::unique_ptr<XoePort> xoe_;
 };
 

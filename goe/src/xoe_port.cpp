@@ -7,6 +7,7 @@
 
 #include "core/config.hpp"
 #include "xoe/backup.hpp"
+#include "xoe/logs.hpp"
 #include "xoe/monitor.hpp"
 #include "xoe/service.hpp"
 #include "xoe/settings.hpp"
@@ -94,16 +95,33 @@ class LocalXoe final : public XoePort {
 
   BackupView backup_now(const std::string& service) override {
     auto r = xoe::backup_service(settings(), {.service = service});
-    auto list = xoe::list_backups(settings(), service);
-    for (const auto& b : list)
-      if (b.archive == r.archive) return {b.archive, b.time};
-    return {r.archive, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now())};
+    for (const auto& b : backups(service))
+      if (b.archive == r.archive) return b;
+    return {r.archive, std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now()), r.bytes};
   }
 
   std::vector<BackupView> backups(const std::string& service) override {
     std::vector<BackupView> out;
-    for (const auto& b : xoe::list_backups(settings(), service)) out.push_back({b.archive, b.time});
+    for (const auto& b : xoe::list_backups(settings(), service)) {
+      std::error_code ec;
+      auto size = std::filesystem::file_size(b.archive, ec);
+      out.push_back({b.archive, b.time, ec ? std::nullopt : std::optional<std::uintmax_t>(size)});
+    }
     return out;
+  }
+
+  ServiceDetail detail(const std::string& service) override {
+    auto s = xoe::show_service(settings(), service);
+    return {from_info(s), s.backend, s.database, s.port, s.url, s.user, s.supervisor, s.modules};
+  }
+
+  std::vector<std::string> log(const std::string& service, std::size_t count) override {
+    return xoe::read_service_log(settings(), service, count).lines;
+  }
+
+  VerifyView verify(const std::filesystem::path& archive) override {
+    auto r = xoe::verify_backup(settings(), archive);
+    return {r.ok, r.error, r.seconds};
   }
 
  private:

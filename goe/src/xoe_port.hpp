@@ -38,6 +38,26 @@ struct ServiceView {
 struct BackupView {
   std::filesystem::path archive;
   std::chrono::sys_seconds time;
+  std::optional<std::uintmax_t> bytes;  // the archive's size, when it can be read
+};
+
+// One service as its detail page shows it: what `xoe service show` tells.
+struct ServiceDetail {
+  ServiceView view;
+  std::string backend;
+  std::string database;
+  std::uint16_t port = 0;
+  std::string url;
+  std::string user;
+  std::string supervisor;
+  std::vector<std::string> modules;
+};
+
+// What `xoe backup verify` found.
+struct VerifyView {
+  bool ok = false;
+  std::string error;
+  double seconds = 0;
 };
 
 enum class Action { start, stop, restart };
@@ -54,7 +74,14 @@ class XoePort {
   // One service's state after the action, as xoe reads it back.
   virtual ServiceView act(const std::string& service, Action action) = 0;
   virtual BackupView backup_now(const std::string& service) = 0;
+  // The archives of `service`, newest first.
   virtual std::vector<BackupView> backups(const std::string& service) = 0;
+  // `xoe service show` (not_found for no such service).
+  virtual ServiceDetail detail(const std::string& service) = 0;
+  // The last `count` lines of its log (`xoe service logs -n COUNT`).
+  virtual std::vector<std::string> log(const std::string& service, std::size_t count) = 0;
+  // `xoe backup verify ARCHIVE`.
+  virtual VerifyView verify(const std::filesystem::path& archive) = 0;
 };
 
 // libxoe in this process, on the root of `paths` with xoe's own configuration

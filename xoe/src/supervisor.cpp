@@ -131,11 +131,14 @@ fs::path runit_dir(const Settings& s, const std::string& name) { return s.servic
 }  // namespace
 
 // The xoe the boot unit and the nightly cron job run: this program when it
-// is xoe (goe links libxoe too), else the xoe on PATH, else the installed one.
+// is xoe (goe links libxoe too), else the xoe beside this program, else the
+// xoe on PATH, else the installed one.
 fs::path detail::xoe_binary() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (!ec && self.filename() == "xoe") return self;
+  // goe beside its xoe (a build folder's bin/, or both installed together).
+  if (!ec && self.is_absolute() && fs::is_regular_file(self.parent_path() / "xoe", ec)) return self.parent_path() / "xoe";
   if (auto found = core::which("xoe", core::clean_path)) return *found;
   return XOE_INSTALLED_BIN;
 }

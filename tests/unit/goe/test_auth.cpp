@@ -164,6 +164,11 @@ TEST(GoeRoles, WhoMayDoWhat) {
   EXPECT_TRUE(goe::allowed(Role::operator_, "production", "restart"));
   EXPECT_FALSE(goe::allowed(Role::operator_, "production", "stop"));
   EXPECT_FALSE(goe::allowed(Role::operator_, "test", "remove"));
+  for (const char* a : {"backup", "verify"}) {
+    EXPECT_TRUE(goe::allowed(Role::operator_, "production", a));
+    EXPECT_TRUE(goe::allowed(Role::admin, "production", a));
+    EXPECT_FALSE(goe::allowed(Role::viewer, "training", a));
+  }
 }
 
 TEST(GoeListen, ParsesAddressAndPort) {

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+// A service's detail page: its configuration, the last lines of its log
+// (followed every two seconds, or paused), its backups (back up now,
+// verify) and its history (the tasks run on it).
+import { call } from "/api.js";
+import { bytes, button, cell, confirmAction, header, runTask } from "/ui.js";
+
+const name = new URLSearchParams(window.location.search).get("name") ?? "";
+const message = document.getElementById("message");
+const log = document.getElementById("log");
+const follow = document.getElementById("follow");
+let following = true;
+let busy = false;
+
+function taskRow(t) {
+  const row = document.createElement("tr");
+  row.dataset.task = t.id;
+  row.className = `task-${t.status}`;
+  for (const v of [String(t.id), t.kind, t.user, t.started, t.ended ?? ""]) cell(row, v);
+  cell(row, t.status, `status status-${t.status}`);
+  cell(row, t.status === "failed" ? t.error : t.detail);
+  return row;
+}
+
+async function act(service, action, body, text) {
+  if (!(await confirmAction(text))) return;
+  busy = true;
+  await runTask(`/api/services/${encodeURIComponent(service.name)}/${action}`, body, message, `${action} ${service.name}`);
+  busy = false;
+  await load();
+}
+
+function render(d) {
+  const s = d.service;
+  document.getElementById("title").textContent = `${s.name} (${s.role})`;
+  document.title = `goe: ${s.name}`;
+  const summary = document.getElementById("summary");
+  summary.replaceChildren();
+  const fields = [
+    ["State", s.state], ["Software", `${s.software} ${s.version}`], ["Role", s.role], ["URL", s.url],
+    ["Port", String(s.port)], ["Database", `${s.database} (${s.backend})`], ["System user", s.user],
+    ["Supervisor", s.supervisor || "?"], ["Modules", s.modules.length ? s.modules.join(", ") : "(base)"],
+  ];
+  for (const [k, v] of fields) {
+    const dt = document.createElement("dt");
+    dt.textContent = k;
+    const dd = document.createElement("dd");
+    dd.textContent = v;
+    dd.dataset.field = k.toLowerCase().replace(" ", "-");
+    summary.append(dt, dd);
+  }
+  const actions = document.getElementById("actions");
+  actions.replaceChildren();
+  for (const a of d.actions.filter((x) => x !== "verify"))
+    actions.append(button(a === "backup" ? "back up now" : a, a, () => act(s, a, undefined, `${a} ${s.name} (${s.role})?`)));
+  log.textContent = d.log.join("\n");
+  log.scrollTop = log.scrollHeight;
+
+  // An archive is verified when its newest verify task ended done (the
+  // task's detail, or its error, starts with the archive's name).
+  const verified = new Map();
+  for (const t of d.tasks) {
+    if (t.kind !== "verify" || t.status === "running") continue;
+    const archive = (t.status === "done" ? t.detail : t.error).split(" ")[0];
+    if (!verified.has(archive)) verified.set(archive, t.status === "done" ? "yes" : "failed");
+  }
+  const backups = document.querySelector("#backups tbody");
+  backups.replaceChildren();
+  for (const b of d.backups) {
+    const row = document.createElement("tr");
+    row.dataset.archive = b.archive;
+    cell(row, b.time);
+    cell(row, b.archive);
+    cell(row, bytes(b.bytes));
+    const v = verified.get(b.archive) ?? "no";
+    cell(row, v, `verified verified-${v}`);
+    const td = cell(row, "");
+    if (d.actions.includes("verify"))
+      td.append(button("verify", "verify", () =>
+        act(s, "verify", { archive: b.archive }, `verify ${b.archive} (restored into a scratch service, then removed)?`)));
+    backups.append(row);
+  }
+  document.querySelector("#history tbody").replaceChildren(...d.tasks.map(taskRow));
+}
+
+async function load() {
+  try {
+    render(await call("GET", `/api/services/${encodeURIComponent(name)}`));
+  } catch (e) {
+    if (e.status === 401) window.location.assign("/login.html");
+    else {
+      message.textContent = e.message;
+      message.className = "error";
+    }
+  }
+}
+
+follow.addEventListener("click", () => {
+  following = !following;
+  follow.textContent = following ? "Pause" : "Follow";
+});
+
+if (await header()) {
+  await load();
+  setInterval(() => {
+    if (following && !busy) load();
+  }, 2000);
+}
