@@ -102,11 +102,16 @@ core::sqlite::Database open_database(const fs::path& path) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) core::fail_errno(ErrorKind::io, "create " + path.parent_path().string(), ec.value());
-  ::umask(077);  // the database and its WAL files: 0600
+  // Only root enters the folder, and the file is 0600 before its first write
+  // (SQLite gives the -wal and -shm files the database file's mode). The
+  // process's umask is left alone: goe runs libxoe in process, and a umask
+  // of 077 made the folders of xoe's scratch services unreadable to their
+  // users (a verify from goe failed with "keeps dying on start").
+  if (::chmod(path.parent_path().c_str(), 0700) != 0) core::fail_errno(ErrorKind::io, "chmod " + path.parent_path().string(), errno);
   auto db = core::sqlite::Database::open(path);
   for (const char* suffix : {"", "-wal", "-shm"}) {
     fs::path f = path.string() + suffix;
-    if (fs::exists(f, ec)) ::chmod(f.c_str(), 0600);
+    if (fs::exists(f, ec) && ::chmod(f.c_str(), 0600) != 0) core::fail_errno(ErrorKind::io, "chmod " + f.string(), errno);
   }
   db.set_busy_timeout(std::chrono::seconds(10));
   core::sqlite::migrate(db, "goe", steps);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/cli.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
@@ -81,6 +83,10 @@ Frame::Frame(std::string tool, std::string description, Schema schema, legacy::T
       legacy_(std::move(legacy)),
       at_cluster_(at_cluster),
       app_(std::make_unique<CLI::App>(std::move(description), tool_)) {
+  // The modes of what the tools write are theirs, not the caller's: an
+  // admin's (or cron's) umask 077 made folders of a service that its own
+  // user could not enter. Secrets are written with explicit modes.
+  ::umask(022);
   auto& app = *app_;
   app.set_version_flag("--version", std::string(tool_) + " " + OE_VERSION);
   app.fallthrough();  // global options may follow the subcommand
