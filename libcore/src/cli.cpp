@@ -83,9 +83,10 @@ Frame::Frame(std::string tool, std::string description, Schema schema, legacy::T
       legacy_(std::move(legacy)),
       at_cluster_(at_cluster),
       app_(std::make_unique<CLI::App>(std::move(description), tool_)) {
-  // The modes of what the tools write are theirs, not the caller's: an
-  // admin's (or cron's) umask 077 made folders of a service that its own
-  // user could not enter. Secrets are written with explicit modes.
+  // The modes of what the tools write are theirs, not the caller's: a
+  // umask of 077 (goe's own, once, with libxoe in process) made folders of
+  // a service that its own user could not enter; an admin's or cron's would
+  // do the same. Secrets are written with explicit modes.
   ::umask(022);
   auto& app = *app_;
   app.set_version_flag("--version", std::string(tool_) + " " + OE_VERSION);
