@@ -13,7 +13,7 @@ namespace {
 nlohmann::json template_json(const TemplateInfo& t) {
   return {{"name", t.name},         {"suite", t.suite},       {"packages", t.packages}, {"mirror", t.mirror},
           {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"root", t.root.string()},
-          {"built_at", t.built_at}};
+          {"built_at", t.built_at}, {"xoe", t.xoe}};
 }
 
 void print_template(core::cli::Frame& frame, const TemplateInfo& t) {
@@ -25,6 +25,7 @@ void print_template(core::cli::Frame& frame, const TemplateInfo& t) {
                                              {"size", std::to_string(t.bytes >> 20) + " MB"},
                                              {"checksum", t.checksum},
                                              {"built", t.built_at},
+                                             {"xoe", t.xoe.empty() ? "none" : t.xoe},
                                              {"root", t.root.string()}}));
   (void)frame;
 }
@@ -37,9 +38,11 @@ void add_template(core::cli::Frame& frame) {
   auto req = std::make_shared<TemplateBuildRequest>();
   auto packages = std::make_shared<std::vector<std::string>>();
   auto mirror = std::make_shared<std::string>();
+  auto repository = std::make_shared<std::string>();
   CLI::App* build = frame.command(*group, "build", "Build a template: Debian with runit as init (debootstrap)",
-                                  core::cli::Effect::mutates, [&frame, req, packages, mirror] {
+                                  core::cli::Effect::mutates, [&frame, req, packages, mirror, repository] {
                                     req->packages = *packages;
+                                    if (!repository->empty()) req->repository = *repository;
                                     if (!mirror->empty()) req->mirror = *mirror;
                                     auto r = build_template(frame.paths(), *req);
                                     if (frame.globals().json) {
@@ -61,6 +64,8 @@ void add_template(core::cli::Frame& frame) {
   build->add_option("--suite", req->suite, "Debian suite")->capture_default_str();
   build->add_option("--packages", *packages, "More Debian packages, comma-separated")->delimiter(',');
   build->add_option("--mirror", *mirror, "Debian archive URI (default: this host's apt sources)");
+  build->add_option("--repository", *repository,
+                    "A flat repository of the suite's packages (oe-apt-repo): oe-xoe is installed inside");
   build->add_flag("--force", req->force, "Build again even when nothing changed");
 
   frame.command(*group, "list", "The templates", core::cli::Effect::reads, [&frame] {

@@ -64,10 +64,67 @@ std::vector<std::string> package_set(const TemplateBuildRequest& r) {
   return {all.begin(), all.end()};
 }
 
-std::string inputs_key(const std::string& suite, const std::vector<std::string>& packages, const std::string& mirror) {
+std::string inputs_key(const std::string& suite, const std::vector<std::string>& packages, const std::string& mirror,
+                       const std::string& xoe_entries = "") {
   std::string text = "cloe-template 1\n" + suite + "\n" + mirror + "\n";
   for (const auto& p : packages) text += p + "\n";
+  if (!xoe_entries.empty()) text += "oe-xoe\n" + xoe_entries;
   return digest(text);
+}
+
+// What a flat repository (packaging/oe-apt-repo) says of oe-xoe: each of its
+// stanzas' version and checksum (the template's key: a new package is a new
+// template) and the names its Depends give (the stage's packages).
+struct RepoXoe {
+  std::string entries;
+  std::vector<std::string> depends;
+};
+
+RepoXoe read_repository(const fs::path& dir) {
+  std::ifstream in(dir / "Packages");
+  if (!in)
+    fail(ErrorKind::invalid, "{}: no Packages file: not a repository made by oe-apt-repo", dir.string());
+  RepoXoe out;
+  std::set<std::string> deps;
+  std::string line, package, version, sha, depends;
+  auto flush = [&] {
+    if (package == "oe-xoe") {
+      out.entries += version + " " + sha + "\n";
+      std::istringstream list(depends);
+      std::string item;
+      while (std::getline(list, item, ',')) {
+        // "name (>= 1)" or "a | b": the first alternative's name.
+        item = item.substr(0, item.find('|'));
+        item = item.substr(0, item.find('('));
+        item.erase(0, item.find_first_not_of(" \t"));
+        item.erase(item.find_last_not_of(" \t") + 1);
+        auto colon = item.find(':');  // name:any
+        if (colon != std::string::npos) item.erase(colon);
+        if (!item.empty()) deps.insert(item);
+      }
+    }
+    package.clear(), version.clear(), sha.clear(), depends.clear();
+  };
+  while (std::getline(in, line)) {
+    if (line.empty()) {
+      flush();
+      continue;
+    }
+    auto colon = line.find(':');
+    if (colon == std::string::npos || line.starts_with(" ")) continue;
+    std::string key = line.substr(0, colon), value = line.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    if (key == "Package") package = value;
+    else if (key == "Version") version = value;
+    else if (key == "SHA256") sha = value;
+    else if (key == "Depends") depends = value;
+  }
+  flush();
+  if (out.entries.empty()) fail(ErrorKind::invalid, "{}: the repository has no oe-xoe package", dir.string());
+  for (const auto& d : deps)
+    if (!is_package(d)) fail(ErrorKind::invalid, "{}: oe-xoe depends on {:?}, not a package name", dir.string(), d);
+  out.depends.assign(deps.begin(), deps.end());
+  return out;
 }
 
 void write_text(const fs::path& file, const std::string& text, fs::perms mode) {
@@ -84,7 +141,8 @@ void write_text(const fs::path& file, const std::string& text, fs::perms mode) {
 
 nlohmann::json to_json(const TemplateInfo& t) {
   return {{"name", t.name},         {"suite", t.suite},       {"packages", t.packages}, {"mirror", t.mirror},
-          {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"built_at", t.built_at}};
+          {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"built_at", t.built_at},
+          {"xoe", t.xoe}};
 }
 
 TemplateInfo read_info(const fs::path& dir) {
@@ -101,6 +159,7 @@ TemplateInfo read_info(const fs::path& dir) {
     t.checksum = j.at("checksum").get<std::string>();
     t.bytes = j.at("bytes").get<std::uint64_t>();
     t.built_at = j.at("built_at").get<std::string>();
+    t.xoe = j.value("xoe", std::string());
     t.root = dir / "rootfs";
     return t;
   } catch (const nlohmann::json::exception& e) {
@@ -136,6 +195,96 @@ void set_up_runit(const fs::path& root) {
 }
 
 std::string now_iso() { return fmt::format("{:%FT%TZ}", fmt::gmtime(std::time(nullptr))); }
+
+// While packages are installed in a tree: no service of theirs starts (it
+// would run on this host, in the chroot).
+struct NoServiceStarts {
+  fs::path file;
+  explicit NoServiceStarts(const fs::path& root) : file(root / "usr/sbin/policy-rc.d") {
+    write_text(file, "#!/bin/sh\n# Written by cloe while it installs packages: start nothing.\nexit 101\n",
+               fs::perms::owner_all);
+  }
+  ~NoServiceStarts() {
+    std::error_code ec;
+    fs::remove(file, ec);
+  }
+  NoServiceStarts(const NoServiceStarts&) = delete;
+  NoServiceStarts& operator=(const NoServiceStarts&) = delete;
+};
+
+// apt-get in the tree, in a mount namespace of its own with its own /proc,
+// so that nothing a package's script mounts stays on the host.
+void apt_in(const fs::path& root, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"unshare", "--mount", "--fork", "--mount-proc=" + (root / "proc").string(),
+                                   "chroot", root.string(), "apt-get"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  core::run(argv, {.timeout = 60min, .env_extra = {{"DEBIAN_FRONTEND", "noninteractive"}}});
+}
+
+// debootstrap with the base, then the other packages.
+void make_tree(const fs::path& root, const std::string& suite, const std::string& mirror,
+               const std::vector<std::string>& packages) {
+  std::string include;
+  for (const auto& p : template_base_packages()) include += (include.empty() ? "" : ",") + p;
+  core::run({"debootstrap", "--variant=minbase", "--include=" + include, suite, root.string(), mirror},
+            {.timeout = 60min});
+  std::vector<std::string> extra;
+  for (const auto& p : packages)
+    if (std::find(template_base_packages().begin(), template_base_packages().end(), p) == template_base_packages().end())
+      extra.push_back(p);
+  if (extra.empty()) return;
+  NoServiceStarts quiet(root);
+  std::vector<std::string> args = {"install", "-y", "--no-install-recommends"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  apt_in(root, args);
+  core::run({"chroot", root.string(), "apt-get", "clean"}, {.timeout = 5min});
+}
+
+// oe-xoe from the repository, copied into the tree for the install and
+// gone after it (the vserver keeps no source of it: cloe update brings the
+// next one).
+std::string install_xoe(const fs::path& root, const fs::path& repository) {
+  const fs::path inside = "var/cache/oe-repo";
+  const fs::path list = root / "etc/apt/sources.list.d/oe-repo.list";
+  auto cleanup = [&] {
+    std::error_code ec;
+    fs::remove(list, ec);
+    core::remove_tree(root / inside);
+    for (const auto& e : fs::directory_iterator(root / "var/lib/apt/lists", ec))
+      if (e.path().filename().string().starts_with("_var_cache_oe-repo_")) fs::remove(e.path(), ec);
+  };
+  cleanup();
+  try {
+    fs::create_directories(root / inside);
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(repository)) {
+      if (!e.is_regular_file(ec)) continue;
+      std::string n = e.path().filename().string();
+      if (n == "Packages" || n == "Packages.gz" || n == "Release" || n.ends_with(".deb"))
+        fs::copy_file(e.path(), root / inside / n, fs::copy_options::overwrite_existing);
+    }
+    write_text(list, "deb [trusted=yes] file:/" + inside.string() + " ./\n",
+               fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    NoServiceStarts quiet(root);
+    // Only this source's lists are read again (no mirror is asked).
+    apt_in(root, {"update", "-o", "Dir::Etc::SourceList=/etc/apt/sources.list.d/oe-repo.list", "-o",
+                  "Dir::Etc::SourceParts=/nonexistent", "-o", "APT::Get::List-Cleanup=0"});
+    apt_in(root, {"install", "-y", "--no-install-recommends", "oe-xoe"});
+    core::run({"chroot", root.string(), "apt-get", "clean"}, {.timeout = 5min});
+    auto version = core::run({"chroot", root.string(), "dpkg-query", "-W", "-f=${Version}", "oe-xoe"},
+                             {.timeout = 1min});
+    cleanup();
+    return version.out;
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+}
+
+// A copy of a tree of this host's own making (a template's stage).
+void copy_tree(const fs::path& from, const fs::path& to) {
+  core::run({"cp", "-a", "--reflink=auto", "--", from.string(), to.string()}, {.timeout = 30min});
+}
 
 }  // namespace
 
@@ -282,7 +431,9 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
     fail(ErrorKind::precondition, "debootstrap not found: install Debian's debootstrap package");
 
   auto packages = package_set(r);
-  std::string key = inputs_key(r.suite, packages, mirror);
+  std::optional<RepoXoe> repo;
+  if (r.repository) repo = read_repository(*r.repository);
+  std::string key = inputs_key(r.suite, packages, mirror, repo ? repo->entries : "");
   paths.prepare_for_writing();
   fs::create_directories(templates_dir(paths));
   fs::create_directories(paths.locks());
@@ -302,25 +453,37 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
   fs::permissions(partial, fs::perms::owner_all);
   fs::path root = partial / "rootfs";
   try {
-    std::string include;
-    for (const auto& p : template_base_packages()) include += (include.empty() ? "" : ",") + p;
-    core::run({"debootstrap", "--variant=minbase", "--include=" + include, r.suite, root.string(), mirror},
-              {.timeout = 60min});
-    std::vector<std::string> extra;
-    for (const auto& p : packages)
-      if (std::find(template_base_packages().begin(), template_base_packages().end(), p) == template_base_packages().end())
-        extra.push_back(p);
-    if (!extra.empty()) {
-      // In a mount namespace of its own with its own /proc, so that nothing a
-      // package's script mounts stays on the host.
-      std::vector<std::string> argv = {"unshare", "--mount", "--fork", "--mount-proc=" + (root / "proc").string(),
-                                       "chroot", root.string(), "apt-get", "install", "-y", "--no-install-recommends"};
-      argv.insert(argv.end(), extra.begin(), extra.end());
-      core::run(argv, {.timeout = 60min, .env_extra = {{"DEBIAN_FRONTEND", "noninteractive"}}});
-      core::run({"chroot", root.string(), "apt-get", "clean"}, {.timeout = 5min});
+    std::string xoe;
+    if (!repo) {
+      make_tree(root, r.suite, mirror, packages);
+    } else {
+      // The stage: the tree before oe-xoe, kept while its inputs hold.
+      std::set<std::string> all(packages.begin(), packages.end());
+      all.insert(repo->depends.begin(), repo->depends.end());
+      all.erase("oe-xoe");
+      std::vector<std::string> stage_packages(all.begin(), all.end());
+      std::string stage_key = inputs_key(r.suite, stage_packages, mirror);
+      fs::path stage = templates_dir(paths) / (r.name + ".stage");
+      std::string have;
+      if (std::ifstream in(stage / "inputs"); in) std::getline(in, have);
+      if (have == stage_key && fs::exists(stage / "rootfs", ec)) {
+        copy_tree(stage / "rootfs", root);
+        core::logger("cloe")->info("template {}: from its stage (inputs {})", r.name, stage_key.substr(0, 12));
+      } else {
+        make_tree(root, r.suite, mirror, stage_packages);
+        fs::path next = templates_dir(paths) / (r.name + ".stage.partial");
+        core::remove_tree(next);
+        fs::create_directories(next);
+        fs::permissions(next, fs::perms::owner_all);
+        copy_tree(root, next / "rootfs");
+        write_text(next / "inputs", stage_key + "\n", fs::perms::owner_read | fs::perms::owner_write);
+        core::remove_tree(stage);
+        fs::rename(next, stage);
+      }
+      xoe = install_xoe(root, *r.repository);
     }
     set_up_runit(root);
-    TemplateInfo t{r.name, r.suite, packages, mirror, key, template_checksum(root), 0, dir / "rootfs", now_iso()};
+    TemplateInfo t{r.name, r.suite, packages, mirror, key, template_checksum(root), 0, dir / "rootfs", now_iso(), xoe};
     core::Fd top = core::open_directory(root);
     core::walk_tree(top.get(), [&](const core::TreeEntry& e) {
       if (S_ISREG(e.st.st_mode)) t.bytes += static_cast<std::uint64_t>(e.st.st_blocks) * 512;
@@ -378,6 +541,7 @@ void remove_template(const core::Paths& paths, const std::string& name) {
       }
   }
   core::remove_tree(templates_dir(paths) / name);
+  core::remove_tree(templates_dir(paths) / (name + ".stage"));
   core::logger("cloe")->info("template {} removed", name);
 }
 

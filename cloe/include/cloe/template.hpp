@@ -20,6 +20,10 @@ struct TemplateBuildRequest {
   std::vector<std::string> packages;  // installed after the base (Debian package names)
   std::optional<std::string> mirror;  // default: the first Debian mirror of this host's apt sources
   bool force = false;                 // build again even when the inputs are the same
+  // A flat apt repository of the suite's packages (packaging/oe-apt-repo):
+  // its oe-xoe is installed inside, with its dependencies from the mirror.
+  // Without it the template has no xoe.
+  std::optional<std::filesystem::path> repository;
 };
 
 struct TemplateInfo {
@@ -32,6 +36,7 @@ struct TemplateInfo {
   std::uint64_t bytes = 0;
   std::filesystem::path root;  // the tree
   std::string built_at;        // ISO 8601, UTC
+  std::string xoe;             // the version of oe-xoe inside; empty: none
   bool operator==(const TemplateInfo&) const = default;
 };
 
@@ -54,8 +59,12 @@ std::string host_debian_mirror(const std::filesystem::path& etc_apt = "/etc/apt"
 // a vserver's init: no getty, no sysv emulation, a ctrlaltdel that stops at
 // once), in NAME.partial, renamed when complete, with its template.json.
 // Idempotent: the same inputs and a tree whose checksum still holds change
-// nothing. Throws invalid (a bad name, suite or package name), precondition
-// (no debootstrap, no mirror), external (debootstrap or apt failed: the
+// nothing. With a repository, the tree before oe-xoe (the base, the
+// packages and oe-xoe's dependencies) is kept beside it as NAME.stage and
+// reused while its inputs hold, so that a new oe-xoe is a copy and one
+// package away. Throws invalid (a bad name, suite or package name; a
+// repository without oe-xoe), precondition (no debootstrap, no mirror),
+// external (debootstrap or apt failed: the
 // partial tree is removed), conflict (another build holds the lock).
 TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuildRequest& request);
 
