@@ -22,5 +22,6 @@ void add_cluster(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_node(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_vserver(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_service(core::cli::Frame& frame, const ClusterOption& cluster);
+void add_command(core::cli::Frame& frame, const ClusterOption& cluster);
 
 }  // namespace cloe::cli

@@ -43,7 +43,7 @@ const core::legacy::Table& legacy_table() {
       {{"--save"}, {"save"}},
       {{"--backup"}, {"backup"}},
       {{"--restore"}, {"restore"}},
-      {{"--command"}, {"command"}},
+      {{"--command"}, {"command", "--seed"}},
       {{"--cluster", "-join"}, {"cluster", "join"}},
       {{"--doctor"}, {"doctor"}},
   };

@@ -22,7 +22,7 @@ TEST(CloeLegacy, EverySeedExample) {
   EXPECT_EQ(tr({"@cluster", "--backup"}), (Args{"--cluster", "cluster", "backup"}));
   EXPECT_EQ(tr({"@cluster", "--restore"}), (Args{"--cluster", "cluster", "restore"}));
   EXPECT_EQ(tr({"@cluster", "--command", "group_vserver", "root", "hostname;"}),
-            (Args{"--cluster", "cluster", "command", "group_vserver", "root", "hostname;"}));
+            (Args{"--cluster", "cluster", "command", "--seed", "group_vserver", "root", "hostname;"}));
   EXPECT_EQ(tr({"@other_cluster", "--cluster", "-Join"}), (Args{"--cluster", "other_cluster", "cluster", "join"}));
 }
 
