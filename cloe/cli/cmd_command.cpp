@@ -85,8 +85,8 @@ void add_command(core::cli::Frame& frame, const ClusterOption& cluster) {
                                   fmt::format("{:.1f}{}", x.seconds, x.resumed ? " (earlier)" : ""), first_line(x)});
           }
           core::cli::Frame::out(core::render_table(table, core::stdout_colour()));
-          core::cli::Frame::out(fmt::format("job {}: {} of {} vservers succeeded\n", r.job, r.results.size() - failed,
-                                            r.results.size()));
+          core::cli::Frame::out(
+              fmt::format("job {}: {} of {} vservers succeeded\n", r.job, r.results.size() - failed, r.results.size()));
         }
         return r.all_ok() ? core::exit_code::ok : core::exit_code::failed;
       });

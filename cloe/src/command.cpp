@@ -31,16 +31,18 @@ constexpr std::string_view job_kind = "cloe.command";
 constexpr std::size_t max_output = std::size_t{1} << 20;  // per stream and vserver
 
 bool is_label(std::string_view s) {
-  return !s.empty() && s.size() <= 63 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
-         s.front() != '-' && s.back() != '-';
+  return !s.empty() && s.size() <= 63 &&
+         s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos && s.front() != '-' &&
+         s.back() != '-';
 }
 
 bool is_group(std::string_view s) {
-  return !s.empty() && s.size() <= 63 && s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
+  return !s.empty() && s.size() <= 63 &&
+         s.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") == std::string::npos;
 }
 
 nlohmann::json result_json(const CommandResult& r) {
-  return {{"vserver", r.vserver}, {"node", r.node},         {"ran", r.ran}, {"exit", r.exit_code},
+  return {{"vserver", r.vserver},     {"node", r.node},       {"ran", r.ran}, {"exit", r.exit_code},
           {"timed_out", r.timed_out}, {"seconds", r.seconds}, {"out", r.out}, {"err", r.err}};
 }
 
@@ -187,7 +189,8 @@ void check_command_user(const std::string& name) {
   bool ok = !name.empty() && name.size() <= 32 && ((name.front() >= 'a' && name.front() <= 'z') || name.front() == '_');
   std::string_view body = name;
   if (ok && body.back() == '$') body.remove_suffix(1);
-  ok = ok && !body.empty() && body.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
+  ok =
+      ok && !body.empty() && body.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") == std::string_view::npos;
   if (!ok)
     fail(ErrorKind::invalid,
          "--user '{}': a user name (a lower-case letter or '_', then lower-case letters, digits, '_', '-'; up to 32)",
@@ -224,11 +227,15 @@ CommandReport command_run(const Settings& s, const CommandRequest& rq) {
       if (j.id == *rq.resume && j.kind == job_kind) earlier = std::move(j);
     std::string prefix = "command:" + rq.cluster + ":";
     if (!earlier || !earlier->key.starts_with(prefix))
-      fail(ErrorKind::not_found, "no command job {} in cluster {} (see cloe job list)", *rq.resume, rq.cluster);
+      fail(ErrorKind::not_found,
+           "no command job {} in cluster {} (its id: the table footer, the JSON, its first log line with -v)",
+           *rq.resume, rq.cluster);
     plan.token = earlier->key.substr(prefix.size());
     plan.dir = base / plan.token;
     auto j = read_json(plan.dir / "request.json");
-    if (!j) fail(ErrorKind::not_found, "command job {}: its request {} is gone", *rq.resume, (plan.dir / "request.json").string());
+    if (!j)
+      fail(ErrorKind::not_found, "command job {}: its request {} is gone", *rq.resume,
+           (plan.dir / "request.json").string());
     plan.target = j->at("target").get<std::string>();
     plan.argv = j->at("argv").get<std::vector<std::string>>();
     if (!j->at("user").is_null()) plan.user = j->at("user").get<std::string>();
@@ -264,9 +271,11 @@ CommandReport command_run(const Settings& s, const CommandRequest& rq) {
   if (ec) fail(ErrorKind::io, "create {}: {}", plan.dir.string(), ec.message());
   fs::permissions(base, fs::perms::owner_all, ec);
   if (!rq.resume)
-    write_json(plan.dir / "request.json",
-               {{"cluster", rq.cluster}, {"target", plan.target}, {"argv", plan.argv},
-                {"user", plan.user ? nlohmann::json(*plan.user) : nlohmann::json(nullptr)}, {"vservers", plan.names}});
+    write_json(plan.dir / "request.json", {{"cluster", rq.cluster},
+                                           {"target", plan.target},
+                                           {"argv", plan.argv},
+                                           {"user", plan.user ? nlohmann::json(*plan.user) : nlohmann::json(nullptr)},
+                                           {"vservers", plan.names}});
 
   // What earlier runs of the job recorded.
   const std::size_t n = plan.names.size();
@@ -307,14 +316,16 @@ CommandReport command_run(const Settings& s, const CommandRequest& rq) {
       }
     };
     core::Job job{std::string(job_kind), key, {}};
-    job.steps.push_back({"begin", [&] {
+    job.steps.push_back({"begin",
+                         [&] {
                            if (auto j = jobs.find(job_kind, key))
-                             core::logger("cloe")->info("command job {} on {} vservers (resume with --resume {})", j->id,
-                                                        n, j->id);
+                             core::logger("cloe")->info("command job {} on {} vservers (resume with --resume {})",
+                                                        j->id, n, j->id);
                          },
                          {}});
     for (std::size_t i = 0; i < n; ++i)
-      job.steps.push_back({plan.names[i], [&, i] {
+      job.steps.push_back({plan.names[i],
+                           [&, i] {
                              launch_up_to(i + static_cast<std::size_t>(rq.parallel));
                              std::unique_lock g(m);
                              cv.wait(g, [&] { return results[i].has_value(); });

@@ -78,9 +78,10 @@ ok "--user nobody is 65534 inside; the seed's @t --command GROUP USER \"STRING\"
 
 # ---------------------------------------------------------------- killed, resumed
 rc=0
-OE_CRASH_AT=cloe.command:$b C @t command grp -- sh -c 'echo run >> /root/runs' >/dev/null 2>&1 || rc=$?
+OE_CRASH_AT=cloe.command:$b C -v @t command grp -- sh -c 'echo run >> /root/runs' >/dev/null 2>"$BED_DIR/killed" || rc=$?
 bed_assert_eq 137 "$rc" "a run killed before the second vserver"
 cjob=$(sqlite3 "$db" "select max(id) from job where kind = 'cloe.command'")
+bed_assert_contains "$(cat "$BED_DIR/killed")" "command job $cjob on 3 vservers (resume with --resume $cjob)" "the job id logged before the kill"
 counts() { local n; for n in "$a" "$b" "$c"; do E "$n" sh -c 'cat /root/runs 2>/dev/null | wc -l'; done | tr '\n' ' '; }
 bed_assert_eq "1 0 0 " "$(counts)" "lines after the killed run"
 out=$(C @t command grp --resume "$cjob" --json)
@@ -117,7 +118,6 @@ expect() {  # expect CODE PART ARGS...: one line holding PART, the exit code, no
   bed_assert_eq "$before" "$(sum)" "the inventory after cloe $*"
   bed_assert_eq "$runs" "$(counts)" "nothing run by cloe $*"
 }
-R1='sh -c "echo run >> /root/runs"'
 expect 3 "no vserver and no group nosuch in cluster t" @t command nosuch -- sh -c 'echo run >> /root/runs'
 expect 3 "no cluster nosuch" @nosuch command grp -- sh -c 'echo run >> /root/runs'
 expect 2 "--user 'x;y'" @t command grp --user 'x;y' -- sh -c 'echo run >> /root/runs'

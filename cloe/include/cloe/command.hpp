@@ -33,25 +33,25 @@ enum class CommandOrder { name, node };
 
 struct CommandRequest {
   std::string cluster;
-  std::string target;             // a vserver, a group, "vserver:NAME" or "group:NAME"
-  std::vector<std::string> argv;  // the command inside (argv[0] looked up in its PATH)
+  std::string target;               // a vserver, a group, "vserver:NAME" or "group:NAME"
+  std::vector<std::string> argv;    // the command inside (argv[0] looked up in its PATH)
   std::optional<std::string> user;  // run as this user inside (default: its root)
-  int parallel = 1;               // 1..64 at once
+  int parallel = 1;                 // 1..64 at once
   CommandOrder order = CommandOrder::name;
-  std::int64_t timeout = 600;     // seconds per vserver, 1..86400
+  std::int64_t timeout = 600;          // seconds per vserver, 1..86400
   std::optional<std::int64_t> resume;  // a job id: only the vservers without a result run
 };
 
 struct CommandResult {
   std::string vserver;
   std::string node;
-  bool ran = false;     // false: not started (it does not run, or could not be entered)
-  int exit_code = 0;    // 0 ok; the command's status; 125 not entered; -1 not run
+  bool ran = false;   // false: not started (it does not run, or could not be entered)
+  int exit_code = 0;  // 0 ok; the command's status; 125 not entered; -1 not run
   bool timed_out = false;
   double seconds = 0;
-  std::string out;      // stdout, whole
-  std::string err;      // stderr, or why it did not run
-  bool resumed = false; // recorded by an earlier run of the same job
+  std::string out;       // stdout, whole
+  std::string err;       // stderr, or why it did not run
+  bool resumed = false;  // recorded by an earlier run of the same job
   [[nodiscard]] bool ok() const noexcept { return ran && exit_code == 0 && !timed_out; }
 };
 

@@ -73,8 +73,8 @@ TEST(CloeCommand, Order) {
 TEST(CloeCommand, UserNames) {
   for (const char* ok : {"nobody", "root", "_apt", "www-data", "a1", "machine$"})
     EXPECT_NO_THROW(cloe::check_command_user(ok)) << ok;
-  for (const char* bad : {"", "Root", "1a", "-x", "a b", "a;b", "$", "a$b", "../x",
-                          "abcdefghijklmnopqrstuvwxyz0123456"})
+  for (const char* bad :
+       {"", "Root", "1a", "-x", "a b", "a;b", "$", "a$b", "../x", "abcdefghijklmnopqrstuvwxyz0123456"})
     EXPECT_EQ(kind_of([&] { cloe::check_command_user(bad); }), core::ErrorKind::invalid) << bad;
 }
 
