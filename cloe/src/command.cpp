@@ -308,7 +308,14 @@ CommandReport command_run(const Settings& s, const CommandRequest& rq) {
         launched[k] = true;
         if (results[k]) continue;
         workers.emplace_back([&, k] {
-          CommandResult r = run_one(s, plan, find(plan.names[k]), plan.names[k], rq.timeout);
+          CommandResult r;
+          try {
+            r = run_one(s, plan, find(plan.names[k]), plan.names[k], rq.timeout);
+          } catch (const std::exception& e) {  // its result could not be written: reported, not recorded
+            r.vserver = plan.names[k];
+            r.exit_code = -1;
+            r.err = e.what();
+          }
           std::lock_guard g(m);
           results[k] = std::move(r);
           cv.notify_all();
