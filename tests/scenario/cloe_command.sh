@@ -93,6 +93,15 @@ bed_assert_eq "1 1 1 " "$(counts)" "a resume of a finished job runs nothing"
 bed_assert_eq 3 "$(json 'len(d["results"])' <<<"$out")" "and reports all three"
 ok "killed after $a, --resume $cjob ran only $b and $c and reported all three"
 
+# ---------------------------------------------------------------- timeout
+t0=$SECONDS rc=0
+out=$(C @t command "$a" --timeout 1 --json -- sleep 30) || rc=$?
+bed_assert_eq 1 "$rc" "exit of a command that timed out"
+bed_assert_eq "True True" "$(json 'str(d["results"][0]["timed_out"])+" "+str(d["results"][0]["ran"])' <<<"$out")" "timed out"
+((SECONDS - t0 < 10)) || bed_fail "--timeout 1 of sleep 30 took $((SECONDS - t0)) s"
+[[ -z $(E "$a" sh -c 'ps -eo args= | grep -x "sleep 30" || true') ]] || bed_fail "the sleep is left running inside $a"
+ok "--timeout 1: killed inside, reported as timed out"
+
 # ---------------------------------------------------------------- not running, both
 C @t vserver stop "$c" >/dev/null
 rc=0
@@ -128,6 +137,8 @@ expect 2 "--order 'x'" @t command grp --order x -- sh -c 'echo run >> /root/runs
 expect 2 "no command" @t command grp
 expect 2 "target 'Bad Name'" @t command 'Bad Name' -- sh -c 'echo run >> /root/runs'
 expect 3 "no command job 999999" @t command grp --resume 999999
+expect 4 "command job $cjob ran on grp, not $a" @t command "$a" --resume "$cjob"
+expect 4 "command job $cjob ran another command" @t command grp --resume "$cjob" -- true
 expect 2 "--seed" @t command --seed grp root
 sqlite3 "$db" "insert into vserver_groups (vserver, group_name) values ('$b', '$a')"
 before=$(sum)
