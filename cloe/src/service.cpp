@@ -61,22 +61,7 @@ std::unique_ptr<xoe::Client> client_of(const Settings& s, const Vserver& v) {
   });
 }
 
-// xoe's URL is at the address it probes inside; cloe's at the vserver's.
-std::string url_at(const std::string& ip, std::uint16_t port, const std::string& xoe_url) {
-  if (port == 0) {
-    // http://HOST:PORT/...: the port of xoe's URL.
-    auto scheme = xoe_url.find("://");
-    auto colon = scheme == std::string::npos ? std::string::npos : xoe_url.find(':', scheme + 3);
-    if (colon == std::string::npos) return xoe_url;
-    try {
-      port = static_cast<std::uint16_t>(std::stoi(xoe_url.substr(colon + 1)));
-    } catch (const std::exception&) {
-      return xoe_url;
-    }
-  }
-  return fmt::format("http://{}:{}/", ip, port);
-}
-
+// The port of xoe's URL (http://HOST:PORT/...); 0 when it has none.
 std::uint16_t port_of(const std::string& url) {
   auto scheme = url.find("://");
   auto colon = scheme == std::string::npos ? std::string::npos : url.find(':', scheme + 3);
@@ -88,9 +73,15 @@ std::uint16_t port_of(const std::string& url) {
   }
 }
 
+// xoe's URL is at the address it probes inside; cloe's at the vserver's.
+std::string url_at(const std::string& ip, std::uint16_t port, const std::string& xoe_url) {
+  return port == 0 ? xoe_url : fmt::format("http://{}:{}/", ip, port);
+}
+
 ServiceEntry entry(const Vserver& v, const xoe::ServiceInfo& i) {
-  return {v.cluster, v.node, v.name, v.ip, i.name, i.software, i.version, i.role, i.state, i.port,
-          url_at(v.ip, i.port, i.url)};
+  std::uint16_t port = i.port != 0 ? i.port : port_of(i.url);
+  return {v.cluster, v.node, v.name, v.ip, i.name, i.software, i.version, i.role, i.state, port,
+          url_at(v.ip, port, i.url)};
 }
 
 ServiceEntry entry(const Vserver& v, const xoe::ServiceSummary& i) {
