@@ -23,6 +23,9 @@ const core::Schema& config_schema() {
       {"ssh.control_persist", core::ValueType::integer, std::int64_t{60},
        "Seconds a multiplexed SSH connection to a node stays open after its last use",
        core::check_range(0, 3600)},
+      {"template.deb_cache", core::ValueType::string, std::string{},
+       "Cache of downloaded .deb files for the software fetched into templates (empty: ROOT/var/cache/oe/debs, "
+       "xoe's own on this host)"},
       {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
        "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
        "--no-wait)",

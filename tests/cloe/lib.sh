@@ -5,6 +5,8 @@
 #                          default /var/cache/oe-test), kept between runs
 #   cloe_template          [CLOE_TEMPLATE] the rootfs of the template `base` there,
 #                          built when missing or changed (one build at a time)
+#   cloe_repo              [CLOE_REPO CLOE_XOE_VERSION] the suite's packages of the
+#                          build under test (CPack) in a flat repository (oe-apt-repo)
 #   cloe_vservers          [CLOE_STORAGE] a storage folder on the bed's private
 #                          libvirtd; vservers named with cloe_vserver_name are
 #                          brought down (vserver_probe down) at exit
@@ -28,6 +30,16 @@ cloe_template() {
   export CLOE_TEMPLATE
 }
 
+cloe_repo() {
+  local pkg=$BED_DIR/pkg
+  CLOE_REPO=$BED_DIR/repo
+  cpack -G DEB -B "$pkg" --config "$OE_BUILD_DIR/CPackConfig.cmake" >"$BED_DIR/cpack.log" 2>&1 \
+    || { cat "$BED_DIR/cpack.log" >&2; bed_fail "cpack"; }
+  "$OE_SOURCE_DIR/packaging/oe-apt-repo" "$CLOE_REPO" "$pkg"/oe-xoe_*.deb >/dev/null
+  CLOE_XOE_VERSION=$("$OE_BUILD_DIR/bin/xoe" --version)
+  CLOE_XOE_VERSION=${CLOE_XOE_VERSION#xoe }
+  export CLOE_REPO CLOE_XOE_VERSION
+}
 _CLOE_VSERVERS=()
 cloe_vservers() {
   command -v vserver_probe >/dev/null || bed_fail "vserver_probe not built"
