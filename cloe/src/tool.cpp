@@ -38,7 +38,7 @@ const core::Schema& config_schema() {
 // `@cluster` is kept as a first word and becomes --cluster NAME.
 const core::legacy::Table& legacy_table() {
   static const core::legacy::Table table = {
-      {{"--install", "-host"}, {"host", "install"}},
+      {{"--install", "-host"}, {"node", "install-host"}},
       {{"--update"}, {"update"}},
       {{"--new", "-vserver"}, {"vserver", "create"}},
       {{"--start"}, {"start"}},
