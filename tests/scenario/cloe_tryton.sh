@@ -48,9 +48,6 @@ C cluster init t --network "$net" --gateway "$hostip" >/dev/null
 C @t node add n0 --local --address "${hostip%.*}.2" --storage "ssd=$CLOE_STORAGE" --memory 4G --cpus 2 >/dev/null
 C @t vserver create "$x" --template tryton --memory 1G --disk 1G >/dev/null
 xip=$(C @t vserver show "$x" --json | json 'd["vserver"]["ip"]')
-# No mirror is reachable from inside: the vserver has its address on the bed's bridge, no more.
-E "$x" /usr/bin/python3 -c 'import socket; socket.create_connection(("192.0.2.1", 80), timeout=2)' 2>/dev/null \
-  && bed_fail "the vserver reached an address outside its network"
 ok "vserver $x of template tryton at $xip"
 
 t0=$SECONDS
