@@ -112,3 +112,28 @@ rc=0; err=$(C @t service create "$x" old --software tryton --version 6.0 2>&1 >/
 [[ $rc -ne 0 ]] || bed_fail "service create of a version without its code succeeded"
 bed_assert_eq 1 "$(grep -c . <<<"$err")" "one line ($err)"
 ok "bad input inside: one line each ($rc for a version not fetched)"
+
+# ---------------------------------------------------------------- monitor, backup, remove with its final archive
+out=$(C @t service monitor "$x" --json) || bed_fail "service monitor exited $?"
+bed_assert_eq "shop True" "$(json '" ".join([d["services"][0]["name"], str(d["services"][0]["up"])])' <<<"$out")" \
+  "monitor: shop up"
+users=$(json 'd["services"][0]["users"]' <<<"$out")
+[[ $users =~ ^[0-9]+$ && $users -ge 1 ]] || bed_fail "monitor: users $users"
+[[ $(json 'd["services"][0]["last_login"]' <<<"$out") == 20* ]] || bed_fail "monitor: no last login after the logins"
+out=$(C @t service backup "$x" shop --json) || bed_fail "service backup exited $?"
+[[ $(json 'd["archive"]' <<<"$out") == *.tar.zst ]] || bed_fail "backup: $(json 'd["archive"]' <<<"$out")"
+ok "service monitor (up, $users users, a last login) and backup inside $x"
+
+adir=$BED_DIR/archives
+out=$(C @t service remove "$x" shop --archive-dir "$adir" --json) || bed_fail "service remove exited $?"
+archive=$(json 'd["archive"]' <<<"$out")
+[[ $archive == "$adir/t/$x/"*.tar.zst && -f $archive ]] || bed_fail "no final archive on the referee: $archive"
+bed_assert_eq "$(json 'd["sha256"]' <<<"$out")" "$(sha256sum "$archive" | cut -d' ' -f1)" "the archive's SHA-256"
+tar --zstd -tf "$archive" >"$BED_DIR/archive.list" || bed_fail "the final archive does not read"
+[[ -s $BED_DIR/archive.list ]] || bed_fail "the final archive is empty"
+rc=0; C @t service show "$x" shop >/dev/null 2>&1 || rc=$?
+bed_assert_eq 3 "$rc" "service show after remove"
+ls "$adir/t/$x" | grep -q partial && bed_fail "a partial copy was left"
+rc=0; err=$(C @t service remove "$x" shop --archive-dir "$adir" 2>&1 >/dev/null) || rc=$?
+bed_assert_eq 3 "$rc" "remove of a removed service ($err)"
+ok "service remove: the final archive copied to the referee and checked, then the service gone"
