@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/sqlite.hpp"
 #include "core/fd.hpp"
+#include "core/jobs.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -530,6 +531,18 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
   auto lock = core::FileLock::acquire(paths.locks(), "cloe.template." + r.name);
   fs::path dir = templates_dir(paths) / r.name;
   std::error_code ec;
+  // What a killed build left: killed between its two renames, the new tree
+  // (complete: it has its template.json) or else the old one becomes the
+  // template again; the rest (a tree in the making, a stage being saved, an
+  // old tree being replaced) goes, also when nothing is built.
+  {
+    fs::path partial = templates_dir(paths) / (r.name + ".partial"), old = templates_dir(paths) / (r.name + ".old");
+    if (!fs::exists(dir, ec)) {
+      if (fs::exists(partial / "template.json", ec)) fs::rename(partial, dir);
+      else if (fs::exists(old / "template.json", ec)) fs::rename(old, dir);
+    }
+    for (const auto& left : {partial, old, templates_dir(paths) / (r.name + ".stage.partial")}) core::remove_tree(left);
+  }
   if (!r.force && fs::exists(dir / "template.json", ec)) {
     TemplateInfo have = read_info(dir);
     if (have.inputs == key && template_checksum(have.root) == have.checksum) {
@@ -544,6 +557,7 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
   fs::path root = partial / "rootfs";
   try {
     std::string xoe;
+    core::crash_point("cloe.template.build", "tree");
     if (!repo) {
       make_tree(root, r.suite, mirror, packages);
     } else {
@@ -567,14 +581,18 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
         fs::permissions(next, fs::perms::owner_all);
         copy_tree(root, next / "rootfs");
         write_text(next / "inputs", stage_key + "\n", fs::perms::owner_read | fs::perms::owner_write);
+        core::crash_point("cloe.template.build", "stage");
         core::remove_tree(stage);
         fs::rename(next, stage);
       }
+      core::crash_point("cloe.template.build", "xoe");
       xoe = install_xoe(root, *r.repository);
       write_xoe_config(root, packages);
+      core::crash_point("cloe.template.build", "software");
       if (!software.empty())
         fetch_software(root, software, r.deb_cache ? *r.deb_cache : paths.root() / "var/cache/oe/debs");
     }
+    core::crash_point("cloe.template.build", "runit");
     set_up_runit(root);
     TemplateInfo t{r.name,  r.suite,      packages, mirror, key, template_checksum(root), 0, dir / "rootfs",
                    now_iso(), xoe,        software};
@@ -587,7 +605,9 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
     // The old tree goes only once the new one is complete.
     fs::path old = templates_dir(paths) / (r.name + ".old");
     core::remove_tree(old);
+    core::crash_point("cloe.template.build", "replace");
     if (fs::exists(dir, ec)) fs::rename(dir, old);
+    core::crash_point("cloe.template.build", "replace", true);
     fs::rename(partial, dir);
     core::remove_tree(old);
     core::logger("cloe")->info("template {} built: {} MB, checksum {}", r.name, t.bytes >> 20, t.checksum.substr(0, 12));
