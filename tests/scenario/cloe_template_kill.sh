@@ -10,6 +10,7 @@
 # `xoe` (same inputs), so each build is a copy and one package.
 source "$OE_SOURCE_DIR/tests/cloe/lib.sh"
 cloe_cache
+cloe_vservers
 cloe_repo
 json() { /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 (
@@ -59,3 +60,26 @@ for step in replace replace:after; do
   bed_log "after a kill at $step: built=$(json 'd["built"]' <<<"$out"), built_at $(json 'd["template"]["built_at"]' <<<"$out") (first $first)"
 done
 ok "a rebuild killed before or between its renames: the template is whole, old or new, never missing"
+
+# A rebuild while a vserver runs on the template: its tree stays until the vserver is gone.
+bed_bridge vs
+export OE_CLOE_LIBVIRT_URI=$BED_LIBVIRT_URI OE_CLOE_NETWORK_BRIDGE=$BED_BRIDGE_VS OE_CLOE_LOCKS_WAIT=0
+hostip=$BED_BRIDGE_VS_IP
+cloe_vserver_name kv
+v=kv-${BED_ID,,}
+_down() { C vserver destroy "$v" --force >/dev/null 2>&1 || true; }
+bed_on_exit _down
+C cluster init t --network "${hostip%.*}.0/24" --gateway "$hostip" >/dev/null
+C @t node add n0 --local --address "${hostip%.*}.2" --storage "ssd=$CLOE_STORAGE" --memory 2G --cpus 2 >/dev/null
+C @t vserver create "$v" --template kk --memory 256M --disk 128M >/dev/null
+build --force >/dev/null
+retired=$(find "$T" -maxdepth 1 -name 'kk.retired-*' | wc -l)
+bed_assert_eq 1 "$retired" "trees kept while $v runs on the replaced one"
+bed_assert_eq "xoe $CLOE_XOE_VERSION" "$(E "$v" xoe --version)" "xoe of the replaced tree, inside $v"
+E "$v" test -s /etc/debian_version || bed_fail "the replaced tree is gone from under $v"
+build >/dev/null  # unchanged: the tree is still in use
+bed_assert_eq 1 "$(find "$T" -maxdepth 1 -name 'kk.retired-*' | wc -l)" "the kept tree while $v runs"
+C @t vserver destroy "$v" --force >/dev/null
+build >/dev/null
+bed_assert_eq 0 "$(find "$T" -maxdepth 1 -name 'kk.retired-*' | wc -l)" "kept trees once $v is gone"
+ok "a rebuild under a running vserver: the old tree kept while it runs, gone after"
