@@ -5,6 +5,7 @@
 
 #include "core/lock.hpp"
 #include "lxc.hpp"
+#include "node_side.hpp"
 
 namespace cloe {
 
@@ -23,6 +24,10 @@ const core::Schema& config_schema() {
       {"ssh.control_persist", core::ValueType::integer, std::int64_t{60},
        "Seconds a multiplexed SSH connection to a node stays open after its last use",
        core::check_range(0, 3600)},
+      {"node.binary", core::ValueType::string, std::string{"/usr/bin/cloe"},
+       "The cloe program on the nodes reached over SSH (the oe-cloe package), which does the node-side work"},
+      {"node.templates", core::ValueType::string, std::string{"/var/lib/oe/cloe/templates"},
+       "The folder on the nodes reached over SSH that holds the templates copied to them"},
       {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
        "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
        "--no-wait)",
@@ -52,6 +57,7 @@ const core::legacy::Table& legacy_table() {
 
 std::optional<int> run_internal_child(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == lxc::enter_command) return lxc::enter_main(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == node_side::command) return node_side::main(argc, argv);
   return std::nullopt;
 }
 
