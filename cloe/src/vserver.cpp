@@ -639,6 +639,8 @@ void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
     return;
   }
   Place p = place_of(s, db, v);
+  // A node reached over SSH must answer before the mark is written.
+  if (p.remote()) p.link->run({"true"}, {.timeout = 60s, .check = true});
   if (!rq.force && v.state != VserverState::destroying && dom_state(p, v.name) == lxc::State::running)
     fail(ErrorKind::conflict, "vserver {} runs: stop it first, or destroy it with --force", v.name);
   core::Job job{"cloe.vserver.destroy", job_key(rq.cluster, rq.name), {}};

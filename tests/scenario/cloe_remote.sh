@@ -197,6 +197,8 @@ down @t vserver create "$d" --node n1 --memory 128M --disk 64M
 down @t vserver stop "$b"
 down @t vserver start "$c"
 down @t vserver destroy "$c"
+down @t vserver destroy "$b" --force
+down @t vserver restart "$b"
 down @t vserver set "$b" --cpu-shares 400
 bed_assert_eq "unknown" "$(C @t vserver show "$b" --json | json 'd["vserver"]["domain"]')" "show with n1 down"
 rc=0
