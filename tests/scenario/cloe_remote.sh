@@ -11,7 +11,8 @@
 # set (live, as n1's libvirt reads it), show, list, stop (nothing mounted
 # on n1), start, restart; cloe xoe and service list through xoe inside (with
 # the cached template xoe of scenario.cloe_xoe); --node auto choosing n1
-# when n0 is drained. A group command across a vserver on n0 and one on n1,
+# when n0 is drained; creates on n1 killed at its steps, rolled back or
+# resumed, nothing left. A group command across a vserver on n0 and one on n1,
 # one of which fails (exit 1), and a run killed after the first, resumed.
 # n1's sshd stopped: one line, exit 5, the inventory byte-identical. At the
 # end nothing is left on n1: no domain, mount, loop device or folder.
@@ -174,6 +175,23 @@ C @t vserver destroy "$d" >/dev/null
 C @t node drain n0 --undo >/dev/null
 nothing_on_n1 "$d"
 ok "--node auto places on n1 (n0 drained); destroyed, nothing left"
+
+# ---------------------------------------------------------------- killed creates on n1
+for step in template layers domain start; do
+  rc=0
+  OE_CRASH_AT=cloe.vserver.create:$step C @t vserver create "$d" --node n1 --template "$tpl1" --memory 128M --disk 64M >/dev/null 2>&1 || rc=$?
+  bed_assert_eq 137 "$rc" "create on n1 killed at $step"
+  if [[ $step == start ]]; then
+    C @t vserver create "$d" --node n1 --template "$tpl1" --memory 128M --disk 64M >/dev/null || bed_fail "the create killed at $step was not resumed"
+    bed_assert_eq "$d" "$(C @t command "$d" --json -- hostname | json 'd["results"][0]["stdout"].strip()')" "hostname inside $d after the resumed create"
+    C @t vserver destroy "$d" --force >/dev/null
+  else
+    C @t vserver destroy "$d" >/dev/null || bed_fail "destroy after a create on n1 killed at $step"
+  fi
+  nothing_on_n1 "$d"
+  bed_assert_eq 0 "$(sqlite3 "$db" "select count(*) from vservers where name = '$d'")" "rows of $d"
+done
+ok "creates on n1 killed at template, layers, domain, start: rolled back by destroy or resumed; nothing left on n1"
 
 # ---------------------------------------------------------------- n1's sshd stopped
 for p in $(ip netns pids "$BED_NODE_N1_NS"); do

@@ -166,7 +166,7 @@ leftovers() {  # leftovers NAME: nothing of NAME anywhere
   [[ ! -e $CLOE_STORAGE/vservers/$1 ]] || bed_fail "folder of $1 left"
   bed_assert_eq 0 "$(sqlite3 "$db" "select count(*) from vservers where name = '$1'")" "rows of $1"
 }
-for step in record layers domain start ready; do
+for step in record template layers domain start ready; do
   for when in "" ":after"; do
     rc=0
     OE_CRASH_AT=cloe.vserver.create:$step$when C @t vserver create "$k" --memory 128M --disk 64M >/dev/null 2>&1 || rc=$?
