@@ -41,7 +41,12 @@ class NodeLink {
   // --delete: owners, hard links, ACLs and xattrs kept; what is not in
   // `from` removed). Local: rsync on the referee itself. Throws external.
   virtual void put_tree(const std::filesystem::path& from, const std::string& to) = 0;
-  // The libvirt URI of the node's own libvirtd, as seen from the referee.
+  // The libvirt URI of the node's own libvirtd, as seen from the referee
+  // (for an admin's virsh). cloe itself drives an SSH node's libvirtd from
+  // the node (`cloe __node lxc-...`, node_side.hpp): libvirt's ssh transport
+  // would start its own ssh, without the pinned known_hosts (its
+  // known_hosts= is honoured by the libssh transports only) nor the
+  // multiplexed connection.
   virtual std::string libvirt_uri() const = 0;
   // Closes a multiplexed connection, if any (node remove).
   virtual void close() {}
