@@ -101,7 +101,7 @@ class SshNode final : public NodeLink {
 
  private:
   [[noreturn]] void ssh_failed(const core::RunResult& r) const {
-    {
+    {  // 255: ssh's own failure
       if (r.err.find("Host key verification failed") != std::string::npos ||
           r.err.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos)
         core::fail(core::ErrorKind::external,
@@ -117,7 +117,6 @@ class SshNode final : public NodeLink {
   }
 
  public:
-
   std::string libvirt_uri() const override {
     // libvirt's ssh transport with the same key and known_hosts (its
     // keyfile and known_hosts parameters; no_verify is never set).

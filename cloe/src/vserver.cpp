@@ -205,8 +205,8 @@ void dom_undefine(const Place& p, const std::string& name) {
   node_call(p, {"lxc-undefine", p.uri, name}, {}, 60s);
 }
 
-void dom_set_live(const Place& p, const std::string& name, std::optional<unsigned> shares, std::optional<unsigned> cpu_max,
-                  std::optional<unsigned long long> memory_kib) {
+void dom_set_live(const Place& p, const std::string& name, std::optional<unsigned> shares,
+                  std::optional<unsigned> cpu_max, std::optional<unsigned long long> memory_kib) {
   if (!p.remote()) return lxc::set_live(p.uri, name, shares, cpu_max, memory_kib);
   auto opt = [](auto v) { return v ? std::to_string(*v) : std::string("-"); };
   node_call(p, {"lxc-set-live", p.uri, name, opt(shares), opt(cpu_max), opt(memory_kib)}, {}, 60s);

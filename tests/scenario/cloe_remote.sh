@@ -113,16 +113,24 @@ bed_assert_contains "$(bash -c "exec 3<>/dev/tcp/$bip/1" 2>&1 || true)" "Connect
 ok "$b on n1: template copied there, domain in n1's libvirtd, hostname inside, reached at $bip"
 
 # A second vserver of the same template on n1: the copy is not made again.
+m0=$(stat -c %y "$n1templates/$tpl1/template.json")
 out=$(C -v @t vserver create "$c" --node n1 --template "$tpl1" --memory 128M --disk 64M --no-start --json 2>"$BED_DIR/create2.log")
 [[ $(cat "$BED_DIR/create2.log") != *"copied to node n1"* ]] || bed_fail "the template was copied again: $(cat "$BED_DIR/create2.log")"
 bed_assert_eq "stopped shut off" "$(json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "$c created stopped"
-C @t vserver start "$c" >/dev/null
+bed_assert_eq "$m0" "$(stat -c %y "$n1templates/$tpl1/template.json")" "the template.json on n1 untouched by the second create"
+# Another checksum on n1 (a copy of another build): start copies it again.
+/usr/bin/python3 -c 'import json, sys; f = sys.argv[1]; d = json.load(open(f)); d["checksum"] = "0" * 64; json.dump(d, open(f, "w"))' \
+  "$n1templates/$tpl1/template.json"
+C -v @t vserver start "$c" >/dev/null 2>"$BED_DIR/start.log"
+bed_assert_contains "$(cat "$BED_DIR/start.log")" "template $tpl1 copied to node n1" "a copy when n1's checksum differs"
+bed_assert_eq "$(json 'd["checksum"]' <"$R/var/lib/oe/cloe/templates/$tpl1/template.json")" \
+  "$(json 'd["checksum"]' <"$n1templates/$tpl1/template.json")" "the checksum on n1 after the new copy"
 bed_assert_eq "$c" "$(C @t command "$c" --json -- hostname | json 'd["results"][0]["stdout"].strip()')" "hostname inside $c"
 out=$(C @t vserver stop "$c" --json)
 bed_assert_eq "True stopped shut off" "$(json 'str(d["was_running"])+" "+d["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "clean stop of $c"
 [[ -z $(N1 findmnt -rn -o TARGET | grep -F "$n1storage/vservers/$c/" || true) ]] || bed_fail "mounts of $c left on n1 after its stop"
 [[ -z $(losetup -j "$n1storage/vservers/$c/disk.img") ]] || bed_fail "loop device of $c left after its stop"
-ok "$c: the template found on n1 by its checksum (no copy); start, clean stop (nothing mounted on n1)"
+ok "$c: the template found on n1 by its checksum (no copy), copied again when it differs; start, clean stop (nothing mounted on n1)"
 
 # ---------------------------------------------------------------- set, show, list, restart
 out=$(C @t vserver set "$b" --cpu-shares 300 --memory 320M --json)
