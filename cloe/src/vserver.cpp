@@ -243,19 +243,36 @@ void layers_grow(const Place& p, std::int64_t bytes) {
 // The template on a remote node (docs/cloe.md, Remote nodes): copied to
 // node.templates/NAME with rsync over the node's SSH when the checksum in
 // the node's template.json is not the referee's, rootfs first, template.json
-// last (a copy cut short has none, or the old one, and is copied again).
-// The referee's own node uses the referee's folder.
-void ensure_template(const Settings& s, const Place& p, const std::string& name) {
+// last (a copy cut short has none, or the old one, and is copied again), under
+// a lock per node and template. Another build there is not copied over
+// while other vservers of the inventory on that node use it (their lower
+// layer): conflict. The referee's own node uses the referee's folder.
+void ensure_template(const Settings& s, core::sqlite::Database& db, const Place& p, const Vserver& v) {
   if (!p.remote()) return;
+  const std::string& name = v.template_name;
   TemplateInfo tpl = find_template(core::Paths(s.root), name);
+  auto lock = core::FileLock::acquire(s.locks, "cloe.template-copy." + v.cluster + "." + p.node.name + "." + name);
   fs::path there = fs::path(s.node_templates) / name;
   auto r = p.link->run({"cat", "--", (there / "template.json").string()}, {.timeout = 60s, .check = false});
   if (r.exit_code == 0) {
+    std::string have;
     try {
-      if (nlohmann::json::parse(r.out).value("checksum", std::string()) == tpl.checksum) return;
+      have = nlohmann::json::parse(r.out).value("checksum", std::string());
     } catch (const nlohmann::json::exception&) {
-      // unreadable: copied again
+      // unreadable: another build
     }
+    if (have == tpl.checksum) return;
+    std::vector<std::string> users;
+    auto q = db.query("SELECT name FROM vservers WHERE cluster = ?1 AND node = ?2 AND template = ?3 AND name != ?4 "
+                      "ORDER BY name",
+                      v.cluster, p.node.name, name, v.name);
+    while (q.step()) users.push_back(q.column_text(0));
+    if (!users.empty())
+      fail(ErrorKind::conflict,
+           "template {} on node {} is another build than the referee's (checksum {}, the referee's {}): not copied "
+           "over it while {} use(s) it",
+           name, p.node.name, core::escape_for_display(have.substr(0, 12)), tpl.checksum.substr(0, 12),
+           fmt::format("{}", fmt::join(users, ", ")));
   }
   auto t0 = std::chrono::steady_clock::now();
   fs::path here = s.templates / name;
@@ -355,7 +372,7 @@ core::Job create_job(const Settings& s, core::sqlite::Database& db, Vserver& v, 
   job.steps.push_back({"record", record, [&db, &v] {
                          db.execute("DELETE FROM vservers WHERE cluster = ?1 AND name = ?2", v.cluster, v.name);
                        }});
-  job.steps.push_back({"template", [&] { ensure_template(s, place_of(s, db, v), v.template_name); }, {}});
+  job.steps.push_back({"template", [&] { ensure_template(s, db, place_of(s, db, v), v); }, {}});
   job.steps.push_back({"layers",
                        [&] {
                          Place p = place_of(s, db, v);
@@ -584,7 +601,7 @@ Vserver vserver_start(const Settings& s, const std::string& cluster, const std::
          v.state == VserverState::creating ? "create" : "destroy", name);
   Place p = place_of(s, db, v);
   if (dom_state(p, name) != lxc::State::running) {
-    ensure_template(s, p, v.template_name);
+    ensure_template(s, db, p, v);
     layers_grow(p, v.disk);  // a disk set larger while it ran
     layers_mount(p, v.id_base, v.disk);
     dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, cluster), p, v)));

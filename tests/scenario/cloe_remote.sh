@@ -118,19 +118,28 @@ out=$(C -v @t vserver create "$c" --node n1 --template "$tpl1" --memory 128M --d
 [[ $(cat "$BED_DIR/create2.log") != *"copied to node n1"* ]] || bed_fail "the template was copied again: $(cat "$BED_DIR/create2.log")"
 bed_assert_eq "stopped shut off" "$(json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "$c created stopped"
 bed_assert_eq "$m0" "$(stat -c %y "$n1templates/$tpl1/template.json")" "the template.json on n1 untouched by the second create"
-# Another checksum on n1 (a copy of another build): start copies it again.
-/usr/bin/python3 -c 'import json, sys; f = sys.argv[1]; d = json.load(open(f)); d["checksum"] = "0" * 64; json.dump(d, open(f, "w"))' \
-  "$n1templates/$tpl1/template.json"
-C -v @t vserver start "$c" >/dev/null 2>"$BED_DIR/start.log"
-bed_assert_contains "$(cat "$BED_DIR/start.log")" "template $tpl1 copied to node n1" "a copy when n1's checksum differs"
-bed_assert_eq "$(json 'd["checksum"]' <"$R/var/lib/oe/cloe/templates/$tpl1/template.json")" \
-  "$(json 'd["checksum"]' <"$n1templates/$tpl1/template.json")" "the checksum on n1 after the new copy"
+# Another build on n1 (another checksum in its template.json): not copied
+# over while $b uses it (exit 4, one line, nothing changed).
+tj=$n1templates/$tpl1/template.json
+cp "$tj" "$BED_DIR/template.json.good"
+/usr/bin/python3 -c 'import json, sys; f = sys.argv[1]; d = json.load(open(f)); d["checksum"] = "0" * 64; json.dump(d, open(f, "w"))' "$tj"
+mounts0=$(N1 findmnt -rn -o TARGET | grep -F "$n1storage/" || true)
+rc=0
+C @t vserver start "$c" >/dev/null 2>"$BED_DIR/err" || rc=$?
+bed_assert_eq 4 "$rc" "exit of a start whose template on n1 is another build used by $b"
+bed_assert_contains "$(cat "$BED_DIR/err")" "template $tpl1 on node n1 is another build than the referee's (checksum 000000000000" "its error"
+bed_assert_contains "$(cat "$BED_DIR/err")" "while $b use(s) it" "its error names the user"
+bed_assert_eq 1 "$(grep -c . "$BED_DIR/err")" "one line"
+bed_assert_eq "stopped shut off" "$(C @t vserver show "$c" --json | json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]')" "$c unchanged"
+bed_assert_eq "$mounts0" "$(N1 findmnt -rn -o TARGET | grep -F "$n1storage/" || true)" "n1's mounts after the refused start"
+cp "$BED_DIR/template.json.good" "$tj"
+C @t vserver start "$c" >/dev/null
 bed_assert_eq "$c" "$(C @t command "$c" --json -- hostname | json 'd["results"][0]["stdout"].strip()')" "hostname inside $c"
 out=$(C @t vserver stop "$c" --json)
 bed_assert_eq "True stopped shut off" "$(json 'str(d["was_running"])+" "+d["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "clean stop of $c"
 [[ -z $(N1 findmnt -rn -o TARGET | grep -F "$n1storage/vservers/$c/" || true) ]] || bed_fail "mounts of $c left on n1 after its stop"
 [[ -z $(losetup -j "$n1storage/vservers/$c/disk.img") ]] || bed_fail "loop device of $c left after its stop"
-ok "$c: the template found on n1 by its checksum (no copy), copied again when it differs; start, clean stop (nothing mounted on n1)"
+ok "$c: the template found on n1 by its checksum (no copy), another build there not copied over while used; start, clean stop (nothing mounted on n1)"
 
 # ---------------------------------------------------------------- set, show, list, restart
 out=$(C @t vserver set "$b" --cpu-shares 300 --memory 320M --json)
@@ -246,4 +255,15 @@ nothing_on_n1 "$c"
 bed_assert_eq "" "$(V1 list --all --name | grep . || true)" "domains left on n1"
 bed_assert_eq 0 "$(sqlite3 "$db" "select count(*) from vservers")" "vservers left in the inventory"
 ok "destroy: no domain, mount, loop device or folder left on n1"
+
+# Another build on n1 that no vserver uses any more: copied over by the next create.
+/usr/bin/python3 -c 'import json, sys; f = sys.argv[1]; d = json.load(open(f)); d["checksum"] = "0" * 64; json.dump(d, open(f, "w"))' "$tj"
+C -v @t vserver create "$d" --node n1 --template "$tpl1" --memory 128M --disk 64M --no-start >/dev/null 2>"$BED_DIR/create3.log"
+bed_assert_contains "$(cat "$BED_DIR/create3.log")" "template $tpl1 copied to node n1" "a copy over another, unused build"
+bed_assert_eq "$(json 'd["checksum"]' <"$R/var/lib/oe/cloe/templates/$tpl1/template.json")" "$(json 'd["checksum"]' <"$tj")" \
+  "the checksum on n1 after the new copy"
+C @t vserver destroy "$d" >/dev/null
+nothing_on_n1 "$d"
+bed_assert_eq "" "$(V1 list --all --name | grep . || true)" "domains left on n1 at the end"
+ok "another build on n1, unused: copied over by the next create"
 bed_log "all ok"
