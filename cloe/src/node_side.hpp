@@ -7,6 +7,7 @@
 // node (the oe-cloe package; node.binary names it) does the node-side work
 // with the same code the referee uses for its own node:
 //
+//   ping                              prints ping_answer (the protocol of these operations)
 //   layers-mount STORAGE NAME TEMPLATE_ROOT HOST_BASE COUNT DISK_BYTES
 //   layers-unmount STORAGE NAME       layers-remove STORAGE NAME
 //   layers-mounted STORAGE NAME       prints "yes" or "no" (the image)
@@ -27,6 +28,9 @@
 namespace cloe::node_side {
 
 inline constexpr std::string_view command = "__node";
+// What `ping` prints: the version of the operations below; the referee
+// refuses a node whose cloe answers anything else.
+inline constexpr std::string_view ping_answer = "cloe-node 1";
 int main(int argc, char** argv);
 
 }  // namespace cloe::node_side

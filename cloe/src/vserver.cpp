@@ -22,6 +22,7 @@
 #include "inventory_db.hpp"
 #include "layers.hpp"
 #include "lxc.hpp"
+#include "node_side.hpp"
 #include "transport.hpp"
 
 namespace fs = std::filesystem;
@@ -159,6 +160,22 @@ std::string node_call(const Place& p, std::vector<std::string> args, std::option
   }
   while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
   return r.out;
+}
+
+// Before anything is written for a vserver on a node reached over SSH: the
+// node answers (external otherwise) and its cloe speaks the same node
+// protocol (precondition otherwise: not installed, or another version).
+void check_node(const Place& p) {
+  if (!p.remote()) return;
+  core::RunResult r = p.link->run({p.binary, std::string(node_side::command), "ping"}, {.timeout = 60s, .check = false});
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (r.exit_code != 0 || out != node_side::ping_answer)
+    fail(ErrorKind::precondition,
+         "node {}: {} does not answer as cloe's node side ({}; install the referee's oe-cloe there, or set "
+         "node.binary)",
+         p.node.name, p.binary,
+         r.exit_code == 127 ? std::string("not found") : fmt::format("exit {}, '{}'", r.exit_code, core::escape_for_display(out)));
 }
 
 std::string storage_of(const Place& p) { return p.layers.dir.parent_path().parent_path().string(); }
@@ -560,10 +577,9 @@ Vserver vserver_create(const Settings& s, const VserverCreateRequest& rq) {
     tx.commit();
     cluster_lock.reset();
   };
-  // A node reached over SSH must answer before anything is written (the
-  // record step is the first write): a one-line external error otherwise.
-  if (auto nodes = inventory::nodes(db, rq.cluster, v.node); !nodes.empty() && nodes.front().transport != Transport::local)
-    transport::link(s, nodes.front())->run({"true"}, {.timeout = 60s, .check = true});
+  // A node reached over SSH must answer, with its cloe, before anything is
+  // written (the record step is the first write): one line otherwise.
+  check_node(place_of(s, db, v));
   core::Job job = create_job(s, db, v, record, rq.start);
   jobs.run(job, core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
   core::logger("cloe")->info("vserver {} created on node {} ({}, ids {}+{})", v.name, v.node, v.ip, v.id_base, id_count);
@@ -657,7 +673,7 @@ void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
   }
   Place p = place_of(s, db, v);
   // A node reached over SSH must answer before the mark is written.
-  if (p.remote()) p.link->run({"true"}, {.timeout = 60s, .check = true});
+  check_node(p);
   if (!rq.force && v.state != VserverState::destroying && dom_state(p, v.name) == lxc::State::running)
     fail(ErrorKind::conflict, "vserver {} runs: stop it first, or destroy it with --force", v.name);
   core::Job job{"cloe.vserver.destroy", job_key(rq.cluster, rq.name), {}};

@@ -12,7 +12,7 @@
 # on n1), start, restart; cloe xoe and service list through xoe inside (with
 # the cached template xoe of scenario.cloe_xoe); --node auto choosing n1
 # when n0 is drained; creates on n1 killed at its steps, rolled back or
-# resumed, nothing left. A group command across a vserver on n0 and one on n1,
+# resumed, nothing left; no cloe at node.binary on n1: refused, exit 6. A group command across a vserver on n0 and one on n1,
 # one of which fails (exit 1), and a run killed after the first, resumed.
 # n1's sshd stopped: one line, exit 5, the inventory byte-identical. At the
 # end nothing is left on n1: no domain, mount, loop device or folder.
@@ -210,6 +210,18 @@ for step in template layers domain start; do
 done
 ok "creates on n1 killed at template, layers, domain, start: rolled back by destroy or resumed; nothing left on n1"
 
+# ---------------------------------------------------------------- no cloe on n1
+sum() { sqlite3 "$db" .dump | sha256sum | cut -d' ' -f1; }
+before=$(sum)
+rc=0
+OE_CLOE_NODE_BINARY=$BED_DIR/no-such-cloe C @t vserver create "$d" --node n1 --template "$tpl1" >/dev/null 2>"$BED_DIR/err" || rc=$?
+bed_assert_eq 6 "$rc" "exit of a create on n1 without cloe there"
+bed_assert_contains "$(cat "$BED_DIR/err")" "node n1: $BED_DIR/no-such-cloe does not answer as cloe's node side (not found" "its error"
+bed_assert_eq 1 "$(grep -c . "$BED_DIR/err")" "one line"
+bed_assert_eq "$before" "$(sum)" "the inventory after the refused create"
+nothing_on_n1 "$d"
+ok "no cloe at node.binary on n1: a create is refused (exit 6), nothing changed"
+
 # ---------------------------------------------------------------- n1's sshd stopped
 for p in $(ip netns pids "$BED_NODE_N1_NS"); do
   [[ $(cat "/proc/$p/comm" 2>/dev/null) == sshd ]] && kill "$p"
@@ -217,7 +229,6 @@ done
 bed_wait 10 "n1's sshd gone" bash -c "! (exec 3<>/dev/tcp/$ip/22)"
 # The referee's multiplexing master went with its session.
 bed_wait 10 "no control master left" bash -c "! ls '$R/run/oe/cloe/ssh/' 2>/dev/null | grep -q ."
-sum() { sqlite3 "$db" .dump | sha256sum | cut -d' ' -f1; }
 before=$(sum)
 down() {  # down ARGS...: one line naming n1, exit 5, the inventory unchanged
   local rc=0 err

@@ -48,6 +48,15 @@ TEST(CloeNodeSide, BadArgumentsAreRefusedBeforeAnythingIsMade) {
   EXPECT_FALSE(std::filesystem::exists(storage));
 }
 
+TEST(CloeNodeSide, PingAnswersTheProtocol) {
+  testing::internal::CaptureStdout();
+  int rc = node({"ping"});
+  std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out, std::string(cloe::node_side::ping_answer) + "\n");
+  EXPECT_EQ(node({"ping", "extra"}), 2);
+}
+
 TEST(CloeNodeSide, LayersMountedAnswersNoForAnUnmountedVserver) {
   test::TempDir dir;
   testing::internal::CaptureStdout();
