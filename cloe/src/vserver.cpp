@@ -412,8 +412,11 @@ core::Job create_job(const Settings& s, core::sqlite::Database& db, Vserver& v, 
                        }});
   job.steps.push_back({"start",
                        [&, start] {
-                         if (!start) return;
                          Place p = place_of(s, db, v);
+                         if (!start) {  // stopped as after a stop: nothing mounted until its start
+                           layers_unmount(p);
+                           return;
+                         }
                          dom_start(p, v.name);
                          wait_ready(p, v.name);
                        },

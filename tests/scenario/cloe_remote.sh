@@ -117,6 +117,8 @@ m0=$(stat -c %y "$n1templates/$tpl1/template.json")
 out=$(C -v @t vserver create "$c" --node n1 --template "$tpl1" --memory 128M --disk 64M --no-start --json 2>"$BED_DIR/create2.log")
 [[ $(cat "$BED_DIR/create2.log") != *"copied to node n1"* ]] || bed_fail "the template was copied again: $(cat "$BED_DIR/create2.log")"
 bed_assert_eq "stopped shut off" "$(json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "$c created stopped"
+[[ -z $(N1 findmnt -rn -o TARGET | grep -F "$n1storage/vservers/$c/" || true) ]] || bed_fail "mounts of $c, created stopped, on n1"
+[[ -z $(losetup -j "$n1storage/vservers/$c/disk.img") ]] || bed_fail "loop device of $c, created stopped"
 bed_assert_eq "$m0" "$(stat -c %y "$n1templates/$tpl1/template.json")" "the template.json on n1 untouched by the second create"
 # Another build on n1 (another checksum in its template.json): not copied
 # over while $b uses it (exit 4, one line, nothing changed).

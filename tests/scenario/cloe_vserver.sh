@@ -61,6 +61,7 @@ ok "$a: uid 0 inside = host id $base, its address $pool_first and MAC $mac on th
 
 out=$(C @t vserver create "$b" --memory 128M --disk 64M --cpu-shares 512 --group g2 --no-start --json)
 bed_assert_eq "stopped shut off" "$(json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "a vserver created with --no-start"
+[[ -z $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/vservers/$b/" || true) ]] || bed_fail "mounts of $b, created stopped"
 bbase=$(json 'd["vserver"]["id_base"]' <<<"$out") bip=$(json 'd["vserver"]["ip"]' <<<"$out")
 [[ $bbase != "$base" && $bip != "$pool_first" ]] || bed_fail "$b shares the ids or the address of $a"
 C @t vserver start "$b" >/dev/null
