@@ -261,7 +261,7 @@ CommandReport command_run(const Settings& s, const CommandRequest& rq) {
     auto it = std::ranges::find(all, name, &Vserver::name);
     return it == all.end() ? nullptr : &*it;
   };
-  // Remote nodes are refused before anything runs (vserver start's error).
+  // Each vserver's node and its settings are checked before anything runs.
   for (const auto& n : plan.names)
     if (const Vserver* v = find(n)) vserver_enter_argv(s, *v, {"true"});
 

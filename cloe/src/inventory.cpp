@@ -229,6 +229,8 @@ Settings make_settings(const core::Paths& paths, const core::Config& config) {
   s.libvirt_uri = config.get_string("libvirt.uri");
   s.bridge = config.get_string("network.bridge");
   s.templates = paths.data("cloe") / "templates";
+  s.node_binary = config.get_string("node.binary");
+  s.node_templates = config.get_string("node.templates");
   return s;
 }
 

@@ -156,6 +156,23 @@ void unmount(const Layers& l) {
   }
 }
 
+// Grows the unmounted image of `l` to `bytes` with its filesystem; a
+// missing or large enough image is left alone.
+void grow(const Layers& l, std::int64_t bytes) {
+  std::error_code ec;
+  auto size = fs::file_size(l.image, ec);
+  if (ec || static_cast<std::int64_t>(size) >= bytes) return;
+  if (layers::is_mount_point(l.layer)) return;
+  core::run({"truncate", "-s", std::to_string(bytes), l.image.string()}, {.timeout = 60s});
+  // e2fsck -p exits 1 when it fixed something: fine; more is a broken filesystem.
+  auto fsck = core::run({"e2fsck", "-f", "-p", l.image.string()}, {.timeout = 300s, .check = false});
+  if (fsck.exit_code > 1)
+    fail(ErrorKind::external, "e2fsck of {} exited {}: {}", l.image.string(), fsck.exit_code,
+         fsck.out.substr(0, fsck.out.find('\n')));
+  core::run({"resize2fs", l.image.string()}, {.timeout = 300s});
+  core::logger("cloe")->info("disk of {} grown to {} MiB", l.dir.filename().string(), bytes >> 20);
+}
+
 void remove(const Layers& l) {
   unmount(l);
   std::error_code ec;

@@ -35,6 +35,10 @@ void mount(const Layers& l, const std::filesystem::path& template_root, std::uin
 // Mounts already gone are fine.
 void unmount(const Layers& l);
 
+// Grows the unmounted image of `l` to `bytes` with its filesystem; a
+// missing or large enough image, or a mounted one, is left alone.
+void grow(const Layers& l, std::int64_t bytes);
+
 // unmount() and removes the vserver's folder with its image.
 void remove(const Layers& l);
 

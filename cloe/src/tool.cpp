@@ -5,6 +5,7 @@
 
 #include "core/lock.hpp"
 #include "lxc.hpp"
+#include "node_side.hpp"
 
 namespace cloe {
 
@@ -26,6 +27,10 @@ const core::Schema& config_schema() {
       {"template.deb_cache", core::ValueType::string, std::string{},
        "Cache of downloaded .deb files for the software fetched into templates (empty: ROOT/var/cache/oe/debs, "
        "xoe's own on this host)"},
+      {"node.binary", core::ValueType::string, std::string{"/usr/bin/cloe"},
+       "The cloe program on the nodes reached over SSH (the oe-cloe package), which does the node-side work"},
+      {"node.templates", core::ValueType::string, std::string{"/var/lib/oe/cloe/templates"},
+       "The folder on the nodes reached over SSH that holds the templates copied to them"},
       {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
        "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
        "--no-wait)",
@@ -55,6 +60,7 @@ const core::legacy::Table& legacy_table() {
 
 std::optional<int> run_internal_child(int argc, char** argv) {
   if (argc >= 2 && std::string_view(argv[1]) == lxc::enter_command) return lxc::enter_main(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == node_side::command) return node_side::main(argc, argv);
   return std::nullopt;
 }
 

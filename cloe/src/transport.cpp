@@ -38,6 +38,13 @@ class LocalNode final : public NodeLink {
   core::RunResult run(const std::vector<std::string>& argv, const core::RunOptions& options) override {
     return core::run(argv, options);
   }
+  std::vector<std::string> command_argv(const std::vector<std::string>& argv) const override { return argv; }
+  bool remote() const override { return false; }
+  void put_tree(const fs::path& from, const std::string& to) override {
+    fs::create_directories(to);
+    core::run({"rsync", "-aHAX", "--numeric-ids", "--delete", "--", from.string() + "/", to + "/"},
+              {.timeout = std::chrono::hours(2)});
+  }
   std::string libvirt_uri() const override { return "lxc:///system"; }
 };
 
@@ -45,17 +52,56 @@ class SshNode final : public NodeLink {
  public:
   SshNode(const Settings& settings, Node node) : settings_(settings), node_(std::move(node)) {}
 
-  core::RunResult run(const std::vector<std::string>& argv, const core::RunOptions& options) override {
-    std::vector<std::string> full = ssh_argv(settings_, node_);
-    full.push_back(remote_command(argv));
-    core::RunOptions o = options;
-    o.check = false;
+  std::vector<std::string> command_argv(const std::vector<std::string>& argv) const override {
     std::error_code ec;
     fs::create_directories(settings_.control_dir(), ec);
     ::chmod(settings_.control_dir().c_str(), 0700);
-    core::RunResult r = core::run(full, o);
+    std::vector<std::string> full = ssh_argv(settings_, node_);
+    full.push_back(remote_command(argv));
+    return full;
+  }
+
+  bool remote() const override { return true; }
+
+  core::RunResult run(const std::vector<std::string>& argv, const core::RunOptions& options) override {
+    core::RunOptions o = options;
+    o.check = false;
+    core::RunResult r = core::run(command_argv(argv), o);
     // 255 is ssh's own failure (the command's status otherwise).
-    if (r.exit_code == 255) {
+    if (r.exit_code == 255) ssh_failed(r);
+    if (options.check && r.exit_code != 0) {
+      std::string last = r.err;
+      while (!last.empty() && last.back() == '\n') last.pop_back();
+      if (auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+      core::fail(core::ErrorKind::external, "on node {}: {} exited with status {}{}{}", node_.name, argv.front(),
+                 r.exit_code, last.empty() ? "" : ": ", last);
+    }
+    return r;
+  }
+
+  void put_tree(const fs::path& from, const std::string& to) override {
+    run({"mkdir", "-p", "--", to}, {.timeout = std::chrono::seconds(60), .check = true});
+    // --protect-args: the node's path travels in rsync's protocol, never
+    // through the node's shell.
+    core::RunOptions o;
+    o.timeout = std::chrono::hours(2);
+    o.check = false;
+    core::RunResult r = core::run({"rsync", "-aHAX", "--numeric-ids", "--delete", "-e", rsync_shell(settings_, node_),
+                                   "--protect-args", "--", from.string() + "/", node_.address + ":" + to + "/"},
+                                  o);
+    if (r.exit_code == 255) ssh_failed(r);
+    if (r.exit_code != 0) {
+      std::string last = r.err;
+      while (!last.empty() && last.back() == '\n') last.pop_back();
+      if (auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
+      core::fail(core::ErrorKind::external, "copy {} to node {}: rsync exited with status {}: {}", from.string(),
+                 node_.name, r.exit_code, last);
+    }
+  }
+
+ private:
+  [[noreturn]] void ssh_failed(const core::RunResult& r) const {
+    {  // 255: ssh's own failure
       if (r.err.find("Host key verification failed") != std::string::npos ||
           r.err.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos)
         core::fail(core::ErrorKind::external,
@@ -68,16 +114,9 @@ class SshNode final : public NodeLink {
       core::fail(core::ErrorKind::external, "node {} ({}) does not answer over ssh: {}", node_.name,
                  node_.address, last.empty() ? "ssh failed" : last);
     }
-    if (options.check && r.exit_code != 0) {
-      std::string last = r.err;
-      while (!last.empty() && last.back() == '\n') last.pop_back();
-      if (auto nl = last.rfind('\n'); nl != std::string::npos) last = last.substr(nl + 1);
-      core::fail(core::ErrorKind::external, "on node {}: {} exited with status {}{}{}", node_.name, argv.front(),
-                 r.exit_code, last.empty() ? "" : ": ", last);
-    }
-    return r;
   }
 
+ public:
   std::string libvirt_uri() const override {
     // libvirt's ssh transport with the same key and known_hosts (its
     // keyfile and known_hosts parameters; no_verify is never set).
@@ -122,6 +161,20 @@ std::vector<std::string> ssh_argv(const Settings& s, const Node& node) {
           "-p", std::to_string(node.ssh_port),
           "-l", s.ssh_user,
           "--", node.address};
+}
+
+std::string rsync_shell(const Settings& s, const Node& node) {
+  std::vector<std::string> argv = ssh_argv(s, node);
+  argv.resize(argv.size() - 2);  // "--" and the host: rsync puts the host there
+  std::string out;
+  for (const auto& a : argv) {
+    if (a.find_first_of(" \t\n'\"\\") != std::string::npos)
+      core::fail(core::ErrorKind::invalid, "ssh argument '{}' holds a space or a quote: rsync cannot be given it",
+                 core::escape_for_display(a));
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
 }
 
 std::string remote_command(const std::vector<std::string>& argv) {

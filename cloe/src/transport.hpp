@@ -9,6 +9,7 @@
 // StrictHostKeyChecking=yes: an unknown or changed key is refused, never
 // learnt). Nothing else in cloe starts ssh.
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,25 @@ class NodeLink {
   // cannot be reached or its host key is not the pinned one (named), and,
   // with options.check, when the command fails.
   virtual core::RunResult run(const std::vector<std::string>& argv, const core::RunOptions& options = {}) = 0;
-  // The libvirt URI of the node's own libvirtd.
+  // The argument vector that runs `argv` on the node, for a caller that
+  // starts it itself (core::run with its own options: a command inside a
+  // vserver, whose output cloe never logs). Local: argv itself; SSH: the
+  // ssh argv of ssh_argv() plus remote_command(argv). Over SSH, exit status
+  // 255 is ssh's own failure.
+  virtual std::vector<std::string> command_argv(const std::vector<std::string>& argv) const = 0;
+  // True for a node reached over SSH.
+  virtual bool remote() const = 0;
+  // Copies the tree `from` (a folder of the referee) to the folder `to` on
+  // the node with rsync over the same multiplexed SSH (-aHAX --numeric-ids
+  // --delete: owners, hard links, ACLs and xattrs kept; what is not in
+  // `from` removed). Local: rsync on the referee itself. Throws external.
+  virtual void put_tree(const std::filesystem::path& from, const std::string& to) = 0;
+  // The libvirt URI of the node's own libvirtd, as seen from the referee
+  // (for an admin's virsh). cloe itself drives an SSH node's libvirtd from
+  // the node (`cloe __node lxc-...`, node_side.hpp): libvirt's ssh transport
+  // would start its own ssh, without the pinned known_hosts (its
+  // known_hosts= is honoured by the libssh transports only) nor the
+  // multiplexed connection.
   virtual std::string libvirt_uri() const = 0;
   // Closes a multiplexed connection, if any (node remove).
   virtual void close() {}
@@ -40,6 +59,11 @@ std::unique_ptr<NodeLink> link(const Settings& settings, const Node& node);
 // The ssh argument vector for `node`, up to and including the "--" and
 // host; the remote command follows. Exposed for the unit tests.
 std::vector<std::string> ssh_argv(const Settings& settings, const Node& node);
+
+// The ssh command rsync's -e is given for `node`: ssh_argv without the
+// "--" and the host, joined by spaces (rsync splits it again on spaces, so
+// each path in it must have none: invalid otherwise).
+std::string rsync_shell(const Settings& settings, const Node& node);
 
 // `argv` as one string the node's POSIX shell splits back into argv: each
 // argument in single quotes (a quote as '\'').

@@ -3,7 +3,11 @@
 
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "cloe/placement.hpp"
@@ -18,6 +22,8 @@
 #include "inventory_db.hpp"
 #include "layers.hpp"
 #include "lxc.hpp"
+#include "node_side.hpp"
+#include "transport.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -94,12 +100,20 @@ std::optional<Vserver> row(core::sqlite::Database& db, const std::string& cluste
   return all.front();
 }
 
-// Where a vserver lives: its node, the libvirt URI there, its layers, its template.
+// Where a vserver lives: its node, the libvirt URI there, its layers, its
+// template. On the referee's own node cloe does the work itself; on a node
+// reached over SSH the cloe installed there does it (`NODE_BINARY __node
+// OP ...`, node_side.hpp) through the node's link: the node's libvirtd is
+// reached from the node itself (lxc:///system there), never by libvirt's
+// own ssh transport (docs/cloe.md, Remote nodes).
 struct Place {
   Node node;
-  std::string uri;
+  std::string uri;  // as the program that uses it sees it: the referee's, or the node's own
   layers::Layers layers;
-  fs::path template_root;
+  fs::path template_root;  // on the node
+  std::shared_ptr<transport::NodeLink> link;
+  std::string binary;  // cloe on the node (remote)
+  bool remote() const { return link && link->remote(); }
 };
 
 Place place_of(const Settings& s, core::sqlite::Database& db, const Vserver& v) {
@@ -107,24 +121,196 @@ Place place_of(const Settings& s, core::sqlite::Database& db, const Vserver& v) 
   if (nodes.empty()) fail(ErrorKind::internal, "vserver {}: its node {} is not in the inventory", v.name, v.node);
   Place p;
   p.node = nodes.front();
-  if (p.node.transport != Transport::local)
-    fail(ErrorKind::precondition,
-         "vserver {} is on node {}, reached over SSH: vservers on remote nodes are not built yet (only the "
-         "referee's own node, added with node add --local)",
-         v.name, p.node.name);
-  p.uri = s.libvirt_uri;
+  p.link = transport::link(s, p.node);
   auto sc = std::find_if(p.node.storage.begin(), p.node.storage.end(), [&](const auto& c) { return c.name == v.storage; });
   if (sc == p.node.storage.end())
     fail(ErrorKind::internal, "vserver {}: node {} has no storage class {}", v.name, p.node.name, v.storage);
   p.layers = layers::of(sc->path, v.name);
-  p.template_root = s.templates / v.template_name / "rootfs";
+  if (p.remote()) {
+    if (!fs::path(s.node_binary).is_absolute())
+      fail(ErrorKind::invalid, "node.binary '{}': not an absolute path", core::escape_for_display(s.node_binary));
+    if (!fs::path(s.node_templates).is_absolute())
+      fail(ErrorKind::invalid, "node.templates '{}': not an absolute path", core::escape_for_display(s.node_templates));
+    p.uri = "lxc:///system";
+    p.binary = s.node_binary;
+    p.template_root = fs::path(s.node_templates) / v.template_name / "rootfs";
+  } else {
+    p.uri = s.libvirt_uri;
+    p.template_root = s.templates / v.template_name / "rootfs";
+  }
   return p;
+}
+
+// `cloe __node OP ARGS...` on the node; its stdout. A failure there comes
+// back with the node's one-line message.
+std::string node_call(const Place& p, std::vector<std::string> args, std::optional<std::string> stdin_data = {},
+                      std::chrono::seconds timeout = 300s) {
+  args.insert(args.begin(), {p.binary, "__node"});
+  core::RunOptions o;
+  o.timeout = timeout;
+  o.check = false;
+  o.stdin_data = std::move(stdin_data);
+  core::RunResult r = p.link->run(args, o);
+  if (r.exit_code != 0) {
+    std::string msg = r.err;
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == '\r')) msg.pop_back();
+    if (auto nl = msg.rfind('\n'); nl != std::string::npos) msg = msg.substr(nl + 1);
+    fail(ErrorKind::external, "node {}: {}", p.node.name,
+         msg.empty() ? fmt::format("{} __node {} exited with status {}", p.binary, args[2], r.exit_code) : msg);
+  }
+  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
+}
+
+// Before anything is written for a vserver on a node reached over SSH: the
+// node answers (external otherwise) and its cloe speaks the same node
+// protocol (precondition otherwise: not installed, or another version).
+void check_node(const Place& p) {
+  if (!p.remote()) return;
+  core::RunResult r = p.link->run({p.binary, std::string(node_side::command), "ping"}, {.timeout = 60s, .check = false});
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  if (r.exit_code != 0 || out != node_side::ping_answer)
+    fail(ErrorKind::precondition,
+         "node {}: {} does not answer as cloe's node side ({}; install the referee's oe-cloe there, or set "
+         "node.binary)",
+         p.node.name, p.binary,
+         r.exit_code == 127 ? std::string("not found") : fmt::format("exit {}, '{}'", r.exit_code, core::escape_for_display(out)));
+}
+
+std::string storage_of(const Place& p) { return p.layers.dir.parent_path().parent_path().string(); }
+std::string name_of(const Place& p) { return p.layers.dir.filename().string(); }
+
+lxc::State dom_state(const Place& p, const std::string& name) {
+  if (!p.remote()) return lxc::state(p.uri, name);
+  std::string w = node_call(p, {"lxc-state", p.uri, name}, {}, 60s);
+  if (w == "running") return lxc::State::running;
+  if (w == "shut_off") return lxc::State::shut_off;
+  if (w == "absent") return lxc::State::absent;
+  return lxc::State::other;
+}
+
+void dom_define(const Place& p, const std::string& xml) {
+  if (!p.remote()) return lxc::define(p.uri, xml);
+  node_call(p, {"lxc-define", p.uri}, xml, 60s);
+}
+
+std::optional<std::string> dom_uuid(const Place& p, const std::string& name) {
+  if (!p.remote()) return lxc::uuid(p.uri, name);
+  std::string u = node_call(p, {"lxc-uuid", p.uri, name}, {}, 60s);
+  if (u.empty()) return std::nullopt;
+  return u;
+}
+
+void dom_start(const Place& p, const std::string& name) {
+  if (!p.remote()) return lxc::start(p.uri, name);
+  node_call(p, {"lxc-start", p.uri, name}, {}, 120s);
+}
+
+bool dom_stop(const Place& p, const std::string& name, std::chrono::seconds timeout) {
+  if (!p.remote()) return lxc::stop(p.uri, name, timeout);
+  return node_call(p, {"lxc-stop", p.uri, name, std::to_string(timeout.count())}, {}, timeout + 60s) == "stopped";
+}
+
+void dom_destroy(const Place& p, const std::string& name) {
+  if (!p.remote()) return lxc::destroy(p.uri, name);
+  node_call(p, {"lxc-destroy", p.uri, name}, {}, 120s);
+}
+
+void dom_undefine(const Place& p, const std::string& name) {
+  if (!p.remote()) return lxc::undefine(p.uri, name);
+  node_call(p, {"lxc-undefine", p.uri, name}, {}, 60s);
+}
+
+void dom_set_live(const Place& p, const std::string& name, std::optional<unsigned> shares,
+                  std::optional<unsigned> cpu_max, std::optional<unsigned long long> memory_kib) {
+  if (!p.remote()) return lxc::set_live(p.uri, name, shares, cpu_max, memory_kib);
+  auto opt = [](auto v) { return v ? std::to_string(*v) : std::string("-"); };
+  node_call(p, {"lxc-set-live", p.uri, name, opt(shares), opt(cpu_max), opt(memory_kib)}, {}, 60s);
+}
+
+void layers_mount(const Place& p, std::int64_t base, std::int64_t disk) {
+  if (!p.remote())
+    return layers::mount(p.layers, p.template_root, static_cast<std::uint32_t>(base),
+                         static_cast<std::uint32_t>(id_count), static_cast<std::uint64_t>(disk));
+  node_call(p, {"layers-mount", storage_of(p), name_of(p), p.template_root.string(), std::to_string(base),
+                std::to_string(id_count), std::to_string(disk)});
+}
+
+void layers_unmount(const Place& p) {
+  if (!p.remote()) return layers::unmount(p.layers);
+  node_call(p, {"layers-unmount", storage_of(p), name_of(p)});
+}
+
+void layers_remove(const Place& p) {
+  if (!p.remote()) return layers::remove(p.layers);
+  node_call(p, {"layers-remove", storage_of(p), name_of(p)});
+}
+
+bool layers_mounted(const Place& p) {
+  if (!p.remote()) return layers::is_mount_point(p.layers.layer);
+  return node_call(p, {"layers-mounted", storage_of(p), name_of(p)}, {}, 60s) == "yes";
+}
+
+void layers_grow(const Place& p, std::int64_t bytes) {
+  if (!p.remote()) return layers::grow(p.layers, bytes);
+  node_call(p, {"layers-grow", storage_of(p), name_of(p), std::to_string(bytes)}, {}, 900s);
+}
+
+// The template on a remote node (docs/cloe.md, Remote nodes): copied to
+// node.templates/NAME with rsync over the node's SSH when the checksum in
+// the node's template.json is not the referee's, rootfs first, template.json
+// last (a copy cut short has none, or the old one, and is copied again), under
+// a lock per node and template. Another build there is not copied over
+// while other vservers of the inventory on that node use it (their lower
+// layer): conflict. The referee's own node uses the referee's folder.
+void ensure_template(const Settings& s, core::sqlite::Database& db, const Place& p, const Vserver& v) {
+  if (!p.remote()) return;
+  const std::string& name = v.template_name;
+  TemplateInfo tpl = find_template(core::Paths(s.root), name);
+  auto lock = core::FileLock::acquire(s.locks, "cloe.template-copy." + v.cluster + "." + p.node.name + "." + name);
+  fs::path there = fs::path(s.node_templates) / name;
+  auto r = p.link->run({"cat", "--", (there / "template.json").string()}, {.timeout = 60s, .check = false});
+  if (r.exit_code == 0) {
+    std::string have;
+    try {
+      have = nlohmann::json::parse(r.out).value("checksum", std::string());
+    } catch (const nlohmann::json::exception&) {
+      // unreadable: another build
+    }
+    if (have == tpl.checksum) return;
+    std::vector<std::string> users;
+    auto q = db.query("SELECT name FROM vservers WHERE cluster = ?1 AND node = ?2 AND template = ?3 AND name != ?4 "
+                      "ORDER BY name",
+                      v.cluster, p.node.name, name, v.name);
+    while (q.step()) users.push_back(q.column_text(0));
+    if (!users.empty())
+      fail(ErrorKind::conflict,
+           "template {} on node {} is another build than the referee's (checksum {}, the referee's {}): not copied "
+           "over it while {} use(s) it",
+           name, p.node.name, core::escape_for_display(have.substr(0, 12)), tpl.checksum.substr(0, 12),
+           fmt::format("{}", fmt::join(users, ", ")));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  fs::path here = s.templates / name;
+  p.link->put_tree(here / "rootfs", (there / "rootfs").string());
+  p.link->run({"mkdir", "-p", "--", there.string()}, {.timeout = 60s, .check = true});
+  std::string json_text;
+  {
+    std::ifstream in(here / "template.json");
+    json_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string tmp = (there / "template.json.partial").string();
+  p.link->run({"sh", "-c", "cat > \"$1\" && mv -f -- \"$1\" \"$2\"", "sh", tmp, (there / "template.json").string()},
+              {.timeout = 60s, .stdin_data = json_text, .check = true});
+  core::logger("cloe")->info("template {} copied to node {} in {:.1f} s", name, p.node.name,
+                             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
 
 domain::Spec spec_of(const Settings& s, const Cluster& c, const Place& p, const Vserver& v) {
   domain::Spec spec;
   spec.name = v.name;
-  spec.uuid = lxc::uuid(p.uri, v.name);
+  spec.uuid = dom_uuid(p, v.name);
   spec.root = p.layers.root.string();
   spec.memory_kib = static_cast<std::uint64_t>(v.memory / 1024);
   spec.memory_hard_limit_kib = spec.memory_kib;
@@ -145,35 +331,19 @@ std::string self_exe() {
 }
 
 // Waits until a command runs inside (its init has made its root and namespaces).
-void wait_ready(const std::string& uri, const std::string& name, std::chrono::seconds limit = 60s) {
+void wait_ready(const Place& p, const std::string& name, std::chrono::seconds limit = 60s) {
   auto deadline = std::chrono::steady_clock::now() + limit;
   std::string last;
+  std::vector<std::string> argv = {p.remote() ? p.binary : self_exe(), std::string(lxc::enter_command), p.uri, name,
+                                   "true"};
   while (true) {
-    auto r = core::run({self_exe(), std::string(lxc::enter_command), uri, name, "true"},
-                       {.timeout = 20s, .check = false});
+    auto r = p.link->run(argv, {.timeout = 20s, .check = false});
     if (r.exit_code == 0) return;
     last = r.err.substr(0, r.err.find('\n'));
     if (std::chrono::steady_clock::now() > deadline)
       fail(ErrorKind::external, "vserver {} runs no command {} s after its start: {}", name, limit.count(), last);
     std::this_thread::sleep_for(100ms);
   }
-}
-
-// Grows the unmounted image of `l` to `bytes` with its filesystem; a
-// missing or large enough image is left alone.
-void grow_image(const layers::Layers& l, std::int64_t bytes) {
-  std::error_code ec;
-  auto size = fs::file_size(l.image, ec);
-  if (ec || static_cast<std::int64_t>(size) >= bytes) return;
-  if (layers::is_mount_point(l.layer)) return;
-  core::run({"truncate", "-s", std::to_string(bytes), l.image.string()}, {.timeout = 60s});
-  // e2fsck -p exits 1 when it fixed something: fine; more is a broken filesystem.
-  auto fsck = core::run({"e2fsck", "-f", "-p", l.image.string()}, {.timeout = 300s, .check = false});
-  if (fsck.exit_code > 1)
-    fail(ErrorKind::external, "e2fsck of {} exited {}: {}", l.image.string(), fsck.exit_code,
-         fsck.out.substr(0, fsck.out.find('\n')));
-  core::run({"resize2fs", l.image.string()}, {.timeout = 300s});
-  core::logger("cloe")->info("disk of {} grown to {}", l.dir.filename().string(), format_size(bytes));
 }
 
 void check_quotas(std::int64_t shares, std::int64_t cpu_max) {
@@ -219,37 +389,40 @@ core::Job create_job(const Settings& s, core::sqlite::Database& db, Vserver& v, 
   job.steps.push_back({"record", record, [&db, &v] {
                          db.execute("DELETE FROM vservers WHERE cluster = ?1 AND name = ?2", v.cluster, v.name);
                        }});
+  job.steps.push_back({"template", [&] { ensure_template(s, db, place_of(s, db, v), v); }, {}});
   job.steps.push_back({"layers",
                        [&] {
                          Place p = place_of(s, db, v);
-                         layers::mount(p.layers, p.template_root, static_cast<std::uint32_t>(v.id_base),
-                                       static_cast<std::uint32_t>(id_count), static_cast<std::uint64_t>(v.disk));
+                         layers_mount(p, v.id_base, v.disk);
                        },
                        [&] {
                          if (!row(db, v.cluster, v.name)) return;  // never recorded: nothing was made
-                         layers::remove(place_of(s, db, v).layers);
+                         layers_remove(place_of(s, db, v));
                        }});
   job.steps.push_back({"domain",
                        [&] {
                          Place p = place_of(s, db, v);
-                         lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, v.cluster), p, v)));
+                         dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, v.cluster), p, v)));
                        },
                        [&] {
                          if (!row(db, v.cluster, v.name)) return;
                          Place p = place_of(s, db, v);
-                         lxc::destroy(p.uri, v.name);
-                         lxc::undefine(p.uri, v.name);
+                         dom_destroy(p, v.name);
+                         dom_undefine(p, v.name);
                        }});
   job.steps.push_back({"start",
                        [&, start] {
-                         if (!start) return;
                          Place p = place_of(s, db, v);
-                         lxc::start(p.uri, v.name);
-                         wait_ready(p.uri, v.name);
+                         if (!start) {  // stopped as after a stop: nothing mounted until its start
+                           layers_unmount(p);
+                           return;
+                         }
+                         dom_start(p, v.name);
+                         wait_ready(p, v.name);
                        },
                        [&] {
                          if (!row(db, v.cluster, v.name)) return;
-                         lxc::destroy(place_of(s, db, v).uri, v.name);
+                         dom_destroy(place_of(s, db, v), v.name);
                        }});
   job.steps.push_back({"ready", [&, start] {
                          db.execute("UPDATE vservers SET state = ?1 WHERE cluster = ?2 AND name = ?3",
@@ -262,7 +435,7 @@ core::Job create_job(const Settings& s, core::sqlite::Database& db, Vserver& v, 
 Vserver with_domain_state(const Settings& s, core::sqlite::Database& db, Vserver v) {
   try {
     Place p = place_of(s, db, v);
-    switch (lxc::state(p.uri, v.name)) {
+    switch (dom_state(p, v.name)) {
       case lxc::State::running: v.domain_state = "running"; break;
       case lxc::State::shut_off: v.domain_state = "shut off"; break;
       case lxc::State::absent: v.domain_state = "absent"; break;
@@ -351,12 +524,6 @@ Vserver vserver_create(const Settings& s, const VserverCreateRequest& rq) {
     if (candidates.empty()) fail(ErrorKind::conflict, "cluster {} has no node (see cloe node add)", rq.cluster);
     Placement pl = place(candidates, prq);
     if (!pl.node) fail(ErrorKind::conflict, "no node of cluster {} fits vserver {}: {}", rq.cluster, rq.name, pl.reason);
-    for (const auto& n : nodes)
-      if (n.name == *pl.node && n.transport != Transport::local)
-        fail(ErrorKind::precondition,
-             "node {} is reached over SSH: vservers on remote nodes are not built yet (only the referee's own node, "
-             "added with node add --local)",
-             n.name);
     // The address: the one asked for (free, in the pool), or the first free one.
     std::uint32_t first = *inventory::ipv4(c.pool_first), last = *inventory::ipv4(c.pool_last);
     std::vector<std::uint32_t> used;
@@ -413,6 +580,9 @@ Vserver vserver_create(const Settings& s, const VserverCreateRequest& rq) {
     tx.commit();
     cluster_lock.reset();
   };
+  // A node reached over SSH must answer, with its cloe, before anything is
+  // written (the record step is the first write): one line otherwise.
+  check_node(place_of(s, db, v));
   core::Job job = create_job(s, db, v, record, rq.start);
   jobs.run(job, core::JobPolicy::resume | core::JobPolicy::rollback_on_failure);
   core::logger("cloe")->info("vserver {} created on node {} ({}, ids {}+{})", v.name, v.node, v.ip, v.id_base, id_count);
@@ -449,14 +619,14 @@ Vserver vserver_start(const Settings& s, const std::string& cluster, const std::
     fail(ErrorKind::conflict, "vserver {} is {}: run cloe vserver {} {} again to finish it", name, state_text(v.state),
          v.state == VserverState::creating ? "create" : "destroy", name);
   Place p = place_of(s, db, v);
-  if (lxc::state(p.uri, name) != lxc::State::running) {
-    grow_image(p.layers, v.disk);  // a disk set larger while it ran
-    layers::mount(p.layers, p.template_root, static_cast<std::uint32_t>(v.id_base), static_cast<std::uint32_t>(id_count),
-                  static_cast<std::uint64_t>(v.disk));
-    lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, cluster), p, v)));
-    lxc::start(p.uri, name);
+  if (dom_state(p, name) != lxc::State::running) {
+    ensure_template(s, db, p, v);
+    layers_grow(p, v.disk);  // a disk set larger while it ran
+    layers_mount(p, v.id_base, v.disk);
+    dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, cluster), p, v)));
+    dom_start(p, name);
   }
-  wait_ready(p.uri, name);
+  wait_ready(p, name);
   db.execute("UPDATE vservers SET state = 'running' WHERE cluster = ?1 AND name = ?2", cluster, name);
   core::logger("cloe")->info("vserver {} started", name);
   return with_domain_state(s, db, must_row(db, cluster, name));
@@ -475,13 +645,13 @@ VserverStopResult vserver_stop(const Settings& s, const std::string& cluster, co
   Place p = place_of(s, db, v);
   VserverStopResult r;
   auto t0 = std::chrono::steady_clock::now();
-  r.was_running = lxc::state(p.uri, name) == lxc::State::running;
-  if (r.was_running && !lxc::stop(p.uri, name, std::chrono::seconds(timeout))) {
+  r.was_running = dom_state(p, name) == lxc::State::running;
+  if (r.was_running && !dom_stop(p, name, std::chrono::seconds(timeout))) {
     core::logger("cloe")->warn("vserver {} did not stop within {} s: forced off", name, timeout);
-    lxc::destroy(p.uri, name);
+    dom_destroy(p, name);
     r.forced = true;
   }
-  layers::unmount(p.layers);
+  layers_unmount(p);
   db.execute("UPDATE vservers SET state = 'stopped' WHERE cluster = ?1 AND name = ?2", cluster, name);
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.vserver = with_domain_state(s, db, must_row(db, cluster, name));
@@ -505,7 +675,9 @@ void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
     return;
   }
   Place p = place_of(s, db, v);
-  if (!rq.force && v.state != VserverState::destroying && lxc::state(p.uri, v.name) == lxc::State::running)
+  // A node reached over SSH must answer before the mark is written.
+  check_node(p);
+  if (!rq.force && v.state != VserverState::destroying && dom_state(p, v.name) == lxc::State::running)
     fail(ErrorKind::conflict, "vserver {} runs: stop it first, or destroy it with --force", v.name);
   core::Job job{"cloe.vserver.destroy", job_key(rq.cluster, rq.name), {}};
   job.steps.push_back({"mark", [&] {
@@ -514,11 +686,11 @@ void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
                        },
                        {}});
   job.steps.push_back({"domain", [&] {
-                         lxc::destroy(p.uri, v.name);
-                         lxc::undefine(p.uri, v.name);
+                         dom_destroy(p, v.name);
+                         dom_undefine(p, v.name);
                        },
                        {}});
-  job.steps.push_back({"layers", [&] { layers::remove(p.layers); }, {}});
+  job.steps.push_back({"layers", [&] { layers_remove(p); }, {}});
   job.steps.push_back({"forget", [&] {
                          db.execute("DELETE FROM vservers WHERE cluster = ?1 AND name = ?2", v.cluster, v.name);
                        },
@@ -565,22 +737,22 @@ VserverSetResult vserver_set(const Settings& s, const VserverSetRequest& rq) {
   Placement fit = place({pn}, {v.memory, v.disk, v.storage, v.cpu_max});
   if (!fit.node) fail(ErrorKind::conflict, "node {} cannot hold vserver {} so: {}", node.name, rq.name, fit.reason);
   Place p = place_of(s, db, v);
-  bool running = lxc::state(p.uri, v.name) == lxc::State::running;
+  bool running = dom_state(p, v.name) == lxc::State::running;
   // A larger disk: the image grows, then its filesystem, while unmounted
   // (online growth needs CAP_SYS_RESOURCE, which a node may not give); a
   // mounted one grows at its next start.
   if (v.disk != old.disk) {
-    if (layers::is_mount_point(p.layers.layer))
+    if (layers_mounted(p))
       r.pending.push_back("disk");
     else
-      grow_image(p.layers, v.disk);
+      layers_grow(p, v.disk);
   }
   db.execute("UPDATE vservers SET cpu_shares = ?1, cpu_max = ?2, memory = ?3, disk = ?4 WHERE cluster = ?5 AND name = ?6",
              v.cpu_shares, v.cpu_max, v.memory, v.disk, rq.cluster, rq.name);
-  if (lxc::state(p.uri, v.name) != lxc::State::absent)
-    lxc::define(p.uri, domain::xml(spec_of(s, inventory::cluster(db, rq.cluster), p, v)));
+  if (dom_state(p, v.name) != lxc::State::absent)
+    dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, rq.cluster), p, v)));
   if (running) {
-    lxc::set_live(p.uri, v.name,
+    dom_set_live(p, v.name,
                   v.cpu_shares != old.cpu_shares ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_shares)) : std::nullopt,
                   v.cpu_max != old.cpu_max ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_max)) : std::nullopt,
                   v.memory != old.memory ? std::optional<unsigned long long>(static_cast<unsigned long long>(v.memory / 1024))
@@ -597,9 +769,9 @@ std::vector<std::string> vserver_enter_argv(const Settings& s, const Vserver& v,
   auto db = inventory::open_existing(s);
   if (!db) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", v.cluster);
   Place p = place_of(s, *db, v);
-  std::vector<std::string> out = {self_exe(), std::string(lxc::enter_command), p.uri, v.name};
+  std::vector<std::string> out = {p.remote() ? p.binary : self_exe(), std::string(lxc::enter_command), p.uri, v.name};
   out.insert(out.end(), argv.begin(), argv.end());
-  return out;
+  return p.link->command_argv(out);
 }
 
 }  // namespace cloe

@@ -61,6 +61,7 @@ ok "$a: uid 0 inside = host id $base, its address $pool_first and MAC $mac on th
 
 out=$(C @t vserver create "$b" --memory 128M --disk 64M --cpu-shares 512 --group g2 --no-start --json)
 bed_assert_eq "stopped shut off" "$(json 'd["vserver"]["state"]+" "+d["vserver"]["domain"]' <<<"$out")" "a vserver created with --no-start"
+[[ -z $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/vservers/$b/" || true) ]] || bed_fail "mounts of $b, created stopped"
 bbase=$(json 'd["vserver"]["id_base"]' <<<"$out") bip=$(json 'd["vserver"]["ip"]' <<<"$out")
 [[ $bbase != "$base" && $bip != "$pool_first" ]] || bed_fail "$b shares the ids or the address of $a"
 C @t vserver start "$b" >/dev/null
@@ -166,7 +167,7 @@ leftovers() {  # leftovers NAME: nothing of NAME anywhere
   [[ ! -e $CLOE_STORAGE/vservers/$1 ]] || bed_fail "folder of $1 left"
   bed_assert_eq 0 "$(sqlite3 "$db" "select count(*) from vservers where name = '$1'")" "rows of $1"
 }
-for step in record layers domain start ready; do
+for step in record template layers domain start ready; do
   for when in "" ":after"; do
     rc=0
     OE_CRASH_AT=cloe.vserver.create:$step$when C @t vserver create "$k" --memory 128M --disk 64M >/dev/null 2>&1 || rc=$?

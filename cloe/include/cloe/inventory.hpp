@@ -45,6 +45,8 @@ struct Settings {
   std::string libvirt_uri = "lxc:///system";  // libvirt.uri: the referee's own node
   std::string bridge = "oebr0";                // network.bridge: the node bridge vservers are on
   std::filesystem::path templates;             // ROOT/var/lib/oe/cloe/templates
+  std::string node_binary = "/usr/bin/cloe";    // node.binary: cloe on a node reached over SSH
+  std::string node_templates = "/var/lib/oe/cloe/templates";  // node.templates: the templates there
 
   std::filesystem::path database() const { return data / "referee.db"; }
   std::filesystem::path known_hosts(const std::string& cluster) const { return state / "known_hosts" / cluster; }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "../core/tempdir.hpp"
+#include "core/error.hpp"
 #include "core/process.hpp"
 #include "transport.hpp"
 
@@ -50,6 +51,50 @@ TEST(CloeTransport, RemoteCommandSurvivesAShell) {
   // A real POSIX shell splits it back into exactly these arguments.
   core::RunResult r = core::run({"/bin/sh", "-c", cloe::transport::remote_command(argv)});
   EXPECT_EQ(r.out, "two  words|it's|$(touch /tmp/x)|`id`|a\nb|;||");
+}
+
+TEST(CloeTransport, RsyncShellIsTheSshArgvWithoutTheHost) {
+  test::TempDir dir;
+  cloe::Node n;
+  n.cluster = "prod";
+  n.name = "n1";
+  n.address = "10.1.0.11";
+  auto s = settings(dir.path());
+  std::string shell = cloe::transport::rsync_shell(s, n);
+  auto argv = cloe::transport::ssh_argv(s, n);
+  argv.resize(argv.size() - 2);
+  std::string want;
+  for (const auto& a : argv) want += (want.empty() ? "" : " ") + a;
+  EXPECT_EQ(shell, want);
+  EXPECT_EQ(shell.find("10.1.0.11"), std::string::npos);
+  EXPECT_NE(shell.find("StrictHostKeyChecking=yes"), std::string::npos);
+  // rsync splits -e on spaces: a path with one is refused, never split.
+  s.ssh_identity = dir.path() / "my key";
+  try {
+    cloe::transport::rsync_shell(s, n);
+    ADD_FAILURE() << "a space in the identity's path was accepted";
+  } catch (const core::Error& e) {
+    EXPECT_EQ(e.kind(), core::ErrorKind::invalid);
+  }
+}
+
+TEST(CloeTransport, LocalLinkRunsTheArgvItself) {
+  test::TempDir dir;
+  cloe::Node n;
+  n.transport = cloe::Transport::local;
+  auto link = cloe::transport::link(settings(dir.path()), n);
+  EXPECT_FALSE(link->remote());
+  std::vector<std::string> argv = {"printf", "%s", "a b"};
+  EXPECT_EQ(link->command_argv(argv), argv);
+  n.transport = cloe::Transport::ssh;
+  n.address = "10.1.0.11";
+  auto ssh = cloe::transport::link(settings(dir.path()), n);
+  EXPECT_TRUE(ssh->remote());
+  auto full = ssh->command_argv(argv);
+  ASSERT_GE(full.size(), 3U);
+  EXPECT_EQ(full[0], "ssh");
+  EXPECT_EQ(full[full.size() - 2], "10.1.0.11");
+  EXPECT_EQ(full.back(), cloe::transport::remote_command(argv));
 }
 
 TEST(CloeTransport, HostKeysAreCheckedAndFingerprinted) {
