@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
-// Every call goe makes to xoe, behind one small interface of goe's own. The
-// one implementation today (xoe_port.cpp) calls libxoe's public functions
-// in process; when xoe::Client (local_client) lands, only that file changes.
-// goe never runs `xoe` as a process and never reads xoe's files itself.
+// Every call goe makes to xoe, behind one small interface of goe's own, in
+// goe's types (no type of xoe's leaves xoe_port.cpp). Its implementation
+// is a thin adapter over xoe::Client's local_client (libxoe in process):
+// each method is one or two of the Client's operations. goe never runs
+// `xoe` as a process and never reads xoe's files itself.
 
 #include <chrono>
 #include <cstdint>
@@ -38,7 +39,7 @@ struct ServiceView {
 struct BackupView {
   std::filesystem::path archive;
   std::chrono::sys_seconds time;
-  std::optional<std::uintmax_t> bytes;  // the archive's size, when it can be read
+  std::optional<std::uintmax_t> bytes;  // the archive's size
 };
 
 // One service as its detail page shows it: what `xoe service show` tells.
