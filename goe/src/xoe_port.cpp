@@ -5,6 +5,8 @@
 // reads a file of xoe's, but for making the Client's settings as xoe does.
 #include "xoe_port.hpp"
 
+#include <fmt/chrono.h>
+
 #include <mutex>
 
 #include "core/config.hpp"
@@ -51,6 +53,10 @@ ServiceView from_summary(const xoe::ServiceSummary& s) {
   v.role = s.role;
   v.state = s.state;
   return v;
+}
+
+StudentView from_student(const xoe::StudentDatabase& d) {
+  return {d.group, d.login, d.kind, d.service, d.database, d.url, d.state, d.created, d.password};
 }
 
 class LocalXoe final : public XoePort {
@@ -118,7 +124,7 @@ class LocalXoe final : public XoePort {
 
   ServiceDetail detail(const std::string& service) override {
     auto s = client().show({service});
-    return {from_info(s), s.backend, s.database, s.port, s.url, s.user, s.supervisor, s.modules};
+    return {from_info(s), s.backend, s.database, s.port, s.url, s.user, s.supervisor, s.modules, s.admin_login};
   }
 
   std::vector<std::string> log(const std::string& service, std::size_t count) override {
@@ -131,6 +137,34 @@ class LocalXoe final : public XoePort {
   VerifyView verify(const std::filesystem::path& archive) override {
     auto r = client().verify({archive});
     return {r.ok, r.error, r.seconds};
+  }
+
+  RestoreView restore_as_new(const std::string& service, const std::filesystem::path& archive,
+                             const std::string& as) override {
+    auto r = client().restore({.service = service, .archive = archive, .as = as, .role = std::nullopt, .origin = {}});
+    return {r.service, r.role, r.url, r.port, r.database, r.neutralised, r.admin_password.value_or(""), r.seconds};
+  }
+
+  RefreshView refresh(const std::string& training, const std::string& production) override {
+    auto r = client().training_refresh({training, production});
+    return {r.service, r.production, r.archive, r.restore.seconds};
+  }
+
+  StudentsView disseminate(const std::string& service, const std::string& group, int students) override {
+    auto r = client().students_disseminate({.service = service, .group = group, .students = students, .list = {}});
+    StudentsView out{r.group, r.service, {}, r.seconds};
+    for (const auto& d : r.databases) out.databases.push_back(from_student(d));
+    return out;
+  }
+
+  std::vector<StudentView> students(const std::optional<std::string>& group) override {
+    std::vector<StudentView> out;
+    for (const auto& d : client().students_list({group})) out.push_back(from_student(d));
+    return out;
+  }
+
+  std::vector<std::string> remove_students(const std::string& group) override {
+    return client().students_remove({group}).databases;
   }
 
  private:
