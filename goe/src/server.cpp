@@ -232,8 +232,10 @@ class Panel {
     server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/verify)",
                 [this](const httplib::Request& req, httplib::Response& res) { verify(req, res); });
     server.Get("/api/copies", [this](const httplib::Request& req, httplib::Response& res) { copies(req, res); });
-    server.Post("/api/copies/refresh", [this](const httplib::Request& req, httplib::Response& res) { refresh(req, res); });
-    server.Post("/api/copies/students", [this](const httplib::Request& req, httplib::Response& res) { disseminate(req, res); });
+    server.Post("/api/copies/refresh",
+                [this](const httplib::Request& req, httplib::Response& res) { refresh(req, res); });
+    server.Post("/api/copies/students",
+                [this](const httplib::Request& req, httplib::Response& res) { disseminate(req, res); });
     server.Post(R"(/api/copies/students/([a-z0-9][a-z0-9-]{0,62})/remove)",
                 [this](const httplib::Request& req, httplib::Response& res) { remove_group(req, res); });
     server.Post(R"(/api/tasks/([0-9]{1,15})/credentials)",
@@ -358,7 +360,8 @@ class Panel {
   // The work's result is the task's detail; its error, the task's.
   void start_task(const Session& s, const std::string& kind, const std::string& service,
                   std::function<std::string()> work, httplib::Response& res) {
-    start_task(s, kind, service, [work = std::move(work)](std::int64_t) { return work(); }, res);
+    start_task(
+        s, kind, service, [work = std::move(work)](std::int64_t) { return work(); }, res);
   }
 
   // The same, `work` given the task's ID (for its log, Tasks::note).
@@ -464,7 +467,8 @@ class Panel {
       if (production) {
         auto b = xoe_->backups(*production);
         if (!b.empty())
-          backup = json{{"archive", b.front().archive.filename().string()}, {"time", fmt::format("{:%FT%TZ}", b.front().time)}};
+          backup = json{{"archive", b.front().archive.filename().string()},
+                        {"time", fmt::format("{:%FT%TZ}", b.front().time)}};
       }
       auto d = xoe_->detail(v.name);
       trainings.push_back(json{{"training", v.name},
@@ -481,11 +485,17 @@ class Panel {
         std::string role;
         for (const auto& v : all)
           if (v.name == d.service) role = v.role;
-        g = json{{"group", d.group}, {"service", d.service}, {"databases", json::array()},
+        g = json{{"group", d.group},
+                 {"service", d.service},
+                 {"databases", json::array()},
                  {"remove", allowed(s->role, role, "remove-students")}};
       }
-      g["databases"].push_back(json{{"login", d.login}, {"kind", d.kind}, {"service", d.service},
-                                    {"database", d.database}, {"url", d.url}, {"state", d.state},
+      g["databases"].push_back(json{{"login", d.login},
+                                    {"kind", d.kind},
+                                    {"service", d.service},
+                                    {"database", d.database},
+                                    {"url", d.url},
+                                    {"state", d.state},
                                     {"created", d.created}});
     }
     for (auto& [_, g] : by_group) groups.push_back(std::move(g));
@@ -523,22 +533,28 @@ class Panel {
       return send_error(res, 403, fmt::format("a {} may not refresh a {} service", role_name(s->role), training->role));
     auto production = production_of(*training, xoe_->list());
     if (!production)
-      return send_error(res, 409, fmt::format("{} is not a training service NAME-training of a production NAME-production or NAME", *name));
+      return send_error(
+          res, 409,
+          fmt::format("{} is not a training service NAME-training of a production NAME-production or NAME", *name));
     auto backups = xoe_->backups(*production);
-    if (backups.empty()) return send_error(res, 409, fmt::format("{} has no backup to refresh {} from", *production, *name));
+    if (backups.empty())
+      return send_error(res, 409, fmt::format("{} has no backup to refresh {} from", *production, *name));
     auto d = xoe_->detail(*name);
     std::string archive = backups.front().archive.filename().string();
     std::string when = fmt::format("{:%FT%TZ}", backups.front().time);
-    start_task(*s, "refresh", *name, [this, t = *name, p = *production, archive, when, d](std::int64_t id) {
-      tasks_.note(id, fmt::format("refresh {} from {}", t, p));
-      tasks_.note(id, fmt::format("backup used: {} of {} ({}), its newest", archive, p, when));
-      tasks_.note(id, fmt::format("overwrites: the database {} ({}) and the data of {}", d.database, d.backend, t));
-      auto r = xoe_->refresh(t, p);
-      std::string used = r.archive.filename().string();
-      if (used != archive) tasks_.note(id, fmt::format("a newer backup came meanwhile: {} restored", used));
-      tasks_.note(id, fmt::format("restored and neutralised in {:.1f} s", r.seconds));
-      return fmt::format("{} refreshed from {}", t, used);
-    }, res);
+    start_task(
+        *s, "refresh", *name,
+        [this, t = *name, p = *production, archive, when, d](std::int64_t id) {
+          tasks_.note(id, fmt::format("refresh {} from {}", t, p));
+          tasks_.note(id, fmt::format("backup used: {} of {} ({}), its newest", archive, p, when));
+          tasks_.note(id, fmt::format("overwrites: the database {} ({}) and the data of {}", d.database, d.backend, t));
+          auto r = xoe_->refresh(t, p);
+          std::string used = r.archive.filename().string();
+          if (used != archive) tasks_.note(id, fmt::format("a newer backup came meanwhile: {} restored", used));
+          tasks_.note(id, fmt::format("restored and neutralised in {:.1f} s", r.seconds));
+          return fmt::format("{} refreshed from {}", t, used);
+        },
+        res);
   }
 
   // POST {"service": NAME, "group": GROUP, "students": N}: a copy of the
@@ -555,33 +571,43 @@ class Panel {
     if (!name || !core::is_label(*name)) return send_error(res, 400, "a dissemination needs a service");
     if (!group || !std::regex_match(*group, std::regex("[a-z][a-z0-9-]{0,30}")))
       return send_error(res, 400, "bad group: a lowercase letter, then up to 30 lowercase letters, digits or '-'");
-    if (!body->contains("students") || !(*body)["students"].is_number_integer() || (*body)["students"].get<long>() < 1 ||
-        (*body)["students"].get<long>() > 200)
+    if (!body->contains("students") || !(*body)["students"].is_number_integer() ||
+        (*body)["students"].get<long>() < 1 || (*body)["students"].get<long>() > 200)
       return send_error(res, 400, "bad number of students: 1 to 200");
     int count = (*body)["students"].get<int>();
     auto source = find_service(*name, res);
     if (!source) return;
     if (!allowed(s->role, source->role, "disseminate"))
-      return send_error(res, 403, fmt::format("a {} may not disseminate a {} service", role_name(s->role), source->role));
+      return send_error(res, 403,
+                        fmt::format("a {} may not disseminate a {} service", role_name(s->role), source->role));
     if (!xoe_->students(*group).empty()) return send_error(res, 409, fmt::format("group '{}' exists", *group));
     std::string user = s->user;
-    start_task(*s, "disseminate", *name, [this, n = *name, g = *group, count, user](std::int64_t id) {
-      tasks_.note(id, fmt::format("disseminate the database of {} to group {}: {} students", n, g, count));
-      auto r = xoe_->disseminate(n, g, count);
-      json handed = json::array();
-      for (const auto& d : r.databases) {
-        tasks_.note(id, fmt::format("{}: database {} served by {} at {}", d.login, d.database, d.service, d.url));
-        handed.push_back(json{{"login", d.login}, {"password", d.password}, {"database", d.database}, {"url", d.url}});
-      }
-      hand(id, user, std::move(handed));
-      return fmt::format("group {}: {} databases in {:.1f} s (credentials shown once)", g, r.databases.size(), r.seconds);
-    }, res);
+    start_task(
+        *s, "disseminate", *name,
+        [this, n = *name, g = *group, count, user](std::int64_t id) {
+          tasks_.note(id, fmt::format("disseminate the database of {} to group {}: {} students", n, g, count));
+          auto r = xoe_->disseminate(n, g, count);
+          json handed = json::array();
+          for (const auto& d : r.databases) {
+            tasks_.note(id, fmt::format("{}: database {} served by {} at {}", d.login, d.database, d.service, d.url));
+            handed.push_back(
+                json{{"login", d.login}, {"password", d.password}, {"database", d.database}, {"url", d.url}});
+          }
+          hand(id, user, std::move(handed));
+          return fmt::format("group {}: {} databases in {:.1f} s (credentials shown once)", g, r.databases.size(),
+                             r.seconds);
+        },
+        res);
   }
 
   // Keeps the credentials a task made for `user` to read once.
+  // Those not read within 15 minutes are dropped (the page that asked was
+  // left): secrets are not kept in memory for long.
   void hand(std::int64_t id, const std::string& user, json credentials) {
+    auto now = std::chrono::steady_clock::now();
     std::lock_guard lock(credentials_mutex_);
-    credentials_[id] = {user, std::move(credentials)};
+    std::erase_if(credentials_, [&](const auto& e) { return now - e.second.made > std::chrono::minutes(15); });
+    credentials_[id] = {user, std::move(credentials), now};
   }
 
   // POST {"archive": FILE NAME, "as": NEW}: one of the service's archives
@@ -609,27 +635,39 @@ class Panel {
       if (b.archive.filename().string() == *file) archive = b.archive;
     if (!archive) return send_error(res, 404, "no archive '" + file->substr(0, 200) + "' of " + name);
     for (const auto& v : xoe_->list())
-      if (v.name == *as) return send_error(res, 409, fmt::format("service '{}' exists: a restore here makes a new one", *as));
+      if (v.name == *as)
+        return send_error(res, 409, fmt::format("service '{}' exists: a restore here makes a new one", *as));
     std::string user = s->user;
-    start_task(*s, "restore", *as, [this, name, a = *archive, n = *as, user](std::int64_t id) {
-      tasks_.note(id, fmt::format("restore {} of {} into a new service {} (role test, neutralised)", a.filename().string(), name, n));
-      auto r = xoe_->restore_as_new(name, a, n);
-      tasks_.note(id, fmt::format("created {}: role {}, database {}, {}", r.service, r.role, r.database, r.url));
-      std::string login = xoe_->detail(r.service).admin_login;
-      hand(id, user, json::array({json{{"login", login}, {"password", r.admin_password}, {"database", r.database}, {"url", r.url}}}));
-      return fmt::format("{} restored from {} in {:.1f} s, role {} (admin's password shown once)", r.service,
-                         a.filename().string(), r.seconds, r.role);
-    }, res);
+    start_task(
+        *s, "restore", *as,
+        [this, name, a = *archive, n = *as, user](std::int64_t id) {
+          tasks_.note(id, fmt::format("restore {} of {} into a new service {} (role test, neutralised)",
+                                      a.filename().string(), name, n));
+          auto r = xoe_->restore_as_new(name, a, n);
+          tasks_.note(id, fmt::format("created {}: role {}, database {}, {}", r.service, r.role, r.database, r.url));
+          std::string login = xoe_->detail(r.service).admin_login;
+          hand(id, user,
+               json::array(
+                   {json{{"login", login}, {"password", r.admin_password}, {"database", r.database}, {"url", r.url}}}));
+          return fmt::format("{} restored from {} in {:.1f} s, role {} (admin's password shown once)", r.service,
+                             a.filename().string(), r.seconds, r.role);
+        },
+        res);
   }
 
   // POST: the credentials of a dissemination or a restore, once, to the
-  // user who asked for it; 410 after (or when goe restarted since).
+  // user who asked for it; 410 after (or after 15 minutes, or when goe
+  // restarted since).
   void credentials(const httplib::Request& req, httplib::Response& res) {
     auto s = guard(req, res, true);
     if (!s) return;
     std::int64_t id = std::stoll(std::string(req.matches[1]));
     std::lock_guard lock(credentials_mutex_);
     auto it = credentials_.find(id);
+    if (it != credentials_.end() && std::chrono::steady_clock::now() - it->second.made > std::chrono::minutes(15)) {
+      credentials_.erase(it);
+      it = credentials_.end();
+    }
     if (it == credentials_.end() || it->second.user != s->user)
       return send_error(res, 410, "no credentials to show for task " + std::to_string(id) + " (shown once)");
     json list = std::move(it->second.credentials);
@@ -649,12 +687,15 @@ class Panel {
     if (!service) return;
     if (!allowed(s->role, service->role, "remove-students"))
       return send_error(res, 403, fmt::format("a {} may not remove students", role_name(s->role)));
-    start_task(*s, "remove-students", service->name, [this, group](std::int64_t id) {
-      tasks_.note(id, fmt::format("remove group {}", group));
-      auto dropped = xoe_->remove_students(group);
-      for (const auto& d : dropped) tasks_.note(id, "dropped " + d);
-      return fmt::format("group {}: {} databases dropped", group, dropped.size());
-    }, res);
+    start_task(
+        *s, "remove-students", service->name,
+        [this, group](std::int64_t id) {
+          tasks_.note(id, fmt::format("remove group {}", group));
+          auto dropped = xoe_->remove_students(group);
+          for (const auto& d : dropped) tasks_.note(id, "dropped " + d);
+          return fmt::format("group {}: {} databases dropped", group, dropped.size());
+        },
+        res);
   }
 
   void service_detail(const httplib::Request& req, httplib::Response& res) {
@@ -698,6 +739,7 @@ class Panel {
   struct Handed {
     std::string user;
     json credentials;  // [{login, password, database, url}]
+    std::chrono::steady_clock::time_point made;
   };
   std::mutex credentials_mutex_;
   std::map<std::int64_t, Handed> credentials_;

@@ -129,8 +129,7 @@ class LocalXoe final : public XoePort {
 
   std::vector<std::string> log(const std::string& service, std::size_t count) override {
     std::vector<std::string> out;
-    for (const auto& l : client().logs({service, count}).lines)
-      out.push_back(l.time ? *l.time + " " + l.text : l.text);
+    for (const auto& l : client().logs({service, count}).lines) out.push_back(l.time ? *l.time + " " + l.text : l.text);
     return out;
   }
 

@@ -150,6 +150,16 @@ test("an operator refreshes training from production: the page names the backup 
   assert.equal(adminName(training), `${marker} [training copy of ${production}]`);
   assert.equal(xoe("service", "show", training).service.state, "run");
   await page.screenshot({ path: `${shots}/goe-copies-refresh.png`, fullPage: true });
+  // The task, with its log, on the Tasks page (the audit trail).
+  await page.click('nav a[href="/tasks.html"]');
+  const task = page.locator("#tasks tbody tr").first();
+  await task.waitFor();
+  const row2 = await task.locator("td").allTextContents();
+  assert.deepEqual([row2[1], row2[2], row2[3], row2[6]], ["refresh", training, users.operator[0], "done"]);
+  await task.locator('button[data-action="log"]').click();
+  await page.locator("#task-log").filter({ hasText: `backup used: ${newest}` }).waitFor();
+  assert.match(await page.textContent("#task-log"), /overwrites: the database/);
+  await page.screenshot({ path: `${shots}/goe-tasks.png`, fullPage: true });
   noProblems();
   await page.context().close();
 });

@@ -79,7 +79,8 @@ TEST(GoeTasks, ALogOfStepsWhileRunningOnly) {
   ASSERT_EQ(log.size(), 2u);
   EXPECT_TRUE(log[0].ends_with(" backup used: acme-production-20260101T000000Z.tar.zst")) << log[0];
   EXPECT_TRUE(log[1].ends_with(" overwrites: database acme-training and its data")) << log[1];
-  EXPECT_EQ(log[0].size(), std::string("2026-01-01T00:00:00Z backup used: acme-production-20260101T000000Z.tar.zst").size());
+  EXPECT_EQ(log[0].size(),
+            std::string("2026-01-01T00:00:00Z backup used: acme-production-20260101T000000Z.tar.zst").size());
   EXPECT_EQ(tasks.log(b).size(), 1u);
   EXPECT_TRUE(tasks.log(12345).empty());
 }
