@@ -242,7 +242,8 @@ bool allowed(Role role, const std::string& service_role, std::string_view action
   if (role == Role::admin) return true;
   // A stop, a training refresh (it overwrites the target) and a
   // dissemination (PostgreSQL stops the source for the copies) of production.
-  if (action == "stop" || action == "refresh" || action == "disseminate") return service_role != "production";
+  if (action == "stop" || action == "refresh" || action == "disseminate" || action == "restore")
+    return service_role != "production";
   return action == "start" || action == "restart" || action == "backup" || action == "verify" ||
          action == "remove-students" || action == "restore-new";
 }

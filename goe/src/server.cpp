@@ -613,18 +613,20 @@ class Panel {
   // POST {"archive": FILE NAME, "as": NEW}: one of the service's archives
   // restored into a new service NEW (`xoe restore SERVICE ARCHIVE --as NEW`:
   // role test, neutralised), as a task on NEW; its admin's password kept
-  // for the user who asked, to be read once. A name that is taken is a 409:
-  // nothing is restored over an existing service here.
+  // for the user who asked, to be read once. A name that is taken is a 409.
+  // POST {"archive": FILE NAME, "into": TARGET, "confirm": TARGET}: over an
+  // existing service (restore_over).
   void restore(const httplib::Request& req, httplib::Response& res) {
     auto s = guard(req, res, true);
     if (!s) return;
     std::string name = req.matches[1];
     auto current = find_service(name, res);
     if (!current) return;
-    if (!allowed(s->role, "test", "restore-new"))
-      return send_error(res, 403, fmt::format("a {} may not restore a backup", role_name(s->role)));
     auto body = body_of(req, res);
     if (!body) return;
+    if (body->contains("into")) return restore_over(*s, name, *body, res);
+    if (!allowed(s->role, "test", "restore-new"))
+      return send_error(res, 403, fmt::format("a {} may not restore a backup", role_name(s->role)));
     auto file = string_field(*body, "archive");
     auto as = string_field(*body, "as");
     if (!file) return send_error(res, 400, "a restore needs an archive");
@@ -651,6 +653,45 @@ class Panel {
                    {json{{"login", login}, {"password", r.admin_password}, {"database", r.database}, {"url", r.url}}}));
           return fmt::format("{} restored from {} in {:.1f} s, role {} (admin's password shown once)", r.service,
                              a.filename().string(), r.seconds, r.role);
+        },
+        res);
+  }
+
+  // One of the archives of `name` restored over an existing service TARGET
+  // (`xoe restore TARGET ARCHIVE`: it keeps its role and admin password,
+  // neutralised unless production), as a task on TARGET, after a backup of
+  // TARGET (its archive named in the task's log and detail). TARGET's name
+  // must be typed in "confirm" (400 otherwise, nothing done); operators may
+  // restore over all but production, admins over production too.
+  void restore_over(const Session& s, const std::string& name, const json& body, httplib::Response& res) {
+    auto file = string_field(body, "archive");
+    auto into = string_field(body, "into");
+    if (!file) return send_error(res, 400, "a restore needs an archive");
+    if (!into || !core::is_label(*into)) return send_error(res, 400, "a restore over a service needs its name");
+    auto target = find_service(*into, res);
+    if (!target) return;
+    if (!allowed(s.role, target->role, "restore"))
+      return send_error(res, 403,
+                        fmt::format("a {} may not restore over a {} service", role_name(s.role), target->role));
+    if (string_field(body, "confirm") != *into)
+      return send_error(res, 400, fmt::format("type the name of the service restored over ({}) to confirm", *into));
+    std::optional<fs::path> archive;
+    for (const auto& b : xoe_->backups(name))
+      if (b.archive.filename().string() == *file) archive = b.archive;
+    if (!archive) return send_error(res, 404, "no archive '" + file->substr(0, 200) + "' of " + name);
+    auto d = xoe_->detail(*into);
+    start_task(
+        s, "restore", *into,
+        [this, name, a = *archive, t = *into, d](std::int64_t id) {
+          tasks_.note(id, fmt::format("a backup of {} first", t));
+          std::string saved = xoe_->backup_now(t).archive.filename().string();
+          tasks_.note(id, fmt::format("{} backed up: {}", t, saved));
+          tasks_.note(id, fmt::format("restore {} of {} over {}: overwrites the database {} ({}) and its data",
+                                      a.filename().string(), name, t, d.database, d.backend));
+          auto r = xoe_->restore_into(t, a);
+          tasks_.note(id, fmt::format("restored in {:.1f} s, role {}{}", r.seconds, r.role,
+                                      r.neutralised ? ", neutralised" : ""));
+          return fmt::format("{} restored from {} (its previous state in {})", t, a.filename().string(), saved);
         },
         res);
   }

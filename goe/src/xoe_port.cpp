@@ -144,6 +144,12 @@ class LocalXoe final : public XoePort {
     return {r.service, r.role, r.url, r.port, r.database, r.neutralised, r.admin_password.value_or(""), r.seconds};
   }
 
+  RestoreView restore_into(const std::string& service, const std::filesystem::path& archive) override {
+    auto r = client().restore(
+        {.service = service, .archive = archive, .as = std::nullopt, .role = std::nullopt, .origin = {}});
+    return {r.service, r.role, r.url, r.port, r.database, r.neutralised, "", r.seconds};
+  }
+
   RefreshView refresh(const std::string& training, const std::string& production) override {
     auto r = client().training_refresh({training, production});
     return {r.service, r.production, r.archive, r.restore.seconds};

@@ -128,6 +128,9 @@ class XoePort {
   // `xoe restore SERVICE ARCHIVE --as NEW`: a new service (role test).
   virtual RestoreView restore_as_new(const std::string& service, const std::filesystem::path& archive,
                                      const std::string& as) = 0;
+  // `xoe restore SERVICE ARCHIVE`: over an existing service (it keeps its
+  // role and its own admin password; neutralised unless production).
+  virtual RestoreView restore_into(const std::string& service, const std::filesystem::path& archive) = 0;
   // `xoe training refresh TRAINING --from PRODUCTION`.
   virtual RefreshView refresh(const std::string& training, const std::string& production) = 0;
   // `xoe students disseminate SERVICE GROUP --students N`.

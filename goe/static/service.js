@@ -58,6 +58,20 @@ async function restoreAsNew(service, archive) {
   await load();
 }
 
+// Restores an archive over the service named in #restore-into (typed again
+// in #restore-confirm); goe backs it up first.
+async function restoreOver(service, archive) {
+  const into = document.getElementById("restore-into").value.trim();
+  const confirm = document.getElementById("restore-confirm").value.trim();
+  if (!(await confirmAction(`restore ${archive} over ${into}: backs ${into} up, then replaces its database and data?`)))
+    return;
+  busy = true;
+  await runTask(`/api/services/${encodeURIComponent(service.name)}/restore`, { archive, into, confirm }, message,
+    `restore ${archive} over ${into}`);
+  busy = false;
+  await load();
+}
+
 function render(d) {
   const s = d.service;
   document.getElementById("title").textContent = `${s.name} (${s.role})`;
@@ -107,8 +121,10 @@ function render(d) {
     if (d.actions.includes("verify"))
       td.append(button("verify", "verify", () =>
         act(s, "verify", { archive: b.archive }, `verify ${b.archive} (restored into a scratch service, then removed)?`)));
-    if (d.actions.includes("restore"))
+    if (d.actions.includes("restore")) {
       td.append(button("restore as new", "restore", () => restoreAsNew(s, b.archive)));
+      td.append(button("restore over", "restore-over", () => restoreOver(s, b.archive)));
+    }
     backups.append(row);
   }
   document.querySelector("#history tbody").replaceChildren(...d.tasks.map(taskRow));

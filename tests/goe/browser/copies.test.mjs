@@ -308,3 +308,43 @@ test("an operator restores a backup into a new service that answers a Tryton log
   noProblems();
   await page.context().close();
 });
+
+test("an operator restores a backup over training, typed name confirmed, after a backup of it; not over production", async () => {
+  const archive = xoeBackups(production)[0];
+  const file = `${process.env.XOE_ROOT}/var/lib/oe/xoe/services/${training}/data/${xoe("service", "show", training).service.database}.sqlite`;
+  execFileSync("sqlite3", [file, "UPDATE res_user SET name = 'before-restore' WHERE login = 'admin'"]);
+  const page = await copiesPage("operator");
+  await page.goto(`${url}/service.html?name=${production}`);
+  const row = page.locator(`#backups tr[data-archive="${archive}"]`);
+  await row.waitFor();
+  const before = xoeBackups(training);
+  // A name typed wrong, none, production by an operator: refused, nothing done.
+  assert.equal((await fromPage(page, "POST", `/api/services/${production}/restore`, { body: { archive, into: training, confirm: production } }))[0], 400);
+  assert.equal((await fromPage(page, "POST", `/api/services/${production}/restore`, { body: { archive, into: training } }))[0], 400);
+  assert.equal((await fromPage(page, "POST", `/api/services/${production}/restore`, { body: { archive, into: production, confirm: production } }))[0], 403);
+  assert.equal((await fromPage(page, "POST", `/api/services/${production}/restore`, { body: { archive, into: `nosuch-${production}`, confirm: `nosuch-${production}` } }))[0], 404);
+  expected(400);
+  expected(403);
+  expected(404);
+  assert.deepEqual(xoeBackups(training), before);
+  assert.equal(adminName(training), "before-restore");
+
+  await page.fill("#restore-into", training);
+  await page.fill("#restore-confirm", training);
+  await row.locator('button[data-action="restore-over"]').click();
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  assert.match(await page.textContent("#confirm-text"), new RegExp(`over ${training}: backs ${training} up`));
+  await page.click("#confirm-ok");
+  await page.locator("#message").filter({ hasText: /done|failed/ }).waitFor({ timeout: 300000 });
+  const text = await page.textContent("#message");
+  const saved = text.match(/its previous state in (\S+)\)/)?.[1];
+  assert.ok(saved, text);
+  assert.match(text, new RegExp(`done ${training} restored from ${archive.replaceAll(".", "\\.")}`));
+  // The backup made first is one of training's archives, the restore took production's data.
+  assert.deepEqual(xoeBackups(training).filter((b) => !before.includes(b)), [saved]);
+  assert.ok(adminName(training).startsWith(`${process.env.GOE_MARKER} [`), adminName(training));
+  assert.equal(xoe("service", "show", training).service.state, "run");
+  assert.equal(xoe("service", "show", training).service.role, "training");
+  noProblems();
+  await page.context().close();
+});

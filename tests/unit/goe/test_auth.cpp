@@ -182,6 +182,9 @@ TEST(GoeRoles, WhoMayDoWhat) {
   EXPECT_TRUE(goe::allowed(Role::operator_, "production", "restore-new"));
   EXPECT_FALSE(goe::allowed(Role::viewer, "production", "restore-new"));
   EXPECT_FALSE(goe::allowed(Role::operator_, "production", "restore"));  // over it: admins only
+  EXPECT_TRUE(goe::allowed(Role::operator_, "training", "restore"));
+  EXPECT_TRUE(goe::allowed(Role::admin, "production", "restore"));
+  EXPECT_FALSE(goe::allowed(Role::viewer, "training", "restore"));
 }
 
 TEST(GoeListen, ParsesAddressAndPort) {
