@@ -94,6 +94,9 @@ constexpr std::string_view steps[] = {
     "CHECK (status IN ('running','done','failed')), error TEXT NOT NULL DEFAULT '', "
     "detail TEXT NOT NULL DEFAULT '', pid INTEGER NOT NULL, pid_start INTEGER NOT NULL); "
     "CREATE UNIQUE INDEX tasks_one_running ON tasks (target) WHERE status = 'running'",
+    // A task's log (Tasks::note): one line a step, never a secret.
+    "CREATE TABLE task_log (id INTEGER PRIMARY KEY AUTOINCREMENT, task INTEGER NOT NULL REFERENCES tasks (id), "
+    "time TEXT NOT NULL, line TEXT NOT NULL); CREATE INDEX task_log_task ON task_log (task, id)",
 };
 
 }  // namespace
@@ -237,8 +240,12 @@ void RateLimit::success(const std::string& key) {
 bool allowed(Role role, const std::string& service_role, std::string_view action) {
   if (role == Role::viewer) return false;
   if (role == Role::admin) return true;
-  if (action == "stop") return service_role != "production";
-  return action == "start" || action == "restart" || action == "backup" || action == "verify";
+  // A stop, a training refresh (it overwrites the target) and a
+  // dissemination (PostgreSQL stops the source for the copies) of production.
+  if (action == "stop" || action == "refresh" || action == "disseminate" || action == "restore")
+    return service_role != "production";
+  return action == "start" || action == "restart" || action == "backup" || action == "verify" ||
+         action == "remove-students" || action == "restore-new";
 }
 
 }  // namespace goe

@@ -120,8 +120,12 @@ class RateLimit {
 };
 
 // What a role may do to a service of `service_role`: viewers nothing;
-// operators start, restart, back up and verify anything, stop all but
-// production; admins all.
+// operators start, restart, back up and verify anything, restore a backup
+// into a new service ("restore-new") and remove a group of student
+// databases ("remove-students"); stop, restore a backup over ("restore"), refresh from production
+// ("refresh": the service is the training one it overwrites) and
+// disseminate its database ("disseminate") all but production; admins all.
+// An unknown action: no one but admins.
 bool allowed(Role role, const std::string& service_role, std::string_view action);
 
 }  // namespace goe

@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <thread>
 
 #include "auth.hpp"
@@ -18,6 +20,7 @@
 #include "core/error.hpp"
 #include "core/cli.hpp"
 #include "core/log.hpp"
+#include "core/validate.hpp"
 #include "goe/panel.hpp"
 #include "xoe_port.hpp"
 
@@ -224,8 +227,19 @@ class Panel {
                [this](const httplib::Request& req, httplib::Response& res) { service_detail(req, res); });
     server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/(start|stop|restart|backup))",
                 [this](const httplib::Request& req, httplib::Response& res) { act(req, res); });
+    server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/restore)",
+                [this](const httplib::Request& req, httplib::Response& res) { restore(req, res); });
     server.Post(R"(/api/services/([a-z0-9][a-z0-9-]{0,62})/verify)",
                 [this](const httplib::Request& req, httplib::Response& res) { verify(req, res); });
+    server.Get("/api/copies", [this](const httplib::Request& req, httplib::Response& res) { copies(req, res); });
+    server.Post("/api/copies/refresh",
+                [this](const httplib::Request& req, httplib::Response& res) { refresh(req, res); });
+    server.Post("/api/copies/students",
+                [this](const httplib::Request& req, httplib::Response& res) { disseminate(req, res); });
+    server.Post(R"(/api/copies/students/([a-z0-9][a-z0-9-]{0,62})/remove)",
+                [this](const httplib::Request& req, httplib::Response& res) { remove_group(req, res); });
+    server.Post(R"(/api/tasks/([0-9]{1,15})/credentials)",
+                [this](const httplib::Request& req, httplib::Response& res) { credentials(req, res); });
     server.Get("/api/tasks", [this](const httplib::Request& req, httplib::Response& res) {
       auto s = guard(req, res, false);
       if (!s) return;
@@ -238,7 +252,9 @@ class Panel {
       if (!s) return;
       auto t = tasks_.get(std::stoll(std::string(req.matches[1])));
       if (!t) return send_error(res, 404, "no task " + std::string(req.matches[1]));
-      send_json(res, 200, task_json(*t));
+      json j = task_json(*t);
+      j["log"] = tasks_.log(t->id);
+      send_json(res, 200, j);
     });
     server.Post(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
     server.Get(R"(/api/.*)", [](const httplib::Request&, httplib::Response& res) { send_error(res, 404, "no such call"); });
@@ -344,13 +360,20 @@ class Panel {
   // The work's result is the task's detail; its error, the task's.
   void start_task(const Session& s, const std::string& kind, const std::string& service,
                   std::function<std::string()> work, httplib::Response& res) {
+    start_task(
+        s, kind, service, [work = std::move(work)](std::int64_t) { return work(); }, res);
+  }
+
+  // The same, `work` given the task's ID (for its log, Tasks::note).
+  void start_task(const Session& s, const std::string& kind, const std::string& service,
+                  std::function<std::string(std::int64_t)> work, httplib::Response& res) {
     std::int64_t id = tasks_.open(kind, service, s.user);
     core::logger("goe")->info("task {}: {} asks to {} {}", id, s.user, kind, service);
     std::thread([this, id, kind, service, work = std::move(work)] {
       bool ok = false;
       std::string text;
       try {
-        text = work();
+        text = work(id);
         ok = true;
       } catch (const std::exception& e) {
         text = e.what();
@@ -414,6 +437,308 @@ class Panel {
     }, res);
   }
 
+  // The production a training service is refreshed from: for NAME-training,
+  // NAME-production or else NAME, when it is a production service.
+  static std::optional<std::string> production_of(const ServiceView& training, const std::vector<ServiceView>& all) {
+    const std::string suffix = "-training";
+    if (training.role != "training" || !training.name.ends_with(suffix)) return std::nullopt;
+    std::string base = training.name.substr(0, training.name.size() - suffix.size());
+    for (const auto& candidate : {base + "-production", base})
+      for (const auto& v : all)
+        if (v.name == candidate && v.role == "production") return v.name;
+    return std::nullopt;
+  }
+
+  // GET /api/copies: each training service with the production it is
+  // refreshed from, the backup a refresh would restore and what it
+  // overwrites; the services a group may be disseminated from; the groups
+  // of student databases. No password.
+  void copies(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, false);
+    if (!s) return;
+    auto all = xoe_->list();
+    json trainings = json::array(), sources = json::array(), groups = json::array();
+    for (const auto& v : all) {
+      if (v.state != "creating" && allowed(s->role, v.role, "disseminate"))
+        sources.push_back(json{{"name", v.name}, {"role", v.role}});
+      if (v.role != "training") continue;
+      auto production = production_of(v, all);
+      json backup = nullptr;
+      if (production) {
+        auto b = xoe_->backups(*production);
+        if (!b.empty())
+          backup = json{{"archive", b.front().archive.filename().string()},
+                        {"time", fmt::format("{:%FT%TZ}", b.front().time)}};
+      }
+      auto d = xoe_->detail(v.name);
+      trainings.push_back(json{{"training", v.name},
+                               {"production", optional_json(production)},
+                               {"backup", backup},
+                               {"overwrites", json{{"database", d.database}, {"backend", d.backend}}},
+                               {"state", v.state},
+                               {"refresh", production && !backup.is_null() && allowed(s->role, v.role, "refresh")}});
+    }
+    std::map<std::string, json> by_group;
+    for (const auto& d : xoe_->students(std::nullopt)) {
+      auto& g = by_group[d.group];
+      if (g.is_null()) {
+        std::string role;
+        for (const auto& v : all)
+          if (v.name == d.service) role = v.role;
+        g = json{{"group", d.group},
+                 {"service", d.service},
+                 {"databases", json::array()},
+                 {"remove", allowed(s->role, role, "remove-students")}};
+      }
+      g["databases"].push_back(json{{"login", d.login},
+                                    {"kind", d.kind},
+                                    {"service", d.service},
+                                    {"database", d.database},
+                                    {"url", d.url},
+                                    {"state", d.state},
+                                    {"created", d.created}});
+    }
+    for (auto& [_, g] : by_group) groups.push_back(std::move(g));
+    send_json(res, 200, json{{"trainings", trainings}, {"sources", sources}, {"groups", groups}});
+  }
+
+  // A JSON body, or a 400.
+  static std::optional<json> body_of(const httplib::Request& req, httplib::Response& res) {
+    json body = json::parse(req.body, nullptr, false);
+    if (!body.is_object()) {
+      send_error(res, 400, "the request's body is not a JSON object");
+      return std::nullopt;
+    }
+    return body;
+  }
+
+  static std::optional<std::string> string_field(const json& body, const char* key) {
+    if (!body.contains(key) || !body[key].is_string()) return std::nullopt;
+    return body[key].get<std::string>();
+  }
+
+  // POST {"training": NAME}: its production's last backup restored into it
+  // (`xoe training refresh NAME --from PRODUCTION`), as a task whose log
+  // names the backup used and what it overwrites.
+  void refresh(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    auto body = body_of(req, res);
+    if (!body) return;
+    auto name = string_field(*body, "training");
+    if (!name || !core::is_label(*name)) return send_error(res, 400, "a refresh needs a training service");
+    auto training = find_service(*name, res);
+    if (!training) return;
+    if (!allowed(s->role, training->role, "refresh"))
+      return send_error(res, 403, fmt::format("a {} may not refresh a {} service", role_name(s->role), training->role));
+    auto production = production_of(*training, xoe_->list());
+    if (!production)
+      return send_error(
+          res, 409,
+          fmt::format("{} is not a training service NAME-training of a production NAME-production or NAME", *name));
+    auto backups = xoe_->backups(*production);
+    if (backups.empty())
+      return send_error(res, 409, fmt::format("{} has no backup to refresh {} from", *production, *name));
+    auto d = xoe_->detail(*name);
+    std::string archive = backups.front().archive.filename().string();
+    std::string when = fmt::format("{:%FT%TZ}", backups.front().time);
+    start_task(
+        *s, "refresh", *name,
+        [this, t = *name, p = *production, archive, when, d](std::int64_t id) {
+          tasks_.note(id, fmt::format("refresh {} from {}", t, p));
+          tasks_.note(id, fmt::format("backup used: {} of {} ({}), its newest", archive, p, when));
+          tasks_.note(id, fmt::format("overwrites: the database {} ({}) and the data of {}", d.database, d.backend, t));
+          auto r = xoe_->refresh(t, p);
+          std::string used = r.archive.filename().string();
+          if (used != archive) tasks_.note(id, fmt::format("a newer backup came meanwhile: {} restored", used));
+          tasks_.note(id, fmt::format("restored and neutralised in {:.1f} s", r.seconds));
+          return fmt::format("{} refreshed from {}", t, used);
+        },
+        res);
+  }
+
+  // POST {"service": NAME, "group": GROUP, "students": N}: a copy of the
+  // service's database for each of N students (`xoe students disseminate`),
+  // as a task; the credentials kept in memory for the user who asked, to
+  // be read once (credentials()), never in the task's log or goe.db.
+  void disseminate(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    auto body = body_of(req, res);
+    if (!body) return;
+    auto name = string_field(*body, "service");
+    auto group = string_field(*body, "group");
+    if (!name || !core::is_label(*name)) return send_error(res, 400, "a dissemination needs a service");
+    if (!group || !std::regex_match(*group, std::regex("[a-z][a-z0-9-]{0,30}")))
+      return send_error(res, 400, "bad group: a lowercase letter, then up to 30 lowercase letters, digits or '-'");
+    if (!body->contains("students") || !(*body)["students"].is_number_integer() ||
+        (*body)["students"].get<long>() < 1 || (*body)["students"].get<long>() > 200)
+      return send_error(res, 400, "bad number of students: 1 to 200");
+    int count = (*body)["students"].get<int>();
+    auto source = find_service(*name, res);
+    if (!source) return;
+    if (!allowed(s->role, source->role, "disseminate"))
+      return send_error(res, 403,
+                        fmt::format("a {} may not disseminate a {} service", role_name(s->role), source->role));
+    if (!xoe_->students(*group).empty()) return send_error(res, 409, fmt::format("group '{}' exists", *group));
+    std::string user = s->user;
+    start_task(
+        *s, "disseminate", *name,
+        [this, n = *name, g = *group, count, user](std::int64_t id) {
+          tasks_.note(id, fmt::format("disseminate the database of {} to group {}: {} students", n, g, count));
+          auto r = xoe_->disseminate(n, g, count);
+          json handed = json::array();
+          for (const auto& d : r.databases) {
+            tasks_.note(id, fmt::format("{}: database {} served by {} at {}", d.login, d.database, d.service, d.url));
+            handed.push_back(
+                json{{"login", d.login}, {"password", d.password}, {"database", d.database}, {"url", d.url}});
+          }
+          hand(id, user, std::move(handed));
+          return fmt::format("group {}: {} databases in {:.1f} s (credentials shown once)", g, r.databases.size(),
+                             r.seconds);
+        },
+        res);
+  }
+
+  // Keeps the credentials a task made for `user` to read once.
+  // Those not read within 15 minutes are dropped (the page that asked was
+  // left): secrets are not kept in memory for long.
+  void hand(std::int64_t id, const std::string& user, json credentials) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(credentials_mutex_);
+    std::erase_if(credentials_, [&](const auto& e) { return now - e.second.made > std::chrono::minutes(15); });
+    credentials_[id] = {user, std::move(credentials), now};
+  }
+
+  // POST {"archive": FILE NAME, "as": NEW}: one of the service's archives
+  // restored into a new service NEW (`xoe restore SERVICE ARCHIVE --as NEW`:
+  // role test, neutralised), as a task on NEW; its admin's password kept
+  // for the user who asked, to be read once. A name that is taken is a 409.
+  // POST {"archive": FILE NAME, "into": TARGET, "confirm": TARGET}: over an
+  // existing service (restore_over).
+  void restore(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    std::string name = req.matches[1];
+    auto current = find_service(name, res);
+    if (!current) return;
+    auto body = body_of(req, res);
+    if (!body) return;
+    if (body->contains("into")) return restore_over(*s, name, *body, res);
+    if (!allowed(s->role, "test", "restore-new"))
+      return send_error(res, 403, fmt::format("a {} may not restore a backup", role_name(s->role)));
+    auto file = string_field(*body, "archive");
+    auto as = string_field(*body, "as");
+    if (!file) return send_error(res, 400, "a restore needs an archive");
+    if (!as || !core::is_label(*as) || as->size() > 50)
+      return send_error(res, 400, "bad new service name: a lowercase label of up to 50 characters");
+    std::optional<fs::path> archive;
+    for (const auto& b : xoe_->backups(name))
+      if (b.archive.filename().string() == *file) archive = b.archive;
+    if (!archive) return send_error(res, 404, "no archive '" + file->substr(0, 200) + "' of " + name);
+    for (const auto& v : xoe_->list())
+      if (v.name == *as)
+        return send_error(res, 409, fmt::format("service '{}' exists: a restore here makes a new one", *as));
+    std::string user = s->user;
+    start_task(
+        *s, "restore", *as,
+        [this, name, a = *archive, n = *as, user](std::int64_t id) {
+          tasks_.note(id, fmt::format("restore {} of {} into a new service {} (role test, neutralised)",
+                                      a.filename().string(), name, n));
+          auto r = xoe_->restore_as_new(name, a, n);
+          tasks_.note(id, fmt::format("created {}: role {}, database {}, {}", r.service, r.role, r.database, r.url));
+          std::string login = xoe_->detail(r.service).admin_login;
+          hand(id, user,
+               json::array(
+                   {json{{"login", login}, {"password", r.admin_password}, {"database", r.database}, {"url", r.url}}}));
+          return fmt::format("{} restored from {} in {:.1f} s, role {} (admin's password shown once)", r.service,
+                             a.filename().string(), r.seconds, r.role);
+        },
+        res);
+  }
+
+  // One of the archives of `name` restored over an existing service TARGET
+  // (`xoe restore TARGET ARCHIVE`: it keeps its role and admin password,
+  // neutralised unless production), as a task on TARGET, after a backup of
+  // TARGET (its archive named in the task's log and detail). TARGET's name
+  // must be typed in "confirm" (400 otherwise, nothing done); operators may
+  // restore over all but production, admins over production too.
+  void restore_over(const Session& s, const std::string& name, const json& body, httplib::Response& res) {
+    auto file = string_field(body, "archive");
+    auto into = string_field(body, "into");
+    if (!file) return send_error(res, 400, "a restore needs an archive");
+    if (!into || !core::is_label(*into)) return send_error(res, 400, "a restore over a service needs its name");
+    auto target = find_service(*into, res);
+    if (!target) return;
+    if (!allowed(s.role, target->role, "restore"))
+      return send_error(res, 403,
+                        fmt::format("a {} may not restore over a {} service", role_name(s.role), target->role));
+    if (string_field(body, "confirm") != *into)
+      return send_error(res, 400, fmt::format("type the name of the service restored over ({}) to confirm", *into));
+    std::optional<fs::path> archive;
+    for (const auto& b : xoe_->backups(name))
+      if (b.archive.filename().string() == *file) archive = b.archive;
+    if (!archive) return send_error(res, 404, "no archive '" + file->substr(0, 200) + "' of " + name);
+    auto d = xoe_->detail(*into);
+    start_task(
+        s, "restore", *into,
+        [this, name, a = *archive, t = *into, d](std::int64_t id) {
+          tasks_.note(id, fmt::format("a backup of {} first", t));
+          std::string saved = xoe_->backup_now(t).archive.filename().string();
+          tasks_.note(id, fmt::format("{} backed up: {}", t, saved));
+          tasks_.note(id, fmt::format("restore {} of {} over {}: overwrites the database {} ({}) and its data",
+                                      a.filename().string(), name, t, d.database, d.backend));
+          auto r = xoe_->restore_into(t, a);
+          tasks_.note(id, fmt::format("restored in {:.1f} s, role {}{}", r.seconds, r.role,
+                                      r.neutralised ? ", neutralised" : ""));
+          return fmt::format("{} restored from {} (its previous state in {})", t, a.filename().string(), saved);
+        },
+        res);
+  }
+
+  // POST: the credentials of a dissemination or a restore, once, to the
+  // user who asked for it; 410 after (or after 15 minutes, or when goe
+  // restarted since).
+  void credentials(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    std::int64_t id = std::stoll(std::string(req.matches[1]));
+    std::lock_guard lock(credentials_mutex_);
+    auto it = credentials_.find(id);
+    if (it != credentials_.end() && std::chrono::steady_clock::now() - it->second.made > std::chrono::minutes(15)) {
+      credentials_.erase(it);
+      it = credentials_.end();
+    }
+    if (it == credentials_.end() || it->second.user != s->user)
+      return send_error(res, 410, "no credentials to show for task " + std::to_string(id) + " (shown once)");
+    json list = std::move(it->second.credentials);
+    credentials_.erase(it);
+    send_json(res, 200, json{{"credentials", list}});
+  }
+
+  // POST: every database of the group dropped (`xoe students remove`), as a
+  // task on the service that serves them.
+  void remove_group(const httplib::Request& req, httplib::Response& res) {
+    auto s = guard(req, res, true);
+    if (!s) return;
+    std::string group = req.matches[1];
+    auto rows = xoe_->students(group);
+    if (rows.empty()) return send_error(res, 404, "no group '" + group + "'");
+    auto service = find_service(rows.front().service, res);
+    if (!service) return;
+    if (!allowed(s->role, service->role, "remove-students"))
+      return send_error(res, 403, fmt::format("a {} may not remove students", role_name(s->role)));
+    start_task(
+        *s, "remove-students", service->name,
+        [this, group](std::int64_t id) {
+          tasks_.note(id, fmt::format("remove group {}", group));
+          auto dropped = xoe_->remove_students(group);
+          for (const auto& d : dropped) tasks_.note(id, "dropped " + d);
+          return fmt::format("group {}: {} databases dropped", group, dropped.size());
+        },
+        res);
+  }
+
   void service_detail(const httplib::Request& req, httplib::Response& res) {
     auto s = guard(req, res, false);
     if (!s) return;
@@ -430,6 +755,7 @@ class Panel {
     json actions = json::array();
     for (const char* a : {"start", "stop", "restart", "backup", "verify"})
       if (allowed(s->role, d.view.role, a)) actions.push_back(a);
+    if (allowed(s->role, "test", "restore-new")) actions.push_back("restore");
     send_json(res, 200,
               json{{"service",
                     json{{"name", d.view.name},       {"software", d.view.software}, {"version", d.view.version},
@@ -450,6 +776,14 @@ class Panel {
   RateLimit limit_;
   Tasks tasks_;
   std::unique_ptr<XoePort> xoe_;
+  // The credentials of finished disseminations, by task, until read once.
+  struct Handed {
+    std::string user;
+    json credentials;  // [{login, password, database, url}]
+    std::chrono::steady_clock::time_point made;
+  };
+  std::mutex credentials_mutex_;
+  std::map<std::int64_t, Handed> credentials_;
 };
 
 }  // namespace

@@ -100,6 +100,21 @@ void Tasks::finish(std::int64_t id, bool ok, const std::string& text) {
              ok ? one_line(text) : std::string(), id);
 }
 
+void Tasks::note(std::int64_t id, const std::string& line) {
+  auto db = open_database(path_);
+  db.execute(std::string("INSERT INTO task_log (task, time, line) SELECT id, ") + now_sql +
+                 ", ? FROM tasks WHERE id = ? AND status = 'running'",
+             one_line(line), id);
+}
+
+std::vector<std::string> Tasks::log(std::int64_t id) {
+  auto db = open_database(path_);
+  std::vector<std::string> out;
+  auto q = db.query("SELECT time, line FROM task_log WHERE task = ? ORDER BY id", id);
+  while (q.step()) out.push_back(q.column_text(0) + " " + q.column_text(1));
+  return out;
+}
+
 int Tasks::reap() {
   auto db = open_database(path_);
   std::vector<std::int64_t> dead;

@@ -3,7 +3,8 @@
 // goe's tasks: every long action of the panel (start, stop, restart, backup,
 // verify) is a task with an ID, the user who asked, its target (a service),
 // start and end, status and error, kept as history in goe.db (the audit
-// trail of the Tasks page, docs/goe.md). One running task per target. A
+// trail of the Tasks page, docs/goe.md), each with its log of steps. One
+// running task per target. A
 // task records the process that runs it (pid and its start time, from
 // /proc): a running task whose process is gone is failed when it is next
 // read, never left running forever.
@@ -51,6 +52,11 @@ class Tasks {
   std::int64_t open(const std::string& kind, const std::string& target, const std::string& user);
   // Ends a running task: done with `detail`, or failed with `error`.
   void finish(std::int64_t id, bool ok, const std::string& text);
+  // Adds a line to the log of a running task (a step, what it uses or
+  // overwrites; never a secret). Ignored for a task that ended.
+  void note(std::int64_t id, const std::string& line);
+  // The task's log, oldest first: "TIME LINE".
+  std::vector<std::string> log(std::int64_t id);
   // Fails every running task whose process is gone; returns how many.
   int reap();
   // The task (after reap), or nullopt.

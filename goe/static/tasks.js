@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // The Tasks page: every action of the panel, newest first, with who asked
-// for it and how it ended (the audit trail); refreshed every two seconds.
+// for it and how it ended (the audit trail), and the log of the one chosen;
+// refreshed every two seconds.
 import { call } from "/api.js";
-import { cell, header } from "/ui.js";
+import { button, cell, header } from "/ui.js";
 
 const body = document.querySelector("#tasks tbody");
 const message = document.getElementById("message");
@@ -25,7 +26,19 @@ export function taskRow(t, withTarget) {
   cell(row, t.ended ?? "");
   cell(row, t.status, `status status-${t.status}`);
   cell(row, t.status === "failed" ? t.error : t.detail);
+  if (withTarget) cell(row, "").append(button("log", "log", () => showLog(t.id)));
   return row;
+}
+
+// The log of the task chosen, followed while the page refreshes.
+let shown = null;
+async function showLog(id) {
+  shown = id;
+  const t = await call("GET", `/api/tasks/${id}`);
+  const pre = document.getElementById("task-log");
+  document.getElementById("task-log-title").textContent = `Log of task ${t.id} (${t.kind} ${t.target}, ${t.status})`;
+  pre.textContent = t.log.length ? t.log.join("\n") : "(no log lines)";
+  document.getElementById("task-log-section").hidden = false;
 }
 
 async function load() {
@@ -33,6 +46,7 @@ async function load() {
     const { tasks } = await call("GET", "/api/tasks");
     body.replaceChildren(...tasks.map((t) => taskRow(t, true)));
     message.textContent = "";
+    if (shown !== null) await showLog(shown);
   } catch (e) {
     if (e.status === 401) window.location.assign("/login.html");
     else message.textContent = e.message;

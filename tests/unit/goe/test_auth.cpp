@@ -169,6 +169,22 @@ TEST(GoeRoles, WhoMayDoWhat) {
     EXPECT_TRUE(goe::allowed(Role::admin, "production", a));
     EXPECT_FALSE(goe::allowed(Role::viewer, "training", a));
   }
+  // Copies: a refresh overwrites a training service, a dissemination may
+  // stop its source; removing students drops only their databases.
+  for (const char* a : {"refresh", "disseminate"}) {
+    EXPECT_TRUE(goe::allowed(Role::operator_, "training", a));
+    EXPECT_FALSE(goe::allowed(Role::operator_, "production", a));
+    EXPECT_TRUE(goe::allowed(Role::admin, "production", a));
+    EXPECT_FALSE(goe::allowed(Role::viewer, "training", a));
+  }
+  EXPECT_TRUE(goe::allowed(Role::operator_, "training", "remove-students"));
+  EXPECT_FALSE(goe::allowed(Role::viewer, "training", "remove-students"));
+  EXPECT_TRUE(goe::allowed(Role::operator_, "production", "restore-new"));
+  EXPECT_FALSE(goe::allowed(Role::viewer, "production", "restore-new"));
+  EXPECT_FALSE(goe::allowed(Role::operator_, "production", "restore"));  // over it: admins only
+  EXPECT_TRUE(goe::allowed(Role::operator_, "training", "restore"));
+  EXPECT_TRUE(goe::allowed(Role::admin, "production", "restore"));
+  EXPECT_FALSE(goe::allowed(Role::viewer, "training", "restore"));
 }
 
 TEST(GoeListen, ParsesAddressAndPort) {

@@ -65,6 +65,26 @@ TEST(GoeTasks, OneRunningTaskPerTarget) {
   EXPECT_EQ(kind_of([&] { tasks.open("stop", "../x", "bob"); }), core::ErrorKind::invalid);
 }
 
+TEST(GoeTasks, ALogOfStepsWhileRunningOnly) {
+  test::TempDir dir;
+  goe::Tasks tasks(dir.path() / "goe.db");
+  auto a = tasks.open("refresh", "acme-training", "alice");
+  auto b = tasks.open("remove-students", "beta", "bob");
+  tasks.note(a, "backup used: acme-production-20260101T000000Z.tar.zst");
+  tasks.note(b, "remove group g1");
+  tasks.note(a, "overwrites: database acme-training\nand its data");
+  tasks.finish(a, true, "done");
+  tasks.note(a, "after the end");  // ignored
+  auto log = tasks.log(a);
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_TRUE(log[0].ends_with(" backup used: acme-production-20260101T000000Z.tar.zst")) << log[0];
+  EXPECT_TRUE(log[1].ends_with(" overwrites: database acme-training and its data")) << log[1];
+  EXPECT_EQ(log[0].size(),
+            std::string("2026-01-01T00:00:00Z backup used: acme-production-20260101T000000Z.tar.zst").size());
+  EXPECT_EQ(tasks.log(b).size(), 1u);
+  EXPECT_TRUE(tasks.log(12345).empty());
+}
+
 TEST(GoeTasks, ATaskWhoseProcessDiedIsFailed) {
   test::TempDir dir;
   // A process that ran a task and is gone: a child reaped.
