@@ -21,7 +21,7 @@ mkdir -p "$R/var/lib/oe/cloe/templates"
 (
   flock 9
   cloe --root "$CLOE_CACHE" --set "template.deb_cache=${OE_TEST_CACHE:-/var/cache/oe-test}/debs" \
-    template build tryton --repository "$CLOE_REPO" --software tryton/7.0 >/dev/null
+    template build tryton --repository "$CLOE_REPO" --software tryton/7.0 --packages postgresql >/dev/null
 ) 9>"$CLOE_CACHE/.test-lock" || bed_fail "template build tryton"
 for t in tryton tryton.stage; do ln -s "$CLOE_CACHE/var/lib/oe/cloe/templates/$t" "$R/var/lib/oe/cloe/templates/$t"; done
 

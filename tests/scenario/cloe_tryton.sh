@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # A Tryton service inside a vserver, through cloe, reached from the referee:
 # a template with the suite's oe-xoe package (the build under test, in a flat
-# repository) and Tryton 7.0's code fetched inside at build time (template
+# repository), PostgreSQL, and Tryton 7.0's code fetched inside at build time (template
 # build --software tryton/7.0: xoe software deps + fetch in the tree, the
 # .deb cache the referee's), so that the vserver, which has no route to any
 # mirror, creates services on its own; `cloe service create` makes one
-# through libxoe's typed client, it runs under the vserver's runit, listens
+# through libxoe's typed client, on the PostgreSQL cluster xoe runs inside,
+# it runs under the vserver's runit, listens
 # on the vserver's address, and answers a JSON-RPC login from the referee
 # at the URL cloe gives, with the password cloe printed once. Then stop,
 # start, and the vserver restarted: the service comes back by itself.
@@ -25,7 +26,7 @@ exec 9>"$CLOE_CACHE/.test-lock"
 flock 9
 t0=$SECONDS
 out=$(cloe --root "$CLOE_CACHE" --set "template.deb_cache=${OE_TEST_CACHE:-/var/cache/oe-test}/debs" \
-  template build tryton --repository "$CLOE_REPO" --software tryton/7.0 --json) || bed_fail "template build tryton"
+  template build tryton --repository "$CLOE_REPO" --software tryton/7.0 --packages postgresql --json) || bed_fail "template build tryton"
 flock -u 9
 bed_log "template tryton: built=$(json 'd["built"]' <<<"$out") in $((SECONDS - t0)) s"
 bed_assert_eq "tryton/7.0" "$(json '",".join(d["template"]["software"])' <<<"$out")" "the software of the template"
@@ -34,6 +35,7 @@ troot=$(json 'd["template"]["root"]' <<<"$out")
 [[ ! -e $troot/var/cache/oe/debs && ! -e $troot/usr/sbin/policy-rc.d ]] \
   || bed_fail "the build left xoe's .deb cache or its policy-rc.d in the tree"
 grep -qx 'listen = "0.0.0.0"' "$troot/etc/oe/xoe.toml" || bed_fail "xoe.toml inside does not listen on the vserver"
+grep -q '^backend' "$troot/etc/oe/xoe.toml" && bed_fail "xoe.toml inside sets a backend although PostgreSQL is in the template"
 ln -s "$CLOE_CACHE/var/lib/oe/cloe/templates/tryton" "$R/var/lib/oe/cloe/templates/tryton"
 ok "template tryton: oe-xoe $CLOE_XOE_VERSION and Tryton 7.0's code inside, nothing of the build left"
 
@@ -60,6 +62,8 @@ export OE_PW
 [[ $url == "http://$xip:"* ]] || bed_fail "the service's URL $url is not at the vserver's address $xip"
 bed_assert_eq "run" "$(C @t service show "$x" shop --json | json 'd["service"]["state"]')" "state of shop"
 port=$(json 'd["services"][0]["port"]' <<<"$out")
+# On PostgreSQL: the cluster xoe runs itself inside the vserver.
+C @t xoe "$x" -- service show shop | grep -q '(postgresql)' || bed_fail "shop is not on PostgreSQL"
 ok "service shop in $x: $url"
 
 # A JSON-RPC login from the referee (this host) at the vserver's address.
