@@ -23,6 +23,10 @@ const core::Schema& config_schema() {
       {"ssh.control_persist", core::ValueType::integer, std::int64_t{60},
        "Seconds a multiplexed SSH connection to a node stays open after its last use",
        core::check_range(0, 3600)},
+      {"backup.keep", core::ValueType::integer, std::int64_t{7},
+       "Backups of a vserver kept in its repository (cloe backup --retention overrides it)", core::check_range(1, 1000)},
+      {"backup.keep_saves", core::ValueType::integer, std::int64_t{3}, "Saves of a vserver kept (cloe save)",
+       core::check_range(1, 1000)},
       {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
        "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
        "--no-wait)",
