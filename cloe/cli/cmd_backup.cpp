@@ -56,6 +56,7 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
   struct BackupOptions {
     std::string vserver, to, list_vserver;
     std::int64_t retention = 0, verify_id = 0;
+    CLI::Option* retention_option = nullptr;
   };
   auto o = std::make_shared<BackupOptions>();
   // list and verify are words of backup (not commands of their own), so
@@ -112,7 +113,7 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
         rq.cluster = c;
         rq.vserver = o->vserver;
         if (!o->to.empty()) rq.to = o->to;
-        rq.keep = o->retention != 0 ? o->retention : frame.config().get_int("backup.keep");
+        rq.keep = o->retention_option->count() > 0 ? o->retention : frame.config().get_int("backup.keep");
         print_backup(frame, backup_create(s, rq), "backup");
         return core::exit_code::ok;
       });
@@ -124,7 +125,7 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
   *words = {list_cmd, verify_cmd};
   backup->add_option("vserver", o->vserver, "The vserver to back up");
   backup->add_option("--to", o->to, "The node whose repository gets it (default: the vserver's own)");
-  backup->add_option("--retention", o->retention, "Keep the last N backups of this vserver (default: backup.keep)");
+  o->retention_option = backup->add_option("--retention", o->retention, "Keep the last N backups of this vserver (default: backup.keep)");
 
   // ---------------------------------------------------------------- restore
   struct RestoreOptions {

@@ -164,6 +164,10 @@ for step in repository mount freeze snapshot thaw record retention release; do
     rc=0
     OE_CRASH_AT=cloe.backup:$step$when C @t backup "$a2" --retention 10 >/dev/null 2>&1 || rc=$?
     bed_assert_eq 137 "$rc" "backup killed at $step$when"
+    if [[ $step$when == freeze:after || $step == snapshot || $step$when == thaw ]]; then
+      # Killed while it held the vserver frozen: libvirt shows it paused until the next run.
+      bed_assert_eq paused "$(virsh -c "$BED_LIBVIRT_URI" domstate "$a2" | head -n 1)" "the vserver during a backup killed at $step$when"
+    fi
     C @t backup "$a2" --retention 10 >/dev/null || bed_fail "the backup killed at $step$when did not converge"
     runs "$a2" "backup killed at $step$when"
     nomounts "backup killed at $step$when" "$a2"
