@@ -247,13 +247,14 @@ for p in $(find "$repo/data" -type f); do
   printf 'corrupt-corrupt-corrupt' | dd of="$p" bs=1 seek=$((size / 2)) conv=notrunc status=none
 done
 vs_before=$(sqlite3 "$db" "select name, ip, state from vservers order by name")
-for cmd in "backup verify $idh" "restore $a2 --force --backup $idh" "restore $a2 --as $k"; do
+idc=$(C @t backup list "$a2" --json | json 'd["backups"][0]["id"]')  # its newest (retention forgot the older ones)
+for cmd in "backup verify $idc" "restore $a2 --force --backup $idc" "restore $a2 --as $k"; do
   rc=0
   C @t $cmd >/dev/null 2>"$BED_DIR/err" || rc=$?
   err=$(cat "$BED_DIR/err")
   bed_assert_eq 5 "$rc" "exit of cloe $cmd on a corrupt repository: $err"
   bed_assert_eq 1 "$(grep -c . <<<"$err")" "lines of the error of cloe $cmd: $err"
-  bed_assert_contains "$err" "restic restore of backup $idh failed" "error of cloe $cmd"
+  bed_assert_contains "$err" "restic restore of backup $idc failed" "error of cloe $cmd"
   bed_assert_eq "$vs_before" "$(sqlite3 "$db" "select name, ip, state from vservers order by name")" "vservers after cloe $cmd"
   runs "$a2" "after cloe $cmd on a corrupt repository"
   nomounts "cloe $cmd on a corrupt repository" "$a2"
