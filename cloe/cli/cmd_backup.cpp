@@ -14,10 +14,17 @@ namespace {
 nlohmann::json backup_json(const Backup& b) {
   nlohmann::json contents = nlohmann::json::parse(b.contents, nullptr, false);
   if (contents.is_discarded()) contents = nlohmann::json::object();
-  nlohmann::json j = {{"id", b.id},         {"cluster", b.cluster},   {"vserver", b.vserver},
-                      {"node", b.node},     {"location", b.location}, {"tool", b.tool},
-                      {"snapshot", b.snapshot}, {"bytes", b.bytes},   {"kind", contents.value("kind", "backup")},
-                      {"contents", contents}, {"created", b.created}};
+  nlohmann::json j = {{"id", b.id},
+                      {"cluster", b.cluster},
+                      {"vserver", b.vserver},
+                      {"node", b.node},
+                      {"location", b.location},
+                      {"tool", b.tool},
+                      {"snapshot", b.snapshot},
+                      {"bytes", b.bytes},
+                      {"kind", contents.value("kind", "backup")},
+                      {"contents", contents},
+                      {"created", b.created}};
   j["verified"] = b.verified ? nlohmann::json(*b.verified) : nlohmann::json(nullptr);
   j["restore_seconds"] = b.restore_seconds ? nlohmann::json(*b.restore_seconds) : nlohmann::json(nullptr);
   return j;
@@ -83,10 +90,10 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
           core::Table table{{"ID", "VSERVER", "KIND", "NODE", "CREATED", "ADDED", "SNAPSHOT", "VERIFIED"}, {}};
           for (const auto& b : all) {
             auto j = backup_json(b);
-            table.rows.push_back({std::to_string(b.id), b.vserver, j["kind"].get<std::string>(), b.node, b.created,
-                                  b.bytes == 0 ? "0" : format_size(b.bytes), b.snapshot.substr(0, 8),
-                                  b.verified ? fmt::format("{} ({:.1f} s)", *b.verified, b.restore_seconds.value_or(0))
-                                             : "-"});
+            table.rows.push_back(
+                {std::to_string(b.id), b.vserver, j["kind"].get<std::string>(), b.node, b.created,
+                 b.bytes == 0 ? "0" : format_size(b.bytes), b.snapshot.substr(0, 8),
+                 b.verified ? fmt::format("{} ({:.1f} s)", *b.verified, b.restore_seconds.value_or(0)) : "-"});
           }
           core::cli::Frame::out(core::render_table(table, core::stdout_colour()));
           return core::exit_code::ok;
@@ -103,8 +110,9 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
                                       .dump(2) +
                                   "\n");
           } else {
-            core::cli::Frame::out(fmt::format("backup {} verified: restored into {} in {:.1f} s, started, probe `{}` passed\n",
-                                              r.backup.id, r.scratch, r.restore_seconds, r.probe));
+            core::cli::Frame::out(
+                fmt::format("backup {} verified: restored into {} in {:.1f} s, started, probe `{}` passed\n",
+                            r.backup.id, r.scratch, r.restore_seconds, r.probe));
           }
           return core::exit_code::ok;
         }
@@ -125,7 +133,8 @@ void add_backup(core::cli::Frame& frame, const ClusterOption& cluster) {
   *words = {list_cmd, verify_cmd};
   backup->add_option("vserver", o->vserver, "The vserver to back up");
   backup->add_option("--to", o->to, "The node whose repository gets it (default: the vserver's own)");
-  o->retention_option = backup->add_option("--retention", o->retention, "Keep the last N backups of this vserver (default: backup.keep)");
+  o->retention_option =
+      backup->add_option("--retention", o->retention, "Keep the last N backups of this vserver (default: backup.keep)");
 
   // ---------------------------------------------------------------- restore
   struct RestoreOptions {

@@ -194,8 +194,9 @@ void ensure_password(const Repo& r) {
 
 core::RunResult restic(const Repo& r, std::vector<std::string> args, bool check = true,
                        std::chrono::seconds timeout = 3600s) {
-  std::vector<std::string> argv = {"restic",         "--repo",   r.path.string(), "--password-file",
-                                   r.password.string(), "--cache-dir", r.cache.string(), "--quiet"};
+  std::vector<std::string> argv = {
+      "restic",      "--repo",         r.path.string(), "--password-file", r.password.string(),
+      "--cache-dir", r.cache.string(), "--quiet"};
   argv.insert(argv.end(), args.begin(), args.end());
   auto res = core::run(argv, {.timeout = timeout, .check = false});
   if (check && res.exit_code != 0)
@@ -396,32 +397,51 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
     if (!j) fail(ErrorKind::internal, "backup of {}: its job is not in the journal", v.name);
     return std::to_string(j->id);
   };
-  auto pending_file = [&] { return pending / (token() + ".json"); };
+  // Files of the job's own: its restic summary, and markers saying that a
+  // step started before (then a resumed run looks at the repository; else it
+  // spares restic's key derivation, about 0.5 s a call).
+  auto pending_file = [&](const char* what = "json") { return pending / (token() + "." + what); };
+  auto mark = [&](const char* what) {
+    fs::create_directories(pending);
+    std::ofstream(pending_file(what)) << "1\n";
+  };
+  auto marked = [&](const char* what) {
+    std::error_code ec;
+    return fs::exists(pending_file(what), ec);
+  };
+  // The snapshot of this job (restic's short id), found by its tag.
+  auto job_snapshots = [&] {
+    std::vector<std::string> ids;
+    for (const auto& sn : snapshots(repo, {"--tag", "job=" + token()})) ids.push_back(sn.short_id);
+    return ids;
+  };
 
   job.steps.push_back({"repository", [&] { ensure_repository(repo); }, {}});
-  job.steps.push_back({"mount",
-                       [&] {
-                         fs::create_directories(w.snap);
-                         fs::permissions(w.snap, fs::perms::owner_all);
-                         if (layers::is_mount_point(w.snap)) return;
-                         if (layers::is_mount_point(w.layers.layer))
-                           core::run({"mount", "--bind", w.layers.layer.string(), w.snap.string()}, {.timeout = 60s});
-                         else
-                           core::run({"mount", "-o", "loop,ro,nosuid,nodev,noexec", w.layers.image.string(),
-                                      w.snap.string()},
-                                     {.timeout = 60s});
-                       },
-                       [&] {
-                         umount_if(w.snap);
-                         std::error_code ec;
-                         fs::remove(w.snap, ec);
-                       }});
+  job.steps.push_back(
+      {"mount",
+       [&] {
+         fs::create_directories(w.snap);
+         fs::permissions(w.snap, fs::perms::owner_all);
+         if (layers::is_mount_point(w.snap)) return;
+         if (layers::is_mount_point(w.layers.layer))
+           core::run({"mount", "--bind", w.layers.layer.string(), w.snap.string()}, {.timeout = 60s});
+         else
+           core::run({"mount", "-o", "loop,ro,nosuid,nodev,noexec", w.layers.image.string(), w.snap.string()},
+                     {.timeout = 60s});
+       },
+       [&] {
+         umount_if(w.snap);
+         std::error_code ec;
+         fs::remove(w.snap, ec);
+         for (const char* what : {"json", "snapshot", "retention"}) fs::remove(pending_file(what), ec);
+       }});
   job.steps.push_back({"freeze", [&] { freeze(w.uri, v.name); }, [&] { thaw(w.uri, v.name); }});
   job.steps.push_back(
       {"snapshot",
        [&] {
          std::string tag = "job=" + token();
-         if (!snapshots(repo, {"--tag", tag}).empty()) return;  // made by a run that was killed after it
+         if (marked("snapshot") && !job_snapshots().empty()) return;  // made by a run that was killed after it
+         mark("snapshot");
          try {
            freeze(w.uri, v.name);  // a resumed job: still frozen, or frozen again
            auto res = restic(repo, {"backup", "--json", "--one-file-system", "--host", v.name, "--tag",
@@ -450,66 +470,86 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
        },
        [&] {
          try {
-           for (const auto& sn : snapshots(repo, {"--tag", "job=" + token()})) restic(repo, {"forget", sn.id});
+           for (const auto& id : job_snapshots()) restic(repo, {"forget", id});
          } catch (const core::Error& e) {
            core::logger("cloe")->warn("rollback of the backup of {}: {}", v.name, e.what());
          }
        }});
   job.steps.push_back({"thaw", [&] { thaw(w.uri, v.name); }, {}});
-  job.steps.push_back(
-      {"record",
-       [&] {
-         auto found = snapshots(repo, {"--tag", "job=" + token()});
-         if (found.empty()) fail(ErrorKind::internal, "backup of {}: its snapshot is gone", v.name);
-         json summary = json::object();
-         std::ifstream in(pending_file());
-         if (in) summary = json::parse(in, nullptr, false);
-         if (!summary.is_object()) summary = json::object();
-         json contents = {{"kind", kind},
-                          {"template", v.template_name},
-                          {"storage", v.storage},
-                          {"disk", v.disk},
-                          {"memory", v.memory},
-                          {"cpu_shares", v.cpu_shares},
-                          {"cpu_max", v.cpu_max},
-                          {"id_base", v.id_base},
-                          {"path", (w.snap / "upper").string()},
-                          {"files", summary.value("total_files_processed", 0)},
-                          {"bytes_read", summary.value("total_bytes_processed", 0)},
-                          {"seconds", summary.value("total_duration", 0.0)},
-                          {"software", json::object()},
-                          {"databases", json::array()}};
-         std::string xoe = xoe_version({w.snap / "upper", s.templates / v.template_name / "rootfs"});
-         if (!xoe.empty()) contents["software"]["oe-xoe"] = xoe;
-         db.execute("INSERT OR IGNORE INTO backups (cluster, vserver, node, location, tool, snapshot, bytes, "
-                    "contents, created) VALUES (?1, ?2, ?3, ?4, 'restic', ?5, ?6, ?7, ?8)",
-                    rq.cluster, v.name, target.name, repo.path.string(), found.front().id,
-                    summary.value("data_added", std::int64_t{0}), contents.dump(), inventory::now());
-       },
-       [&] {
-         for (const auto& sn : snapshots(repo, {"--tag", "job=" + token()}))
-           db.execute("DELETE FROM backups WHERE cluster = ?1 AND snapshot = ?2", rq.cluster, sn.id);
-       }});
-  job.steps.push_back({"retention",
+  job.steps.push_back({"record",
                        [&] {
-                         restic(repo, {"forget", "--host", v.name, "--tag", "kind=" + kind, "--group-by", "host",
-                                       "--keep-last", std::to_string(rq.keep), "--prune"});
-                         std::vector<std::string> kept;
-                         for (const auto& sn : snapshots(repo, {"--host", v.name})) kept.push_back(sn.id);
-                         auto q = db.query("SELECT id, snapshot FROM backups WHERE cluster = ?1 AND vserver = ?2 AND "
-                                           "location = ?3",
-                                           rq.cluster, v.name, repo.path.string());
-                         std::vector<std::int64_t> gone;
-                         while (q.step())
-                           if (std::ranges::find(kept, q.column_text(1)) == kept.end()) gone.push_back(q.column_int64(0));
-                         for (auto id : gone) db.execute("DELETE FROM backups WHERE id = ?1", id);
+                         json summary = json::object();
+                         std::ifstream in(pending_file());
+                         if (in) summary = json::parse(in, nullptr, false);
+                         if (!summary.is_object()) summary = json::object();
+                         // The summary names the snapshot; without it (killed right after restic) the tag does,
+                         // and what it added is not known (0).
+                         std::string snapshot = summary.value("snapshot_id", "");
+                         if (snapshot.empty()) {
+                           auto found = job_snapshots();
+                           if (found.empty()) fail(ErrorKind::internal, "backup of {}: its snapshot is gone", v.name);
+                           snapshot = found.front();
+                         }
+                         json contents = {{"kind", kind},
+                                          {"template", v.template_name},
+                                          {"storage", v.storage},
+                                          {"disk", v.disk},
+                                          {"memory", v.memory},
+                                          {"cpu_shares", v.cpu_shares},
+                                          {"cpu_max", v.cpu_max},
+                                          {"id_base", v.id_base},
+                                          {"path", (w.snap / "upper").string()},
+                                          {"files", summary.value("total_files_processed", 0)},
+                                          {"bytes_read", summary.value("total_bytes_processed", 0)},
+                                          {"seconds", summary.value("total_duration", 0.0)},
+                                          {"software", json::object()},
+                                          {"databases", json::array()}};
+                         std::string xoe = xoe_version({w.snap / "upper", s.templates / v.template_name / "rootfs"});
+                         if (!xoe.empty()) contents["software"]["oe-xoe"] = xoe;
+                         db.execute(
+                             "INSERT OR IGNORE INTO backups (cluster, vserver, node, location, tool, snapshot, bytes, "
+                             "contents, created) VALUES (?1, ?2, ?3, ?4, 'restic', ?5, ?6, ?7, ?8)",
+                             rq.cluster, v.name, target.name, repo.path.string(), snapshot,
+                             summary.value("data_added", std::int64_t{0}), contents.dump(), inventory::now());
                        },
-                       {}});
-  job.steps.push_back({"release", [&] {
+                       [&] {
+                         for (const auto& id : job_snapshots())
+                           db.execute("DELETE FROM backups WHERE cluster = ?1 AND snapshot = ?2", rq.cluster, id);
+                       }});
+  job.steps.push_back(
+      {"retention",
+       [&] {
+         bool again = marked("retention");  // a run killed in this step: the catalogue is checked whole
+         mark("retention");
+         auto res = restic(repo, {"forget", "--json", "--host", v.name, "--tag", "kind=" + kind, "--group-by", "host",
+                                  "--keep-last", std::to_string(rq.keep)});
+         json groups = json::parse(res.out, nullptr, false);
+         std::vector<std::string> removed;
+         if (groups.is_array())
+           for (const auto& g : groups)
+             if (g.is_object() && g.contains("remove") && g["remove"].is_array())
+               for (const auto& sn : g["remove"]) removed.push_back(sn.value("short_id", ""));
+         std::vector<std::int64_t> gone;
+         auto q = db.query("SELECT id, snapshot FROM backups WHERE cluster = ?1 AND vserver = ?2 AND location = ?3",
+                           rq.cluster, v.name, repo.path.string());
+         std::vector<std::string> kept;
+         if (again)
+           for (const auto& sn : snapshots(repo, {"--host", v.name})) kept.push_back(sn.short_id);
+         while (q.step()) {
+           std::string sn = q.column_text(1);
+           if (std::ranges::find(removed, sn) != removed.end() || (again && std::ranges::find(kept, sn) == kept.end()))
+             gone.push_back(q.column_int64(0));
+         }
+         for (auto id : gone) db.execute("DELETE FROM backups WHERE id = ?1", id);
+         if (!removed.empty() || again) restic(repo, {"prune"});
+       },
+       {}});
+  job.steps.push_back({"release",
+                       [&] {
                          umount_if(w.snap);
                          std::error_code ec;
                          fs::remove(w.snap, ec);
-                         fs::remove(pending_file(), ec);
+                         for (const char* what : {"json", "snapshot", "retention"}) fs::remove(pending_file(what), ec);
                        },
                        {}});
   // A vserver left frozen by a killed run without a journal entry to finish it: thawed.
@@ -529,7 +569,8 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
   return b;
 }
 
-std::vector<Backup> backup_list(const Settings& s, const std::string& cluster, const std::optional<std::string>& vserver) {
+std::vector<Backup> backup_list(const Settings& s, const std::string& cluster,
+                                const std::optional<std::string>& vserver) {
   core::validate_label(cluster, "cluster name");
   if (vserver) core::validate_label(*vserver, "vserver name");
   auto db = inventory::open_existing(s);
@@ -537,7 +578,8 @@ std::vector<Backup> backup_list(const Settings& s, const std::string& cluster, c
   inventory::cluster(*db, cluster);
   std::vector<Backup> out;
   auto q = db->query(
-      fmt::format("SELECT {} FROM backups WHERE cluster = ?1 AND (?2 IS NULL OR vserver = ?2) ORDER BY id DESC", columns),
+      fmt::format("SELECT {} FROM backups WHERE cluster = ?1 AND (?2 IS NULL OR vserver = ?2) ORDER BY id DESC",
+                  columns),
       cluster, vserver);
   while (q.step()) out.push_back(backup_row(q));
   return out;
@@ -551,7 +593,8 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
   if (rq.as) core::validate_label(*rq.as, "vserver name (--as)");
   if (rq.node) core::validate_label(*rq.node, "node name");
   if (rq.node && !rq.as) fail(ErrorKind::invalid, "--node: only with --as (a vserver is restored on its own node)");
-  if (rq.backup && *rq.backup < 1) fail(ErrorKind::invalid, "--backup {}: a backup's id (cloe backup list)", *rq.backup);
+  if (rq.backup && *rq.backup < 1)
+    fail(ErrorKind::invalid, "--backup {}: a backup's id (cloe backup list)", *rq.backup);
   auto db = inventory::open(s);
   inventory::cluster(db, rq.cluster);
   Backup b;
@@ -566,7 +609,8 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
                                   columns),
                       rq.cluster, rq.vserver);
     if (!q.step())
-      fail(ErrorKind::not_found, "no backup of vserver {} in cluster {} (see cloe backup list)", rq.vserver, rq.cluster);
+      fail(ErrorKind::not_found, "no backup of vserver {} in cluster {} (see cloe backup list)", rq.vserver,
+           rq.cluster);
     b = backup_row(q);
   }
   json contents = json::parse(b.contents, nullptr, false);
@@ -586,7 +630,8 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
   bool resuming = unfinished && unfinished->unfinished();
   auto existing = find_vserver(s, rq.cluster, target);
   if (in_place) {
-    if (!existing) fail(ErrorKind::not_found, "no vserver {} in cluster {}: restore it --as a new one", target, rq.cluster);
+    if (!existing)
+      fail(ErrorKind::not_found, "no vserver {} in cluster {}: restore it --as a new one", target, rq.cluster);
     if (!rq.force && !resuming && existing->domain_state == "running")
       fail(ErrorKind::conflict, "vserver {} runs: restore replaces its files; stop it first, or give --force", target);
   } else if (existing && !resuming) {
@@ -683,7 +728,11 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
     job.steps.push_back({"fill", fill, unfill});
   } else {
     job.steps.push_back({"fill", fill, unfill});
-    job.steps.push_back({"stop", [&] { vserver_stop(s, rq.cluster, target); },
+    job.steps.push_back({"stop",
+                         [&] {
+                           thaw(s.libvirt_uri, target);  // one a killed backup left frozen stops too
+                           vserver_stop(s, rq.cluster, target);
+                         },
                          [&] {
                            try {
                              vserver_start(s, rq.cluster, target);
@@ -700,7 +749,8 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
                          layers::unmount(w.layers);
                          Fill f = fill_of(w.layers);
                          if (!fs::exists(f.image, ec)) return;  // swapped by a run that was killed after it
-                         if (fs::exists(w.layers.image, ec) && !fs::exists(f.old, ec)) fs::rename(w.layers.image, f.old);
+                         if (fs::exists(w.layers.image, ec) && !fs::exists(f.old, ec))
+                           fs::rename(w.layers.image, f.old);
                          fs::rename(f.image, w.layers.image);
                        },
                        [&] {
@@ -712,7 +762,8 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
                          fs::rename(f.old, w.layers.image);
                        }});
   job.steps.push_back({"start", [&] { vserver_start(s, rq.cluster, target); }, {}});
-  job.steps.push_back({"clean", [&] {
+  job.steps.push_back({"clean",
+                       [&] {
                          auto [v, w] = place();
                          Fill f = fill_of(w.layers);
                          fs::remove(f.old, ec);

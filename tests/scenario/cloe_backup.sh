@@ -62,7 +62,7 @@ runs() {  # runs NAME WHAT: the vserver runs (not frozen) and answers a command
 }
 rows_match() {  # rows_match NAME WHAT: the catalogue holds a row for each of its snapshots, no other
   local want got
-  want=$(RS snapshots --json --host "$1" | json '" ".join(sorted(s["id"] for s in d))')
+  want=$(RS snapshots --json --host "$1" | json '" ".join(sorted(s["short_id"] for s in d))')
   got=$(sqlite3 "$db" "select snapshot from backups where vserver = '$1' order by snapshot" | tr '\n' ' ' | sed 's/ $//')
   bed_assert_eq "$want" "$got" "$2: catalogue rows of $1 = its snapshots"
 }

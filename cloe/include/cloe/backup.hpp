@@ -51,8 +51,8 @@ struct BackupRequest {
   std::string cluster;
   std::string vserver;
   BackupKind kind = BackupKind::backup;
-  std::optional<std::string> to;     // the node whose repository gets it; default: the vserver's own
-  std::int64_t keep = 7;             // retention: the last KEEP of this vserver and kind (1..1000)
+  std::optional<std::string> to;  // the node whose repository gets it; default: the vserver's own
+  std::int64_t keep = 7;          // retention: the last KEEP of this vserver and kind (1..1000)
 };
 
 // One row of the catalogue (the inventory's table backups).
@@ -61,9 +61,9 @@ struct Backup {
   std::string cluster;
   std::string vserver;
   std::string node;
-  std::string location;  // the repository's path on the node
-  std::string tool;      // "restic"
-  std::string snapshot;  // restic's snapshot id
+  std::string location;    // the repository's path on the node
+  std::string tool;        // "restic"
+  std::string snapshot;    // restic's snapshot id
   std::int64_t bytes = 0;  // what it added to the repository
   std::string contents;    // JSON: kind, template, quotas, files, software versions
   std::string created;
@@ -80,11 +80,11 @@ std::vector<Backup> backup_list(const Settings& settings, const std::string& clu
 
 struct RestoreRequest {
   std::string cluster;
-  std::string vserver;               // the vserver the backup is of
+  std::string vserver;                 // the vserver the backup is of
   std::optional<std::int64_t> backup;  // default: its newest
-  std::optional<std::string> as;     // a new vserver made from it (the recorded template and quotas)
-  std::optional<std::string> node;   // with --as: its node (default: placement)
-  bool force = false;                // in place of a running vserver: it is stopped first
+  std::optional<std::string> as;       // a new vserver made from it (the recorded template and quotas)
+  std::optional<std::string> node;     // with --as: its node (default: placement)
+  bool force = false;                  // in place of a running vserver: it is stopped first
 };
 
 struct RestoreResult {
