@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "backup_ids.hpp"
 #include "core/error.hpp"
 #include "core/fd.hpp"
 #include "core/jobs.hpp"
@@ -31,13 +32,52 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 namespace cloe {
+
+constexpr std::int64_t id_count = 65536;  // as vserver.cpp: one range per vserver
+
+namespace backup_ids {
+
+using core::ErrorKind;
+
+void shift(const fs::path& top, std::int64_t from, std::int64_t to) {
+  if (from == to) return;
+  auto shifted = [&](std::int64_t id) -> std::int64_t {
+    return id >= from && id < from + id_count ? id - from + to : id;
+  };
+  auto fix = [&](int parent, const char* name, const struct stat& st) {
+    if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && st.st_rdev != 0) {
+      core::logger("cloe")->warn("restore: device node {} left as it is", core::escape_for_display(name));
+      return;
+    }
+    auto uid = shifted(st.st_uid), gid = shifted(st.st_gid);
+    if (uid == st.st_uid && gid == st.st_gid) return;
+    if (::fchownat(parent, name, static_cast<uid_t>(uid), static_cast<gid_t>(gid), AT_SYMLINK_NOFOLLOW) != 0)
+      core::fail_errno(ErrorKind::io, fmt::format("chown {}", core::escape_for_display(name)), errno);
+    if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) != 0 &&
+        ::fchmodat(parent, name, st.st_mode & 07777, 0) != 0)
+      core::fail_errno(ErrorKind::io, fmt::format("chmod {}", core::escape_for_display(name)), errno);
+  };
+  core::Fd parent = core::open_directory(top.parent_path());
+  struct stat st {};
+  std::string name = top.filename().string();
+  if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+    core::fail_errno(ErrorKind::io, "stat " + top.string(), errno);
+  fix(parent.get(), name.c_str(), st);
+  core::Fd dir = core::open_directory(top);
+  core::walk_tree(dir.get(), [&](const core::TreeEntry& e) {
+    std::string n(e.name);
+    fix(e.parent, n.c_str(), e.st);
+    return core::Descend::yes;
+  });
+}
+
+}  // namespace backup_ids
+
 namespace {
 
 using core::ErrorKind;
 using core::fail;
 using nlohmann::json;
-
-constexpr std::int64_t id_count = 65536;  // as vserver.cpp: one range per vserver
 
 const char* kind_text(BackupKind k) { return k == BackupKind::save ? "save" : "backup"; }
 
@@ -311,42 +351,6 @@ std::string job_key(const std::string& cluster, const std::string& name) { retur
 
 // ---------------------------------------------------------------- restore helpers
 
-// Shifts the owners of the tree at `top` (top included) from the id range
-// at `from` to the one at `to`, by descriptors (no link followed); set-id
-// bits, which chown clears, are put back. Ids outside `from`'s range are
-// left (already shifted: the step is idempotent).
-void shift_ids(const fs::path& top, std::int64_t from, std::int64_t to) {
-  if (from == to) return;
-  auto shifted = [&](std::int64_t id) -> std::int64_t {
-    return id >= from && id < from + id_count ? id - from + to : id;
-  };
-  auto fix = [&](int parent, const char* name, const struct stat& st) {
-    if ((S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)) && st.st_rdev != 0) {
-      core::logger("cloe")->warn("restore: device node {} left as it is", core::escape_for_display(name));
-      return;
-    }
-    auto uid = shifted(st.st_uid), gid = shifted(st.st_gid);
-    if (uid == st.st_uid && gid == st.st_gid) return;
-    if (::fchownat(parent, name, static_cast<uid_t>(uid), static_cast<gid_t>(gid), AT_SYMLINK_NOFOLLOW) != 0)
-      core::fail_errno(ErrorKind::io, fmt::format("chown {}", core::escape_for_display(name)), errno);
-    if (!S_ISLNK(st.st_mode) && (st.st_mode & (S_ISUID | S_ISGID)) != 0 &&
-        ::fchmodat(parent, name, st.st_mode & 07777, 0) != 0)
-      core::fail_errno(ErrorKind::io, fmt::format("chmod {}", core::escape_for_display(name)), errno);
-  };
-  core::Fd parent = core::open_directory(top.parent_path());
-  struct stat st {};
-  std::string name = top.filename().string();
-  if (::fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-    core::fail_errno(ErrorKind::io, "stat " + top.string(), errno);
-  fix(parent.get(), name.c_str(), st);
-  core::Fd dir = core::open_directory(top);
-  core::walk_tree(dir.get(), [&](const core::TreeEntry& e) {
-    std::string n(e.name);
-    fix(e.parent, n.c_str(), e.st);
-    return core::Descend::yes;
-  });
-}
-
 void umount_if(const fs::path& p) {
   if (!layers::is_mount_point(p)) return;
   auto r = core::run({"umount", p.string()}, {.timeout = 60s, .check = false});
@@ -520,6 +524,15 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
       {"retention",
        [&] {
          bool again = marked("retention");  // a run killed in this step: the catalogue is checked whole
+         if (!again) {
+           // The catalogue follows the repository: as many as KEEP or fewer, nothing to forget
+           // (a restic call spared: its key derivation and index load take most of a second).
+           auto n = db.query(
+               "SELECT count(*) FROM backups WHERE cluster = ?1 AND vserver = ?2 AND location = ?3 "
+               "AND json_extract(contents, '$.kind') = ?4",
+               rq.cluster, v.name, repo.path.string(), kind);
+           if (n.step() && n.column_int64(0) <= rq.keep) return;
+         }
          mark("retention");
          auto res = restic(repo, {"forget", "--json", "--host", v.name, "--tag", "kind=" + kind, "--group-by", "host",
                                   "--keep-last", std::to_string(rq.keep)});
@@ -684,7 +697,7 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
       fs::create_directory(f.mnt / "work");
       if (::lchown((f.mnt / "work").c_str(), static_cast<uid_t>(v.id_base), static_cast<gid_t>(v.id_base)) != 0)
         core::fail_errno(ErrorKind::io, "chown " + (f.mnt / "work").string(), errno);
-      shift_ids(f.mnt / "upper", contents["id_base"].get<std::int64_t>(), v.id_base);
+      backup_ids::shift(f.mnt / "upper", contents["id_base"].get<std::int64_t>(), v.id_base);
       umount_if(f.mnt);
       fs::remove(f.mnt, ec);
     } catch (...) {
