@@ -133,6 +133,13 @@ C @t vserver start "$a2" >/dev/null
 ok "save; retention keeps the last 2 backups (and the save), the catalogue follows; a stopped vserver backed up"
 
 # ---------------------------------------------------------------- item 11: hostile files
+# What the catalogue learns inside is read without following a link: oe-xoe's
+# version from the layer's dpkg status; a status made a link to a host file
+# is not read through.
+E "$a2" sh -c "printf '\nPackage: oe-xoe\nStatus: install ok installed\nVersion: 9.9-test\n\n' >> /var/lib/dpkg/status"
+bed_assert_eq "9.9-test" "$(C @t backup "$a2" --retention 10 --json | json 'd["backup"]["contents"]["software"]["oe-xoe"]')" "oe-xoe's version in the catalogue"
+printf 'Package: oe-xoe\nVersion: from-the-host\n\n' >"$BED_DIR/fake-status"
+E "$a2" sh -c "rm /var/lib/dpkg/status && ln -s '$BED_DIR/fake-status' /var/lib/dpkg/status"
 secret=$BED_DIR/host-secret marker=$BED_DIR/ran-on-the-node
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$secret"
 chmod 600 "$secret"
@@ -141,6 +148,7 @@ E "$a2" sh -c "ln -s '$secret' /srv/evil && ln -s / /srv/rootlink && printf '#!/
   cp /bin/true /srv/suid-bin && chmod 6755 /srv/suid-bin"
 idh=$(C @t backup "$a2" --retention 10 --json | json 'd["backup"]["id"]')
 snap=$(sqlite3 "$db" "select snapshot from backups where id = $idh")
+bed_assert_eq "{}" "$(sqlite3 "$db" "select json_extract(contents, '$.software') from backups where id = $idh")" "software read through a planted link"
 lsj=$(RS ls --json "$snap")
 bed_assert_contains "$lsj" "\"name\":\"evil\",\"type\":\"symlink\"" "the planted link in the snapshot, as a link"
 [[ $lsj != *"$(cat "$secret")"* ]] || bed_fail "the host secret is in the snapshot's listing"
@@ -155,7 +163,7 @@ rc=0; E "$a2" cat /srv/evil >/dev/null 2>&1 || rc=$?
 ((rc != 0)) || bed_fail "the host file is readable through the link inside"
 [[ ! -L $CLOE_STORAGE/vservers/$a2/root/srv/evil || $(readlink "$CLOE_STORAGE/vservers/$a2/layer/upper/srv/evil") == "$secret" ]] || bed_fail "link"
 [[ ! -e $CLOE_STORAGE/vservers/$a2/layer/upper/srv/evil || -L $CLOE_STORAGE/vservers/$a2/layer/upper/srv/evil ]] || bed_fail "the link became a file"
-ok "item 11: a link to a host file and setuid programs backed up and restored as they are; the host file unchanged, nothing run"
+ok "item 11: a link to a host file and setuid programs backed up and restored as they are; the host file unchanged, nothing run; dpkg's status not read through a link"
 
 # ---------------------------------------------------------------- kills
 sum_a2=$(sums "$a2")
