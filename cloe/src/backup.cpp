@@ -349,6 +349,14 @@ std::string xoe_version(const std::vector<fs::path>& roots) {
 
 std::string job_key(const std::string& cluster, const std::string& name) { return cluster + "." + name; }
 
+// An unknown cluster is refused before anything is opened for writing (no
+// database is made for it).
+void must_cluster(const Settings& s, const std::string& cluster) {
+  auto db = inventory::open_existing(s);
+  if (!db) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", cluster);
+  inventory::cluster(*db, cluster);
+}
+
 // ---------------------------------------------------------------- restore helpers
 
 void umount_if(const fs::path& p) {
@@ -608,6 +616,7 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
   if (rq.node && !rq.as) fail(ErrorKind::invalid, "--node: only with --as (a vserver is restored on its own node)");
   if (rq.backup && *rq.backup < 1)
     fail(ErrorKind::invalid, "--backup {}: a backup's id (cloe backup list)", *rq.backup);
+  must_cluster(s, rq.cluster);
   auto db = inventory::open(s);
   inventory::cluster(db, rq.cluster);
   Backup b;
@@ -797,6 +806,7 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
 VerifyResult backup_verify(const Settings& s, const std::string& cluster, std::int64_t id) {
   core::validate_label(cluster, "cluster name");
   if (id < 1) fail(ErrorKind::invalid, "backup id {}: a backup's id (cloe backup list)", id);
+  must_cluster(s, cluster);
   Backup b;
   {
     auto db = inventory::open(s);
