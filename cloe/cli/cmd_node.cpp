@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // cloe node add NAME --address IP [...]; node list; node show NAME [--check]; node drain NAME [--undo]; node remove NAME
+#include "cloe/host.hpp"
 #include "commands.hpp"
 #include "core/output.hpp"
 
@@ -192,6 +193,43 @@ void add_node(core::cli::Frame& frame, const ClusterOption& cluster) {
         return core::exit_code::ok;
       });
   remove->add_option("name", *rname, "Node name")->required();
+
+  struct InstallOptions {
+    std::string name;
+    bool dry_run = false;
+  };
+  auto io = std::make_shared<InstallOptions>();
+  CLI::App* install = frame.command(
+      *group, "install-host",
+      "Make a node ready for vservers: packages, libvirtd, the bridge with its address, the storage folders "
+      "(each step checked first: a second run changes nothing)",
+      core::cli::Effect::mutates, [&frame, io, cluster] {
+        Settings s = settings(frame);
+        InstallHostResult r = node_install_host(s, cluster_name(s, *cluster), io->name, io->dry_run);
+        if (frame.globals().json) {
+          nlohmann::json steps = nlohmann::json::array();
+          for (const auto& st : r.steps)
+            steps.push_back({{"step", st.name}, {"detail", st.detail}, {"changed", st.changed}});
+          core::cli::Frame::out(nlohmann::json{{"version", 1},
+                                               {"node", r.node.name},
+                                               {"dry_run", r.dry_run},
+                                               {"changed", r.changed()},
+                                               {"steps", steps}}
+                                    .dump(2) +
+                                "\n");
+          return core::exit_code::ok;
+        }
+        core::Table table{{"STEP", r.dry_run ? "PLAN" : "CHANGED", "DETAIL"}, {}};
+        for (const auto& st : r.steps) table.rows.push_back({st.name, st.changed ? "yes" : "no", st.detail});
+        core::cli::Frame::out(core::render_table(table, core::stdout_colour()));
+        core::cli::Frame::out(fmt::format("node {}: {}\n", r.node.name,
+                                          r.dry_run ? (r.changed() ? "changes planned (--dry-run: none made)"
+                                                                   : "ready, nothing to change")
+                                                    : (r.changed() ? "ready" : "ready, nothing changed")));
+        return core::exit_code::ok;
+      });
+  install->add_option("name", io->name, "Node name")->required();
+  install->add_flag("--dry-run", io->dry_run, "Show what would change, change nothing");
 }
 
 }  // namespace cloe::cli

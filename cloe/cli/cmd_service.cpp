@@ -174,6 +174,100 @@ void add_service(core::cli::Frame& frame, const ClusterOption& cluster) {
   profile->add_option("--software", po->software, "acs: the software");
   profile->add_option("--version", po->version, "vds: the version");
 
+  struct MonitorOptions {
+    std::string vserver;
+    std::vector<std::string> names;
+  };
+  auto mo = std::make_shared<MonitorOptions>();
+  CLI::App* monitor = frame.command(
+      *group, "monitor", "Usage and health of a vserver's services (xoe monitor): up, users, last login, sizes",
+      core::cli::Effect::reads, [&frame, mo, cluster] {
+        Settings s = settings(frame);
+        auto all = service_monitor(s, cluster_name(s, *cluster), mo->vserver, mo->names);
+        auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+        if (frame.globals().json) {
+          nlohmann::json arr = nlohmann::json::array();
+          for (const auto& u : all) {
+            nlohmann::json j = service_json(u.service);
+            j["up"] = u.up;
+            j["http_ms"] = opt(u.http_ms);
+            j["memory_bytes"] = opt(u.memory_bytes);
+            j["db_bytes"] = opt(u.db_bytes);
+            j["users"] = opt(u.users);
+            j["last_login"] = opt(u.last_login);
+            j["last_backup"] = opt(u.last_backup);
+            arr.push_back(j);
+          }
+          core::cli::Frame::out(nlohmann::json{{"version", 1}, {"services", arr}}.dump(2) + "\n");
+          return core::exit_code::ok;
+        }
+        auto text = [](const auto& v) { return v ? fmt::format("{}", *v) : std::string("-"); };
+        auto size = [](const std::optional<std::uint64_t>& b) {
+          return b ? format_size(static_cast<std::int64_t>(*b)) : std::string("-");
+        };
+        core::Table table{{"SERVICE", "STATE", "UP", "USERS", "LAST LOGIN", "DATABASE", "MEMORY", "LAST BACKUP"}, {}};
+        for (const auto& u : all)
+          table.rows.push_back({u.service.name, u.service.state, u.up ? "yes" : "no", text(u.users),
+                                text(u.last_login), size(u.db_bytes), size(u.memory_bytes), text(u.last_backup)});
+        core::cli::Frame::out(core::render_table(table, core::stdout_colour()));
+        return core::exit_code::ok;
+      });
+  monitor->add_option("vserver", mo->vserver, "Vserver name")->required();
+  monitor->add_option("names", mo->names, "Only these services");
+
+  auto bo = std::make_shared<OneOptions>();
+  CLI::App* backup = frame.command(
+      *group, "backup", "Back a service up inside its vserver (xoe backup; xoe's retention applies)",
+      core::cli::Effect::mutates, [&frame, bo, cluster] {
+        Settings s = settings(frame);
+        auto b = service_backup(s, cluster_name(s, *cluster), bo->vserver, bo->name);
+        if (frame.globals().json)
+          core::cli::Frame::out(nlohmann::json{{"version", 1},
+                                               {"vserver", b.vserver},
+                                               {"service", b.service},
+                                               {"archive", b.archive},
+                                               {"sha256", b.sha256},
+                                               {"bytes", b.bytes}}
+                                    .dump(2) +
+                                "\n");
+        else
+          core::cli::Frame::out(fmt::format("service {} of {} backed up: {} ({}, sha256 {})\n", b.service, b.vserver,
+                                            b.archive, format_size(static_cast<std::int64_t>(b.bytes)),
+                                            b.sha256.substr(0, 16)));
+        return core::exit_code::ok;
+      });
+  backup->add_option("vserver", bo->vserver, "Vserver name")->required();
+  backup->add_option("name", bo->name, "Service name")->required();
+
+  struct RemoveOptions {
+    std::string vserver, name, archive_dir;
+  };
+  auto ro = std::make_shared<RemoveOptions>();
+  CLI::App* remove = frame.command(
+      *group, "remove",
+      "Remove a service for good, with its final archive copied to the referee (checked) before xoe removes it",
+      core::cli::Effect::mutates, [&frame, ro, cluster] {
+        Settings s = settings(frame);
+        auto r = service_remove(s, cluster_name(s, *cluster), ro->vserver, ro->name, ro->archive_dir);
+        if (frame.globals().json)
+          core::cli::Frame::out(nlohmann::json{{"version", 1},
+                                               {"vserver", r.vserver},
+                                               {"service", r.service},
+                                               {"archive", r.archive.string()},
+                                               {"sha256", r.sha256},
+                                               {"bytes", r.bytes}}
+                                    .dump(2) +
+                                "\n");
+        else
+          core::cli::Frame::out(fmt::format("service {} of {} removed; its final archive: {} (sha256 {})\n",
+                                            r.service, r.vserver, r.archive.string(), r.sha256.substr(0, 16)));
+        return core::exit_code::ok;
+      });
+  remove->add_option("vserver", ro->vserver, "Vserver name")->required();
+  remove->add_option("name", ro->name, "Service name")->required();
+  remove->add_option("--archive-dir", ro->archive_dir,
+                     "Where the final archive goes, below CLUSTER/VSERVER/ (default ROOT/var/lib/oe/cloe/archives)");
+
   auto lname = std::make_shared<std::string>();
   CLI::App* loc = frame.command(frame.app(), "locate",
                                 "Where a vserver or a service is: cluster, node, vserver, address, port, URL",

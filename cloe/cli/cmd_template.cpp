@@ -13,12 +13,13 @@ namespace {
 nlohmann::json template_json(const TemplateInfo& t) {
   return {{"name", t.name},         {"suite", t.suite},       {"packages", t.packages}, {"mirror", t.mirror},
           {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"root", t.root.string()},
-          {"built_at", t.built_at}, {"xoe", t.xoe}};
+          {"built_at", t.built_at}, {"xoe", t.xoe},           {"software", t.software}};
 }
 
 void print_template(core::cli::Frame& frame, const TemplateInfo& t) {
-  std::string packages;
+  std::string packages, software;
   for (const auto& p : t.packages) packages += (packages.empty() ? "" : ",") + p;
+  for (const auto& w : t.software) software += (software.empty() ? "" : ",") + w;
   core::cli::Frame::out(core::render_fields({{"name", t.name},
                                              {"suite", t.suite},
                                              {"packages", packages},
@@ -26,6 +27,7 @@ void print_template(core::cli::Frame& frame, const TemplateInfo& t) {
                                              {"checksum", t.checksum},
                                              {"built", t.built_at},
                                              {"xoe", t.xoe.empty() ? "none" : t.xoe},
+                                             {"software", software.empty() ? "none" : software},
                                              {"root", t.root.string()}}));
   (void)frame;
 }
@@ -44,6 +46,8 @@ void add_template(core::cli::Frame& frame) {
                                     req->packages = *packages;
                                     if (!repository->empty()) req->repository = *repository;
                                     if (!mirror->empty()) req->mirror = *mirror;
+                                    if (auto c = frame.config().get_string("template.deb_cache"); !c.empty())
+                                      req->deb_cache = c;
                                     auto r = build_template(frame.paths(), *req);
                                     if (frame.globals().json) {
                                       core::cli::Frame::out(nlohmann::json{{"version", 1},
@@ -66,6 +70,10 @@ void add_template(core::cli::Frame& frame) {
   build->add_option("--mirror", *mirror, "Debian archive URI (default: this host's apt sources)");
   build->add_option("--repository", *repository,
                     "A flat repository of the suite's packages (oe-apt-repo): oe-xoe is installed inside");
+  build->add_option("--software", req->software,
+                    "Software versions whose code xoe fetches inside (with its host packages), comma-separated: "
+                    "tryton/7.0")
+      ->delimiter(',');
   build->add_flag("--force", req->force, "Build again even when nothing changed");
 
   frame.command(*group, "list", "The templates", core::cli::Effect::reads, [&frame] {

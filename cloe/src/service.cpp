@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fmt/chrono.h>
+#include <map>
 
 #include "cloe/vserver.hpp"
 #include "core/error.hpp"
@@ -172,6 +174,89 @@ ServiceEntry service_stop(const Settings& s, const std::string& cluster, const s
                           const std::string& name) {
   Vserver v = running(s, cluster, vserver);
   return entry(v, client_of(s, v)->stop({name}));
+}
+
+std::vector<ServiceUsage> service_monitor(const Settings& s, const std::string& cluster, const std::string& vserver,
+                                          const std::vector<std::string>& names) {
+  Vserver v = running(s, cluster, vserver);
+  auto client = client_of(s, v);
+  std::map<std::string, xoe::ServiceSummary> summary;
+  for (auto& i : client->list()) summary.emplace(i.name, i);
+  xoe::MonitorRequest rq;
+  rq.services = names;
+  auto iso = [](const std::optional<std::chrono::sys_seconds>& t) -> std::optional<std::string> {
+    if (!t) return std::nullopt;
+    return fmt::format("{:%FT%TZ}", *t);
+  };
+  std::vector<ServiceUsage> out;
+  for (const auto& h : client->monitor(rq).services) {
+    ServiceUsage u;
+    auto it = summary.find(h.name);
+    if (it != summary.end()) u.service = entry(v, it->second);
+    else u.service = {v.cluster, v.node, v.name, v.ip, h.name, h.software, h.version, h.role, h.state, 0, ""};
+    u.service.state = h.state;
+    u.up = h.up;
+    u.http_ms = h.http_ms;
+    u.memory_bytes = h.memory_bytes;
+    u.db_bytes = h.db_bytes;
+    u.users = h.users;
+    u.last_login = iso(h.last_login);
+    u.last_backup = iso(h.last_backup);
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+ServiceBackup service_backup(const Settings& s, const std::string& cluster, const std::string& vserver,
+                             const std::string& name) {
+  Vserver v = running(s, cluster, vserver);
+  xoe::BackupRequest rq;
+  rq.service = name;
+  auto r = client_of(s, v)->backup(rq);
+  return {v.name, name, r.archive.string(), r.sha256, static_cast<std::uint64_t>(r.bytes)};
+}
+
+ServiceRetired service_remove(const Settings& s, const std::string& cluster, const std::string& vserver,
+                              const std::string& name, const std::filesystem::path& archive_dir) {
+  namespace fs = std::filesystem;
+  Vserver v = running(s, cluster, vserver);
+  auto client = client_of(s, v);
+  client->show({name});  // not_found before anything is done
+  client->stop({name});
+  xoe::BackupRequest rq;
+  rq.service = name;
+  auto b = client->backup(rq);
+  fs::path dir = (archive_dir.empty() ? s.state / "archives" : archive_dir) / v.cluster / v.name;
+  fs::create_directories(dir);
+  fs::path to = dir / b.archive.filename();
+  fs::path tmp = dir / (b.archive.filename().string() + ".partial");
+  // Read inside the vserver by its root (the customer's paths are resolved
+  // there, never on the referee), written here to a file of cloe's.
+  core::RunOptions o;
+  o.check = false;
+  o.stdout_to = tmp;
+  o.timeout = std::chrono::hours(6);
+  auto r = core::run(vserver_enter_argv(s, v, {"cat", "--", b.archive.string()}), o);
+  auto drop = [&] {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+  };
+  if (r.exit_code != 0) {
+    drop();
+    fail(ErrorKind::external, "vserver {}: the archive {} could not be read ({}): service {} kept", v.name,
+         b.archive.string(), last_line(r.err).empty() ? "exit " + std::to_string(r.exit_code) : last_line(r.err),
+         name);
+  }
+  auto hashed = core::run({"sha256sum", "--", tmp.string()}, {.timeout = std::chrono::hours(1)});
+  std::string sum = hashed.out.substr(0, hashed.out.find(' '));
+  if (sum != b.sha256) {
+    drop();
+    fail(ErrorKind::external, "vserver {}: the copy of {} has SHA-256 {}, xoe said {}: service {} kept", v.name,
+         b.archive.string(), sum, b.sha256, name);
+  }
+  fs::rename(tmp, to);
+  client->remove({name});
+  return {v.name, name, to, sum, static_cast<std::uint64_t>(fs::file_size(to))};
 }
 
 LocateResult locate(const Settings& s, const std::string& cluster, const std::string& name) {

@@ -65,11 +65,21 @@ std::vector<std::string> package_set(const TemplateBuildRequest& r) {
 }
 
 std::string inputs_key(const std::string& suite, const std::vector<std::string>& packages, const std::string& mirror,
-                       const std::string& xoe_entries = "") {
+                       const std::string& xoe_entries = "", const std::vector<std::string>& software = {}) {
   std::string text = "cloe-template 1\n" + suite + "\n" + mirror + "\n";
   for (const auto& p : packages) text += p + "\n";
   if (!xoe_entries.empty()) text += "oe-xoe\n" + xoe_entries;
+  // Written only when there is some, so that the keys of templates without
+  // software stay what they were.
+  if (!software.empty()) text += "software\n";
+  for (const auto& w : software) text += w + "\n";
   return digest(text);
+}
+
+// "tryton/7.0", "odoo/17.0": a software name and a version of digits and dots.
+bool is_software(const std::string& s) {
+  static const std::regex re("[a-z][a-z0-9]{0,30}/[0-9]{1,4}(\\.[0-9]{1,4}){0,3}");
+  return std::regex_match(s, re);
 }
 
 // What a flat repository (packaging/oe-apt-repo) says of oe-xoe: each of its
@@ -142,7 +152,7 @@ void write_text(const fs::path& file, const std::string& text, fs::perms mode) {
 nlohmann::json to_json(const TemplateInfo& t) {
   return {{"name", t.name},         {"suite", t.suite},       {"packages", t.packages}, {"mirror", t.mirror},
           {"inputs", t.inputs},     {"checksum", t.checksum}, {"bytes", t.bytes},       {"built_at", t.built_at},
-          {"xoe", t.xoe}};
+          {"xoe", t.xoe},           {"software", t.software}};
 }
 
 TemplateInfo read_info(const fs::path& dir) {
@@ -160,6 +170,7 @@ TemplateInfo read_info(const fs::path& dir) {
     t.bytes = j.at("bytes").get<std::uint64_t>();
     t.built_at = j.at("built_at").get<std::string>();
     t.xoe = j.value("xoe", std::string());
+    t.software = j.value("software", std::vector<std::string>());
     t.root = dir / "rootfs";
     return t;
   } catch (const nlohmann::json::exception& e) {
@@ -284,6 +295,77 @@ std::string install_xoe(const fs::path& root, const fs::path& repository) {
 // A copy of a tree of this host's own making (a template's stage).
 void copy_tree(const fs::path& from, const fs::path& to) {
   core::run({"cp", "-a", "--reflink=auto", "--", from.string(), to.string()}, {.timeout = 30min});
+}
+
+// xoe inside the tree (installed by install_xoe), in a mount namespace of its
+// own with its own /proc, as apt_in.
+void xoe_in(const fs::path& root, std::vector<std::string> args) {
+  std::vector<std::string> argv = {"unshare", "--mount", "--fork", "--mount-proc=" + (root / "proc").string(),
+                                   "chroot", root.string(), "xoe"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  core::run(argv, {.timeout = 60min, .env_extra = {{"DEBIAN_FRONTEND", "noninteractive"}}});
+}
+
+// The code of each software version fetched by xoe inside the tree, with
+// the host packages its recipe names. xoe's .deb cache inside is a copy of
+// the referee's (so that what was downloaded once is not downloaded again);
+// the packages it downloaded go back to the referee's cache, and the cache
+// inside is removed: the template keeps the unpacked code only.
+void fetch_software(const fs::path& root, const std::vector<std::string>& software, const fs::path& deb_cache) {
+  const fs::path inside = root / "var/cache/oe/debs";
+  auto cleanup = [&] { core::remove_tree(inside); };
+  cleanup();
+  try {
+    fs::create_directories(inside.parent_path());
+    std::error_code ec;
+    if (fs::is_directory(deb_cache, ec)) copy_tree(deb_cache, inside);
+    else fs::create_directories(inside);
+    {
+      NoServiceStarts quiet(root);
+      for (const auto& w : software) {
+        xoe_in(root, {"software", "deps", w});
+        xoe_in(root, {"software", "fetch", w});
+      }
+      core::run({"chroot", root.string(), "apt-get", "clean"}, {.timeout = 5min});
+    }
+    fs::create_directories(deb_cache / "debs");
+    for (const auto& e : fs::directory_iterator(inside / "debs", ec)) {
+      if (!e.is_regular_file(ec) || !e.path().filename().string().ends_with(".deb")) continue;
+      fs::path to = deb_cache / "debs" / e.path().filename();
+      if (fs::exists(to, ec)) continue;
+      fs::path tmp = to;
+      tmp += ".cloe-new";
+      fs::copy_file(e.path(), tmp, fs::copy_options::overwrite_existing);
+      fs::rename(tmp, to);
+    }
+    cleanup();
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+}
+
+// xoe's configuration inside a vserver: services listen on every address of
+// the vserver's own network namespace (its address and its loopback), so
+// that the referee and the web front reach them at the vserver's address;
+// without PostgreSQL in the template, new services are on SQLite.
+void write_xoe_config(const fs::path& root, const std::vector<std::string>& packages) {
+  bool postgresql = std::any_of(packages.begin(), packages.end(),
+                                [](const std::string& p) { return p == "postgresql" || p.starts_with("postgresql-1"); });
+  std::string text =
+      "# /etc/oe/xoe.toml, written by cloe template build for xoe inside a vserver.\n"
+      "# Every other key keeps its default: xoe config show.\n\n"
+      "[services]\n"
+      "# Every address of the vserver: its own, on the cluster's network, and its loopback.\n"
+      "listen = \"0.0.0.0\"\n";
+  if (!postgresql)
+    text +=
+        "\n[database]\n"
+        "# The template has no PostgreSQL (cloe template build --packages postgresql gives one).\n"
+        "backend = \"sqlite\"\n";
+  fs::create_directories(root / "etc/oe");
+  write_text(root / "etc/oe/xoe.toml", text, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                                 fs::perms::others_read);
 }
 
 }  // namespace
@@ -431,9 +513,17 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
     fail(ErrorKind::precondition, "debootstrap not found: install Debian's debootstrap package");
 
   auto packages = package_set(r);
+  std::set<std::string> software_set;
+  for (const auto& w : r.software) {
+    if (!is_software(w)) fail(ErrorKind::invalid, "{:?} is not a software version (e.g. tryton/7.0)", w);
+    software_set.insert(w);
+  }
+  std::vector<std::string> software(software_set.begin(), software_set.end());
+  if (!software.empty() && !r.repository)
+    fail(ErrorKind::invalid, "--software needs --repository: xoe inside fetches the code");
   std::optional<RepoXoe> repo;
   if (r.repository) repo = read_repository(*r.repository);
-  std::string key = inputs_key(r.suite, packages, mirror, repo ? repo->entries : "");
+  std::string key = inputs_key(r.suite, packages, mirror, repo ? repo->entries : "", software);
   paths.prepare_for_writing();
   fs::create_directories(templates_dir(paths));
   fs::create_directories(paths.locks());
@@ -481,9 +571,13 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
         fs::rename(next, stage);
       }
       xoe = install_xoe(root, *r.repository);
+      write_xoe_config(root, packages);
+      if (!software.empty())
+        fetch_software(root, software, r.deb_cache ? *r.deb_cache : paths.root() / "var/cache/oe/debs");
     }
     set_up_runit(root);
-    TemplateInfo t{r.name, r.suite, packages, mirror, key, template_checksum(root), 0, dir / "rootfs", now_iso(), xoe};
+    TemplateInfo t{r.name,  r.suite,      packages, mirror, key, template_checksum(root), 0, dir / "rootfs",
+                   now_iso(), xoe,        software};
     core::Fd top = core::open_directory(root);
     core::walk_tree(top.get(), [&](const core::TreeEntry& e) {
       if (S_ISREG(e.st.st_mode)) t.bytes += static_cast<std::uint64_t>(e.st.st_blocks) * 512;

@@ -27,6 +27,9 @@ const core::Schema& config_schema() {
        "Backups of a vserver kept in its repository (cloe backup --retention overrides it)", core::check_range(1, 1000)},
       {"backup.keep_saves", core::ValueType::integer, std::int64_t{3}, "Saves of a vserver kept (cloe save)",
        core::check_range(1, 1000)},
+      {"template.deb_cache", core::ValueType::string, std::string{},
+       "Cache of downloaded .deb files for the software fetched into templates (empty: ROOT/var/cache/oe/debs, "
+       "xoe's own on this host)"},
       {"locks.wait", core::ValueType::integer, std::int64_t{core::FileLock::default_wait.count()},
        "Seconds a command waits for a lock another command holds before it exits 4 (0: not at all; --wait, "
        "--no-wait)",
@@ -39,7 +42,7 @@ const core::Schema& config_schema() {
 // `@cluster` is kept as a first word and becomes --cluster NAME.
 const core::legacy::Table& legacy_table() {
   static const core::legacy::Table table = {
-      {{"--install", "-host"}, {"host", "install"}},
+      {{"--install", "-host"}, {"node", "install-host"}},
       {{"--update"}, {"update"}},
       {{"--new", "-vserver"}, {"vserver", "create"}},
       {{"--start"}, {"start"}},

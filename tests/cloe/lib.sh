@@ -5,6 +5,9 @@
 #                          default /var/cache/oe-test), kept between runs
 #   cloe_template          [CLOE_TEMPLATE] the rootfs of the template `base` there,
 #                          built when missing or changed (one build at a time)
+#   cloe_repo              [CLOE_REPO CLOE_XOE_VERSION] the suite's oe-xoe of the
+#                          build under test (CPack) in a flat repository (oe-apt-repo),
+#                          made once per build (kept in BUILD/test-repo)
 #   cloe_vservers          [CLOE_STORAGE] a storage folder on the bed's private
 #                          libvirtd; vservers named with cloe_vserver_name are
 #                          brought down (vserver_probe down) at exit
@@ -28,6 +31,33 @@ cloe_template() {
   export CLOE_TEMPLATE
 }
 
+cloe_repo() {
+  # Kept in the build folder while the build's xoe, poe and data files are
+  # the same, so that every test of one run installs the same package (the
+  # templates keyed by its checksum are built once) and cpack runs once.
+  local key dir
+  key=$({
+    sha256sum "$OE_BUILD_DIR/bin/xoe" "$OE_BUILD_DIR/bin/poe" "$OE_BUILD_DIR/CPackConfig.cmake"
+    find "$OE_BUILD_DIR/share/oe" -type f -print0 | sort -z | xargs -0 sha256sum
+  } | sha256sum | cut -c1-16)
+  dir=$OE_BUILD_DIR/test-repo/$key
+  mkdir -p "$OE_BUILD_DIR/test-repo"
+  (
+    flock 9
+    if [[ ! -f $dir/Packages ]]; then
+      rm -rf "$OE_BUILD_DIR/test-repo"/*
+      cpack -G DEB -B "$dir.pkg" --config "$OE_BUILD_DIR/CPackConfig.cmake" >"$BED_DIR/cpack.log" 2>&1 \
+        || { cat "$BED_DIR/cpack.log" >&2; exit 1; }
+      "$OE_SOURCE_DIR/packaging/oe-apt-repo" "$dir.partial" "$dir.pkg"/oe-xoe_*.deb >/dev/null
+      rm -rf "$dir.pkg"
+      mv "$dir.partial" "$dir"
+    fi
+  ) 9>"$OE_BUILD_DIR/test-repo.lock" || bed_fail "cpack or oe-apt-repo failed"
+  CLOE_REPO=$dir
+  CLOE_XOE_VERSION=$("$OE_BUILD_DIR/bin/xoe" --version)
+  CLOE_XOE_VERSION=${CLOE_XOE_VERSION#xoe }
+  export CLOE_REPO CLOE_XOE_VERSION
+}
 _CLOE_VSERVERS=()
 cloe_vservers() {
   command -v vserver_probe >/dev/null || bed_fail "vserver_probe not built"

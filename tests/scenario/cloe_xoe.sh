@@ -18,11 +18,8 @@ net=${hostip%.*}.0/24
 json() { /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 
 # ---------------------------------------------------------------- the package and its repository
-pkg=$BED_DIR/pkg repo=$BED_DIR/repo
-cpack -G DEB -B "$pkg" --config "$OE_BUILD_DIR/CPackConfig.cmake" >"$BED_DIR/cpack.log" 2>&1 \
-  || { cat "$BED_DIR/cpack.log" >&2; bed_fail "cpack"; }
-"$OE_SOURCE_DIR/packaging/oe-apt-repo" "$repo" "$pkg"/oe-xoe_*.deb >/dev/null
-version=$("$OE_BUILD_DIR/bin/xoe" --version); version=${version#xoe }
+cloe_repo
+repo=$CLOE_REPO version=$CLOE_XOE_VERSION
 ok "oe-xoe $version in a flat repository"
 
 # ---------------------------------------------------------------- the template with xoe

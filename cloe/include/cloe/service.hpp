@@ -15,6 +15,7 @@
 //                 one of its contract
 
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -106,6 +107,51 @@ ServiceEntry service_start(const Settings& settings, const std::string& cluster,
                            const std::string& name);
 ServiceEntry service_stop(const Settings& settings, const std::string& cluster, const std::string& vserver,
                           const std::string& name);
+
+// What xoe monitor measures of a service, for hoe's usage reports and for
+// people: times are ISO 8601 UTC, unknown values are empty.
+struct ServiceUsage {
+  ServiceEntry service;
+  bool up = false;  // answered its recipe's HTTP probe
+  std::optional<double> http_ms;
+  std::optional<std::uint64_t> memory_bytes;
+  std::optional<std::uint64_t> db_bytes;
+  std::optional<std::int64_t> users;
+  std::optional<std::string> last_login;
+  std::optional<std::string> last_backup;
+};
+// Every service of the vserver, or those named (xoe monitor).
+std::vector<ServiceUsage> service_monitor(const Settings& settings, const std::string& cluster,
+                                          const std::string& vserver, const std::vector<std::string>& names = {});
+
+// A backup of one service made by xoe inside (a .tar.zst in the vserver's
+// own backup folder, kept by xoe's retention).
+struct ServiceBackup {
+  std::string vserver;
+  std::string service;
+  std::string archive;  // its path inside the vserver
+  std::string sha256;
+  std::uint64_t bytes = 0;
+};
+ServiceBackup service_backup(const Settings& settings, const std::string& cluster, const std::string& vserver,
+                             const std::string& name);
+
+// A service removed for good with its final archive: stopped, backed up by
+// xoe inside, the archive copied out to the referee into
+// archive_dir/CLUSTER/VSERVER/ (read inside the vserver by its root and
+// streamed out: no path of the customer's is followed on the referee) and
+// checked against xoe's SHA-256; only then does xoe remove the service.
+// When the copy fails or does not match, nothing is removed (external).
+struct ServiceRetired {
+  std::string vserver;
+  std::string service;
+  std::filesystem::path archive;  // on the referee
+  std::string sha256;
+  std::uint64_t bytes = 0;
+};
+// archive_dir empty: ROOT/var/lib/oe/cloe/archives.
+ServiceRetired service_remove(const Settings& settings, const std::string& cluster, const std::string& vserver,
+                              const std::string& name, const std::filesystem::path& archive_dir = {});
 
 // cloe locate NAME: a vserver of the inventory, else the services of that
 // name in the cluster's running vservers (asked through xoe, never guessed).

@@ -24,6 +24,15 @@ struct TemplateBuildRequest {
   // its oe-xoe is installed inside, with its dependencies from the mirror.
   // Without it the template has no xoe.
   std::optional<std::filesystem::path> repository;
+  // Software versions ("tryton/7.0") whose code xoe fetches into the
+  // template, with the host packages their recipes name (`xoe software
+  // deps`): a vserver of it creates services without reaching a mirror.
+  // Needs a repository.
+  std::vector<std::string> software;
+  // The referee's cache of downloaded .deb files and apt lists for that
+  // fetch (template.deb_cache): copied in for it, what it downloaded copied
+  // back, nothing left in the tree. Default: ROOT/var/cache/oe/debs.
+  std::optional<std::filesystem::path> deb_cache;
 };
 
 struct TemplateInfo {
@@ -37,6 +46,7 @@ struct TemplateInfo {
   std::filesystem::path root;  // the tree
   std::string built_at;        // ISO 8601, UTC
   std::string xoe;             // the version of oe-xoe inside; empty: none
+  std::vector<std::string> software;  // the software versions fetched inside ("tryton/7.0")
   bool operator==(const TemplateInfo&) const = default;
 };
 

@@ -13,7 +13,7 @@ Args tr(Args args) {
 }
 
 TEST(CloeLegacy, EverySeedExample) {
-  EXPECT_EQ(tr({"@cluster", "--install", "-host"}), (Args{"--cluster", "cluster", "host", "install"}));
+  EXPECT_EQ(tr({"@cluster", "--install", "-host"}), (Args{"--cluster", "cluster", "node", "install-host"}));
   EXPECT_EQ(tr({"@cluster", "--update"}), (Args{"--cluster", "cluster", "update"}));
   EXPECT_EQ(tr({"@cluster", "--new", "-vserver"}), (Args{"--cluster", "cluster", "vserver", "create"}));
   EXPECT_EQ(tr({"@cluster", "--start"}), (Args{"--cluster", "cluster", "start"}));
