@@ -656,6 +656,11 @@ RestoreResult backup_restore(const Settings& s, const RestoreRequest& rq) {
       fail(ErrorKind::not_found, "no vserver {} in cluster {}: restore it --as a new one", target, rq.cluster);
     if (!rq.force && !resuming && existing->domain_state == "running")
       fail(ErrorKind::conflict, "vserver {} runs: restore replaces its files; stop it first, or give --force", target);
+    // A killed backup still holds its layer (a mount, perhaps the freezer): finished first.
+    auto killed = jobs.find("cloe.backup", job_key(rq.cluster, target));
+    if (killed && killed->unfinished())
+      fail(ErrorKind::conflict, "a backup of vserver {} was interrupted: run cloe backup {} to finish it first", target,
+           target);
   } else if (existing && !resuming) {
     fail(ErrorKind::conflict, "vserver {} exists already in cluster {}", target, rq.cluster);
   }

@@ -183,6 +183,16 @@ for step in repository mount freeze snapshot thaw record retention release; do
   done
 done
 ok "backup killed at each step: the next one finishes it; the vserver runs thawed; no mount, file or stale row"
+rc=0
+OE_CRASH_AT=cloe.backup:snapshot C @t backup "$a2" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "backup killed at snapshot"
+rc=0
+C @t restore "$a2" --force >/dev/null 2>"$BED_DIR/err" || rc=$?
+bed_assert_eq 4 "$rc" "restore while a killed backup holds the layer"
+bed_assert_contains "$(cat "$BED_DIR/err")" "a backup of vserver $a2 was interrupted: run cloe backup $a2" "its error"
+C @t backup "$a2" --retention 10 >/dev/null
+runs "$a2" "the killed backup finished"
+ok "restore refused while a killed backup holds the layer, until the next backup finishes it"
 
 for step in fill stop swap start clean; do
   rc=0
