@@ -428,25 +428,25 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
     return ids;
   };
 
+  // The layer's root where restic reads it: the mounted layer bound there,
+  // or the stopped vserver's image mounted read-only.
+  auto mount_snap = [&] {
+    if (layers::is_mount_point(w.snap)) return;
+    fs::create_directories(w.snap);
+    fs::permissions(w.snap, fs::perms::owner_all);
+    if (layers::is_mount_point(w.layers.layer))
+      core::run({"mount", "--bind", w.layers.layer.string(), w.snap.string()}, {.timeout = 60s});
+    else
+      core::run({"mount", "-o", "loop,ro,nosuid,nodev,noexec", w.layers.image.string(), w.snap.string()},
+                {.timeout = 60s});
+  };
   job.steps.push_back({"repository", [&] { ensure_repository(repo); }, {}});
-  job.steps.push_back(
-      {"mount",
-       [&] {
-         fs::create_directories(w.snap);
-         fs::permissions(w.snap, fs::perms::owner_all);
-         if (layers::is_mount_point(w.snap)) return;
-         if (layers::is_mount_point(w.layers.layer))
-           core::run({"mount", "--bind", w.layers.layer.string(), w.snap.string()}, {.timeout = 60s});
-         else
-           core::run({"mount", "-o", "loop,ro,nosuid,nodev,noexec", w.layers.image.string(), w.snap.string()},
-                     {.timeout = 60s});
-       },
-       [&] {
-         umount_if(w.snap);
-         std::error_code ec;
-         fs::remove(w.snap, ec);
-         for (const char* what : {"json", "snapshot", "retention"}) fs::remove(pending_file(what), ec);
-       }});
+  job.steps.push_back({"mount", mount_snap, [&] {
+                         umount_if(w.snap);
+                         std::error_code ec;
+                         fs::remove(w.snap, ec);
+                         for (const char* what : {"json", "snapshot", "retention"}) fs::remove(pending_file(what), ec);
+                       }});
   job.steps.push_back({"freeze", [&] { freeze(w.uri, v.name); }, [&] { thaw(w.uri, v.name); }});
   job.steps.push_back(
       {"snapshot",
@@ -455,7 +455,8 @@ Backup backup_create(const Settings& s, const BackupRequest& rq) {
          if (marked("snapshot") && !job_snapshots().empty()) return;  // made by a run that was killed after it
          mark("snapshot");
          try {
-           freeze(w.uri, v.name);  // a resumed job: still frozen, or frozen again
+           mount_snap();           // a resumed job: still mounted, or (the vserver made anew) mounted again
+           freeze(w.uri, v.name);  // still frozen, or frozen again
            auto res = restic(repo, {"backup", "--json", "--one-file-system", "--host", v.name, "--tag",
                                     "kind=" + kind + "," + tag, (w.snap / "upper").string()});
            json summary;

@@ -282,6 +282,11 @@ done
 bed_assert_eq "$sum_a2" "$(sums "$a2")" "the files of $a2 after the failed restores"
 ok "a corrupt repository: verify, restore in place and --as fail with one line (exit 5), nothing changed"
 
+# A backup killed while it held the layer, then the vserver destroyed: nothing of it left.
+rc=0
+OE_CRASH_AT=cloe.backup:snapshot C @t backup "$a2" >/dev/null 2>&1 || rc=$?
+bed_assert_eq 137 "$rc" "backup killed at snapshot"
+[[ -n $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/vservers/$a2.backup" || true) ]] || bed_fail "the killed backup holds no mount"
 C @t vserver destroy "$a2" --force >/dev/null
 leftovers "$a2"
 [[ -z $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/" || true) ]] || bed_fail "mounts left: $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/")"
