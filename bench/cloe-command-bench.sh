@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # `cloe command` in parallel against a sequential loop: CLOE_BENCH_N vservers
-# (4) in one group on the test bed's private libvirtd (tests/cloe/lib.sh, the
+# (40) in one group on the test bed's private libvirtd (tests/cloe/lib.sh, the
 # cached template), one command (CLOE_BENCH_CMD, default a CPU-bound shell
 # loop of CLOE_BENCH_WORK iterations, 300000), run
 #   sequentially: a loop of `cloe command VSERVER -- CMD`, one vserver at a time
@@ -19,7 +19,7 @@ for d in "$OE_SOURCE_DIR"/build*/bin; do
   [[ -z $bin || $d/cloe -nt $bin/cloe ]] && bin=$d
 done
 [[ -n $bin ]] && export PATH=$bin:$PATH
-n=${CLOE_BENCH_N:-4}
+n=${CLOE_BENCH_N:-40}
 p=${CLOE_BENCH_PARALLEL:-$n}
 work=${CLOE_BENCH_WORK:-300000}
 read -r -a cmd <<<"${CLOE_BENCH_CMD:-}"
@@ -43,7 +43,7 @@ _down() { local v; for v in "${names[@]}"; do C vserver destroy "$v" --force >/d
 bed_on_exit _down
 cores=$(nproc)
 C cluster init b --network "${hostip%.*}.0/24" --gateway "$hostip" >/dev/null
-C @b node add n0 --local --address "${hostip%.*}.2" --storage "ssd=$CLOE_STORAGE" --memory 4G --cpus "$cores" >/dev/null
+C @b node add n0 --local --address "${hostip%.*}.2" --storage "ssd=$CLOE_STORAGE" --memory "$((n * 128 + 512))M" --cpus "$cores" >/dev/null
 for v in "${names[@]}"; do C @b vserver create "$v" --memory 128M --disk 96M --group bench >/dev/null; done
 
 now() { date +%s.%N; }

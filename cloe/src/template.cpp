@@ -19,6 +19,7 @@
 #include "core/error.hpp"
 #include "core/sqlite.hpp"
 #include "core/fd.hpp"
+#include "core/jobs.hpp"
 #include "core/lock.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -297,6 +298,51 @@ void copy_tree(const fs::path& from, const fs::path& to) {
   core::run({"cp", "-a", "--reflink=auto", "--", from.string(), to.string()}, {.timeout = 30min});
 }
 
+// Whether a mount of this host shows `tree` (or a folder in it) as its root:
+// a vserver's lower layer is an idmapped bind mount of its template's
+// rootfs, which the kernel keeps naming by its path even after a rename.
+// mountinfo's 4th field is the path inside the mounted filesystem; it is
+// matched by its tail below the templates folder.
+bool tree_mounted(const fs::path& tree) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string want = "/" + tree.parent_path().filename().string() + "/" + tree.filename().string();
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, dev, root;
+    f >> id >> parent >> dev >> root;
+    if (root.ends_with(want) || root.find(want + "/") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A replaced tree goes, unless vservers still have it as their lower layer:
+// then it is kept as NAME.retired-N until they are gone (the next build or
+// remove of NAME clears the retired trees nobody mounts).
+void retire_tree(const fs::path& templates, const std::string& name, const fs::path& old) {
+  if (!tree_mounted(old / "rootfs")) {
+    core::remove_tree(old);
+    return;
+  }
+  for (int n = 1;; ++n) {
+    fs::path to = templates / fmt::format("{}.retired-{}", name, n);
+    std::error_code ec;
+    if (fs::exists(to, ec)) continue;
+    fs::rename(old, to);
+    core::logger("cloe")->info("template {}: the replaced tree is kept as {} while vservers use it", name,
+                               to.filename().string());
+    return;
+  }
+}
+
+void clear_retired(const fs::path& templates, const std::string& name) {
+  std::error_code ec;
+  std::vector<fs::path> all;
+  for (const auto& e : fs::directory_iterator(templates, ec))
+    if (e.path().filename().string().starts_with(name + ".retired-")) all.push_back(e.path());
+  for (const auto& t : all)
+    if (!tree_mounted(t / "rootfs")) core::remove_tree(t);
+}
+
 // xoe inside the tree (installed by install_xoe), in a mount namespace of its
 // own with its own /proc, as apt_in.
 void xoe_in(const fs::path& root, std::vector<std::string> args) {
@@ -530,6 +576,20 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
   auto lock = core::FileLock::acquire(paths.locks(), "cloe.template." + r.name);
   fs::path dir = templates_dir(paths) / r.name;
   std::error_code ec;
+  // What a killed build left: killed between its two renames, the new tree
+  // (complete: it has its template.json) or else the old one becomes the
+  // template again; the rest (a tree in the making, a stage being saved, an
+  // old tree being replaced) goes, also when nothing is built.
+  {
+    fs::path partial = templates_dir(paths) / (r.name + ".partial"), old = templates_dir(paths) / (r.name + ".old");
+    if (!fs::exists(dir, ec)) {
+      if (fs::exists(partial / "template.json", ec)) fs::rename(partial, dir);
+      else if (fs::exists(old / "template.json", ec)) fs::rename(old, dir);
+    }
+    for (const auto& left : {partial, templates_dir(paths) / (r.name + ".stage.partial")}) core::remove_tree(left);
+    if (fs::exists(old, ec)) retire_tree(templates_dir(paths), r.name, old);
+    clear_retired(templates_dir(paths), r.name);
+  }
   if (!r.force && fs::exists(dir / "template.json", ec)) {
     TemplateInfo have = read_info(dir);
     if (have.inputs == key && template_checksum(have.root) == have.checksum) {
@@ -544,6 +604,7 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
   fs::path root = partial / "rootfs";
   try {
     std::string xoe;
+    core::crash_point("cloe.template.build", "tree");
     if (!repo) {
       make_tree(root, r.suite, mirror, packages);
     } else {
@@ -567,14 +628,18 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
         fs::permissions(next, fs::perms::owner_all);
         copy_tree(root, next / "rootfs");
         write_text(next / "inputs", stage_key + "\n", fs::perms::owner_read | fs::perms::owner_write);
+        core::crash_point("cloe.template.build", "stage");
         core::remove_tree(stage);
         fs::rename(next, stage);
       }
+      core::crash_point("cloe.template.build", "xoe");
       xoe = install_xoe(root, *r.repository);
       write_xoe_config(root, packages);
+      core::crash_point("cloe.template.build", "software");
       if (!software.empty())
         fetch_software(root, software, r.deb_cache ? *r.deb_cache : paths.root() / "var/cache/oe/debs");
     }
+    core::crash_point("cloe.template.build", "runit");
     set_up_runit(root);
     TemplateInfo t{r.name,  r.suite,      packages, mirror, key, template_checksum(root), 0, dir / "rootfs",
                    now_iso(), xoe,        software};
@@ -586,10 +651,12 @@ TemplateBuildResult build_template(const core::Paths& paths, const TemplateBuild
     write_text(partial / "template.json", to_json(t).dump(2) + "\n", fs::perms::owner_read | fs::perms::owner_write);
     // The old tree goes only once the new one is complete.
     fs::path old = templates_dir(paths) / (r.name + ".old");
-    core::remove_tree(old);
+    if (fs::exists(old, ec)) retire_tree(templates_dir(paths), r.name, old);
+    core::crash_point("cloe.template.build", "replace");
     if (fs::exists(dir, ec)) fs::rename(dir, old);
+    core::crash_point("cloe.template.build", "replace", true);
     fs::rename(partial, dir);
-    core::remove_tree(old);
+    if (fs::exists(old, ec)) retire_tree(templates_dir(paths), r.name, old);
     core::logger("cloe")->info("template {} built: {} MB, checksum {}", r.name, t.bytes >> 20, t.checksum.substr(0, 12));
     return {t, true, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
   } catch (...) {
@@ -636,6 +703,7 @@ void remove_template(const core::Paths& paths, const std::string& name) {
   }
   core::remove_tree(templates_dir(paths) / name);
   core::remove_tree(templates_dir(paths) / (name + ".stage"));
+  clear_retired(templates_dir(paths), name);
   core::logger("cloe")->info("template {} removed", name);
 }
 

@@ -535,4 +535,13 @@ std::optional<JobRecord> JobRunner::find(std::string_view kind, std::string_view
   return record;
 }
 
+void crash_point(std::string_view kind, std::string_view step, bool after) {
+  auto crash = crash_point_for(kind);
+  if (!crash || crash->after != after || crash->step != step) return;
+  core_log()->warn("OE_CRASH_AT: killing this process {} step {} of {}", after ? "after" : "before", step, kind);
+  core_log()->flush();
+  ::kill(::getpid(), SIGKILL);
+  std::_Exit(128 + SIGKILL);  // not reached
+}
+
 }  // namespace core

@@ -99,6 +99,11 @@ enum class StepStatus {
   failed,   // the action threw
 };
 
+// The same crash test for work that is not a job (its own partial files
+// and renames make it safe): kills this process when OE_CRASH_AT is
+// "KIND:STEP" (after = false) or "KIND:STEP:after" (after = true).
+void crash_point(std::string_view kind, std::string_view step, bool after = false);
+
 std::string_view to_string(JobStatus status) noexcept;
 std::string_view to_string(StepStatus status) noexcept;
 
