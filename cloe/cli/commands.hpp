@@ -23,6 +23,7 @@ void add_node(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_vserver(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_service(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_command(core::cli::Frame& frame, const ClusterOption& cluster);
+void add_backup(core::cli::Frame& frame, const ClusterOption& cluster);
 void add_update(core::cli::Frame& frame, const ClusterOption& cluster);
 
 }  // namespace cloe::cli

@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
     cloe::cli::add_vserver(frame, cluster);
     cloe::cli::add_service(frame, cluster);
     cloe::cli::add_command(frame, cluster);
+    cloe::cli::add_backup(frame, cluster);
     cloe::cli::add_update(frame, cluster);
     return frame.run(argc, argv);
   } catch (const core::Error& error) {

@@ -121,14 +121,15 @@ void mount(const Layers& l, const fs::path& template_root, std::uint32_t host_ba
   fs::permissions(l.dir.parent_path(), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   fs::create_directories(l.dir);
   fs::permissions(l.dir, fs::perms::owner_all);
-  if (::lchown(l.dir.c_str(), host_base, host_base) != 0) core::fail_errno(ErrorKind::io, "chown " + l.dir.string(), errno);
+  if (::lchown(l.dir.c_str(), host_base, host_base) != 0)
+    core::fail_errno(ErrorKind::io, "chown " + l.dir.string(), errno);
   for (const auto& d : {l.layer, l.lower, l.root}) fs::create_directories(d);
   if (!fs::exists(l.image, ec)) {
     fs::path tmp = l.image;
     tmp += ".partial";
     run({"truncate", "-s", std::to_string(disk_bytes), tmp.string()});
-    run({"mkfs.ext4", "-q", "-F", "-J", "size=8", "-E",
-         fmt::format("root_owner={}:{}", host_base, host_base), tmp.string()});
+    run({"mkfs.ext4", "-q", "-F", "-J", "size=8", "-E", fmt::format("root_owner={}:{}", host_base, host_base),
+         tmp.string()});
     fs::rename(tmp, l.image);
   }
   if (!is_mount_point(l.layer)) run({"mount", "-o", "loop,nosuid,nodev", l.image.string(), l.layer.string()});
@@ -174,8 +175,23 @@ void grow(const Layers& l, std::int64_t bytes) {
 }
 
 void remove(const Layers& l) {
-  unmount(l);
+  // What a killed backup or restore left beside it (backup.cpp): NAME.backup
+  // (the layer bound or mounted for restic), NAME.restore (a fresh image
+  // being filled), NAME.restore.img, NAME.old.img.
+  std::string name = l.dir.filename().string();
+  fs::path vs = l.dir.parent_path();
   std::error_code ec;
+  for (const auto& m : {vs / (name + ".backup"), vs / (name + ".restore")}) {
+    if (is_mount_point(m)) {
+      auto r = core::run({"umount", m.string()}, {.timeout = 60s, .check = false});
+      if (r.exit_code != 0 && is_mount_point(m))
+        fail(ErrorKind::external, "umount {}: {}", m.string(), r.err.substr(0, r.err.find('\n')));
+    }
+    fs::remove(m, ec);
+  }
+  for (const auto& f : {vs / (name + ".restore.img"), vs / (name + ".restore.img.partial"), vs / (name + ".old.img")})
+    fs::remove(f, ec);
+  unmount(l);
   fs::remove_all(l.dir, ec);
   if (ec) fail(ErrorKind::io, "remove {}: {}", l.dir.string(), ec.message());
 }

@@ -159,7 +159,8 @@ bool stop(const std::string& uri, const std::string& name, std::chrono::seconds 
 void destroy(const std::string& uri, const std::string& name) {
   auto c = connect(uri);
   auto d = lookup(c.get(), name);
-  if (!d || state_of(d.get()) != State::running) return;
+  // Running or paused (a vserver a killed backup left frozen): both are active.
+  if (!d || virDomainIsActive(d.get()) != 1) return;
   if (virDomainDestroy(d.get()) != 0) fail(ErrorKind::external, "destroy vserver {}: {}", name, last_error());
 }
 

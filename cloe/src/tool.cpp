@@ -24,6 +24,10 @@ const core::Schema& config_schema() {
       {"ssh.control_persist", core::ValueType::integer, std::int64_t{60},
        "Seconds a multiplexed SSH connection to a node stays open after its last use",
        core::check_range(0, 3600)},
+      {"backup.keep", core::ValueType::integer, std::int64_t{7},
+       "Backups of a vserver kept in its repository (cloe backup --retention overrides it)", core::check_range(1, 1000)},
+      {"backup.keep_saves", core::ValueType::integer, std::int64_t{3}, "Saves of a vserver kept (cloe save)",
+       core::check_range(1, 1000)},
       {"template.deb_cache", core::ValueType::string, std::string{},
        "Cache of downloaded .deb files for the software fetched into templates (empty: ROOT/var/cache/oe/debs, "
        "xoe's own on this host)"},
