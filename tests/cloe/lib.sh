@@ -8,6 +8,8 @@
 #   cloe_repo              [CLOE_REPO CLOE_XOE_VERSION] the suite's oe-xoe of the
 #                          build under test (CPack) in a flat repository (oe-apt-repo),
 #                          made once per build (kept in BUILD/test-repo)
+#   tryton_login URL DB LOGIN   a JSON-RPC login (password in OE_PW), retried until the
+#                          server listens (60 s), never after an answer; prints the user id
 #   cloe_vservers          [CLOE_STORAGE] a storage folder on the bed's private
 #                          libvirtd; vservers named with cloe_vserver_name are
 #                          brought down (vserver_probe down) at exit
@@ -57,6 +59,29 @@ cloe_repo() {
   CLOE_XOE_VERSION=$("$OE_BUILD_DIR/bin/xoe" --version)
   CLOE_XOE_VERSION=${CLOE_XOE_VERSION#xoe }
   export CLOE_REPO CLOE_XOE_VERSION
+}
+tryton_login() {
+  /usr/bin/python3 - "$@" <<'PY'
+import json, os, sys, time, urllib.error, urllib.request
+url, db, login = sys.argv[1:4]
+req = urllib.request.Request(f"{url.rstrip('/')}/{db}/", method="POST",
+    data=json.dumps({"id": 1, "method": "common.db.login", "params": [login, {"password": os.environ["OE_PW"]}]}).encode(),
+    headers={"Content-Type": "application/json"})
+deadline = time.time() + 60
+while True:
+    try:
+        answer = json.load(urllib.request.urlopen(req, timeout=30))
+        break
+    except urllib.error.HTTPError as e:
+        sys.exit(f"login refused: {e}")
+    except Exception as e:
+        if time.time() > deadline:
+            sys.exit(f"login failed: {e}")
+        time.sleep(0.5)
+if not isinstance(answer.get("result"), list):
+    sys.exit(f"login refused: {answer}")
+print(answer["result"][0])
+PY
 }
 _CLOE_VSERVERS=()
 cloe_vservers() {

@@ -50,29 +50,6 @@ ip -4 -o addr show dev "$br" | grep -q " $address/24 " || bed_fail "install-host
 xip=$(C vserver show "$name" --json | json 'd["vserver"]["ip"]')
 ok "cloe-demo: cluster, node ready (bridge $br with $address), vserver $name at $xip"
 
-tryton_login() {  # URL DB LOGIN: prints the user id; the password in OE_PW
-  /usr/bin/python3 - "$@" <<'PY'
-import json, os, sys, time, urllib.error, urllib.request
-url, db, login = sys.argv[1:4]
-req = urllib.request.Request(f"{url.rstrip('/')}/{db}/", method="POST",
-    data=json.dumps({"id": 1, "method": "common.db.login", "params": [login, {"password": os.environ["OE_PW"]}]}).encode(),
-    headers={"Content-Type": "application/json"})
-deadline = time.time() + 60
-while True:
-    try:
-        answer = json.load(urllib.request.urlopen(req, timeout=30))
-        break
-    except urllib.error.HTTPError as e:
-        sys.exit(f"login refused: {e}")
-    except Exception as e:
-        if time.time() > deadline:
-            sys.exit(f"login failed: {e}")
-        time.sleep(0.5)
-if not isinstance(answer.get("result"), list):
-    sys.exit(f"login refused: {answer}")
-print(answer["result"][0])
-PY
-}
 # "NAME tryton 7.0 at URL login LOGIN password PASSWORD", one line per service.
 n=0
 for role in production training test; do

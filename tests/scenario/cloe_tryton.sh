@@ -67,29 +67,6 @@ C @t xoe "$x" -- service show shop | grep -q '(postgresql)' || bed_fail "shop is
 ok "service shop in $x: $url"
 
 # A JSON-RPC login from the referee (this host) at the vserver's address.
-tryton_login() {  # URL DB LOGIN: prints the user id; the password comes in OE_PW
-  /usr/bin/python3 - "$@" <<'PY'
-import json, os, sys, time, urllib.error, urllib.request
-url, db, login = sys.argv[1:4]
-req = urllib.request.Request(f"{url.rstrip('/')}/{db}/", method="POST",
-    data=json.dumps({"id": 1, "method": "common.db.login", "params": [login, {"password": os.environ["OE_PW"]}]}).encode(),
-    headers={"Content-Type": "application/json"})
-deadline = time.time() + 60
-while True:
-    try:
-        answer = json.load(urllib.request.urlopen(req, timeout=30))
-        break
-    except urllib.error.HTTPError as e:  # the server answered: no retry (Tryton counts failed logins)
-        sys.exit(f"login refused: {e}")
-    except Exception as e:  # not listening yet
-        if time.time() > deadline:
-            sys.exit(f"login failed: {e}")
-        time.sleep(0.5)
-if not isinstance(answer.get("result"), list):
-    sys.exit(f"login refused: {answer}")
-print(answer["result"][0])
-PY
-}
 uid=$(tryton_login "$url" shop "$login") || bed_fail "JSON-RPC login at $url"
 [[ $uid =~ ^[0-9]+$ ]] || bed_fail "login gave $uid"
 OE_PW=wrong-password
