@@ -449,6 +449,12 @@ Vserver with_domain_state(const Settings& s, core::sqlite::Database& db, Vserver
 
 core::sqlite::Database open_cluster(const Settings& s, const std::string& cluster) {
   core::validate_label(cluster, "cluster name");
+  {
+    // Read-only first: an unknown cluster creates no database.
+    auto existing = inventory::open_existing(s);
+    if (!existing) fail(ErrorKind::not_found, "no cluster {} (see cloe cluster list)", cluster);
+    inventory::cluster(*existing, cluster);
+  }
   auto db = inventory::open(s);
   inventory::cluster(db, cluster);
   return db;

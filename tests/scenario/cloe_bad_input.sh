@@ -129,5 +129,12 @@ case_ 3 @t service list --group nosuch
 case_ 3 @t xoe nosuch -- --version
 case_ 6 @t xoe "$a" -- --version
 case_ 2 @t xoe 'a;b' -- --version
+# On a root that has no inventory yet: refused, and no database made.
+fresh=$BED_DIR/fresh
+mkdir -p "$fresh"
+rc=0; err=$(cloe --root "$fresh" @t vserver create v2 2>&1 >/dev/null) || rc=$?
+((++n))
+bed_assert_eq 3 "$rc" "vserver create on a root without a cluster ($err)"
+[[ ! -e $fresh/var/lib/oe/referee.db ]] || bed_fail "vserver create on an unknown cluster made a database"
 ok "$n bad inputs: one line each, the documented exit code, nothing changed"
 ((n >= 40)) || bed_fail "only $n cases"
