@@ -301,8 +301,9 @@ void ensure_template(const Settings& s, core::sqlite::Database& db, const Place&
     json_text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   std::string tmp = (there / "template.json.partial").string();
-  p.link->run({"sh", "-c", "cat > \"$1\" && mv -f -- \"$1\" \"$2\"", "sh", tmp, (there / "template.json").string()},
-              {.timeout = 60s, .stdin_data = json_text, .check = true});
+  // Written from stdin, then renamed: two argument vectors, no shell.
+  p.link->run({"dd", "of=" + tmp, "status=none"}, {.timeout = 60s, .stdin_data = json_text, .check = true});
+  p.link->run({"mv", "-f", "--", tmp, (there / "template.json").string()}, {.timeout = 60s, .check = true});
   core::logger("cloe")->info("template {} copied to node {} in {:.1f} s", name, p.node.name,
                              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 }
