@@ -27,7 +27,10 @@ holds || bed_fail "the holder let the lock go before it was stopped"
 
 # The effect first: a command with no option that has to wait says so at
 # once, naming the holder (the old code waited without a word, forever).
-X "${create[@]}" >/dev/null 2>"$BED_DIR/silent.err" &
+# xoe itself in the background, not the function X: $! must be xoe's pid, or
+# the kill below stops a subshell and leaves xoe waiting, to create the
+# service again once the test has removed it.
+xoe --root "$XROOT" "${create[@]}" >/dev/null 2>"$BED_DIR/silent.err" &
 silent=$!
 sleep 1
 kill -0 "$silent" 2>/dev/null || bed_fail "a waiter with no option did not wait: $(cat "$BED_DIR/silent.err")"
