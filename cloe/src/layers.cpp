@@ -11,10 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "core/error.hpp"
 #include "core/fd.hpp"
+#include "core/jobs.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
 
@@ -162,15 +165,27 @@ void unmount(const Layers& l) {
 void grow(const Layers& l, std::int64_t bytes) {
   std::error_code ec;
   auto size = fs::file_size(l.image, ec);
-  if (ec || static_cast<std::int64_t>(size) >= bytes) return;
+  if (ec) return;
+  // DIR/disk.img.growing marks a growth under way: a grow killed after the
+  // truncate and before resize2fs is finished by the next one, although the
+  // image already has its size.
+  fs::path mark = l.image;
+  mark += ".growing";
+  bool unfinished = fs::exists(mark, ec);
+  if (static_cast<std::int64_t>(size) >= bytes && !unfinished) return;
   if (layers::is_mount_point(l.layer)) return;
-  core::run({"truncate", "-s", std::to_string(bytes), l.image.string()}, {.timeout = 60s});
+  if (!unfinished && !core::Fd(::open(mark.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600)))
+    fail(ErrorKind::io, "cannot create {}: {}", mark.string(), std::strerror(errno));
+  if (static_cast<std::int64_t>(size) < bytes)
+    core::run({"truncate", "-s", std::to_string(bytes), l.image.string()}, {.timeout = 60s});
+  core::crash_point("cloe.layers.grow", "resize");
   // e2fsck -p exits 1 when it fixed something: fine; more is a broken filesystem.
   auto fsck = core::run({"e2fsck", "-f", "-p", l.image.string()}, {.timeout = 300s, .check = false});
   if (fsck.exit_code > 1)
     fail(ErrorKind::external, "e2fsck of {} exited {}: {}", l.image.string(), fsck.exit_code,
          fsck.out.substr(0, fsck.out.find('\n')));
   core::run({"resize2fs", l.image.string()}, {.timeout = 300s});
+  fs::remove(mark, ec);
   core::logger("cloe")->info("disk of {} grown to {} MiB", l.dir.filename().string(), bytes >> 20);
 }
 

@@ -706,6 +706,50 @@ void vserver_destroy(const Settings& s, const VserverDestroyRequest& rq) {
   core::logger("cloe")->info("vserver {} destroyed; {} and ids {}+{} are free", v.name, v.ip, v.id_base, id_count);
 }
 
+namespace {
+
+// A set is a journaled job (kind cloe.vserver.set): `record` writes the new
+// quotas into the inventory, and every later step reads them from the row, so
+// a set killed at any step is finished by the next set of that vserver
+// (whatever it asks for, before its own change). A larger disk: the image
+// grows, then its filesystem, while unmounted (online growth needs
+// CAP_SYS_RESOURCE, which a node may not give); a mounted one grows at its
+// next start. A running domain gets the new values live as well.
+core::Job set_job(const Settings& s, core::sqlite::Database& db, const std::string& cluster, const std::string& name,
+                  std::function<void()> record, bool disk_changed, VserverSetResult& r) {
+  core::Job job{"cloe.vserver.set", job_key(cluster, name), {}};
+  job.steps.push_back({"record", std::move(record), {}});
+  job.steps.push_back({"disk", [&s, &db, &r, cluster, name, disk_changed] {
+                         Vserver v = must_row(db, cluster, name);
+                         Place p = place_of(s, db, v);
+                         if (layers_mounted(p)) {
+                           if (disk_changed) r.pending.push_back("disk");
+                         } else {
+                           layers_grow(p, v.disk);
+                         }
+                       },
+                       {}});
+  job.steps.push_back({"define", [&s, &db, cluster, name] {
+                         Vserver v = must_row(db, cluster, name);
+                         Place p = place_of(s, db, v);
+                         if (dom_state(p, v.name) != lxc::State::absent)
+                           dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, cluster), p, v)));
+                       },
+                       {}});
+  job.steps.push_back({"live", [&s, &db, &r, cluster, name] {
+                         Vserver v = must_row(db, cluster, name);
+                         Place p = place_of(s, db, v);
+                         if (dom_state(p, v.name) != lxc::State::running) return;
+                         dom_set_live(p, v.name, static_cast<unsigned>(v.cpu_shares), static_cast<unsigned>(v.cpu_max),
+                                      static_cast<unsigned long long>(v.memory / 1024));
+                         r.live = true;
+                       },
+                       {}});
+  return job;
+}
+
+}  // namespace
+
 VserverSetResult vserver_set(const Settings& s, const VserverSetRequest& rq) {
   auto db = open_cluster(s, rq.cluster);
   Vserver old = must_row(db, rq.cluster, rq.name);
@@ -724,11 +768,14 @@ VserverSetResult vserver_set(const Settings& s, const VserverSetRequest& rq) {
       fail(ErrorKind::invalid, "--disk {}: smaller than its disk ({}); a disk only grows", *rq.disk,
            format_size(old.disk));
   }
+  core::JobRunner jobs(db);
+  auto earlier = jobs.find("cloe.vserver.set", job_key(rq.cluster, rq.name));
+  bool unfinished = earlier && earlier->unfinished();
   if (v.cpu_shares != old.cpu_shares) r.changed.push_back("cpu_shares");
   if (v.cpu_max != old.cpu_max) r.changed.push_back("cpu_max");
   if (v.memory != old.memory) r.changed.push_back("memory");
   if (v.disk != old.disk) r.changed.push_back("disk");
-  if (r.changed.empty()) {
+  if (r.changed.empty() && !unfinished) {
     r.vserver = with_domain_state(s, db, old);
     return r;
   }
@@ -737,35 +784,34 @@ VserverSetResult vserver_set(const Settings& s, const VserverSetRequest& rq) {
   old = must_row(db, rq.cluster, rq.name);
   if (old.state == VserverState::creating || old.state == VserverState::destroying)
     fail(ErrorKind::conflict, "vserver {} is {}", rq.name, state_text(old.state));
+  Place p = place_of(s, db, old);
+  // A node reached over SSH must answer before anything is written.
+  check_node(p);
+  earlier = jobs.find("cloe.vserver.set", job_key(rq.cluster, rq.name));
+  if (earlier && earlier->unfinished()) {
+    // Killed or failed earlier: its quotas (in the row once recorded) first.
+    VserverSetResult done;
+    jobs.run(set_job(s, db, rq.cluster, rq.name, [] {}, true, done), core::JobPolicy::resume);
+    core::logger("cloe")->info("vserver {}: the unfinished set of its quotas finished", rq.name);
+    old = must_row(db, rq.cluster, rq.name);
+    if (r.changed.empty()) {
+      r.pending = done.pending;
+      r.live = done.live;
+      r.vserver = with_domain_state(s, db, old);
+      return r;
+    }
+  }
   // Its node must hold the new limits, without counting the old ones.
   Node node = inventory::nodes(db, rq.cluster, old.node).at(0);
   PlacementNode pn = placement_node(node, old.name, &old);
   pn.drained = false;  // a drained node keeps its vservers and may change them
   Placement fit = place({pn}, {v.memory, v.disk, v.storage, v.cpu_max});
   if (!fit.node) fail(ErrorKind::conflict, "node {} cannot hold vserver {} so: {}", node.name, rq.name, fit.reason);
-  Place p = place_of(s, db, v);
-  bool running = dom_state(p, v.name) == lxc::State::running;
-  // A larger disk: the image grows, then its filesystem, while unmounted
-  // (online growth needs CAP_SYS_RESOURCE, which a node may not give); a
-  // mounted one grows at its next start.
-  if (v.disk != old.disk) {
-    if (layers_mounted(p))
-      r.pending.push_back("disk");
-    else
-      layers_grow(p, v.disk);
-  }
-  db.execute("UPDATE vservers SET cpu_shares = ?1, cpu_max = ?2, memory = ?3, disk = ?4 WHERE cluster = ?5 AND name = ?6",
-             v.cpu_shares, v.cpu_max, v.memory, v.disk, rq.cluster, rq.name);
-  if (dom_state(p, v.name) != lxc::State::absent)
-    dom_define(p, domain::xml(spec_of(s, inventory::cluster(db, rq.cluster), p, v)));
-  if (running) {
-    dom_set_live(p, v.name,
-                  v.cpu_shares != old.cpu_shares ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_shares)) : std::nullopt,
-                  v.cpu_max != old.cpu_max ? std::optional<unsigned>(static_cast<unsigned>(v.cpu_max)) : std::nullopt,
-                  v.memory != old.memory ? std::optional<unsigned long long>(static_cast<unsigned long long>(v.memory / 1024))
-                                         : std::nullopt);
-    r.live = true;
-  }
+  auto record = [&] {
+    db.execute("UPDATE vservers SET cpu_shares = ?1, cpu_max = ?2, memory = ?3, disk = ?4 WHERE cluster = ?5 AND name = ?6",
+               v.cpu_shares, v.cpu_max, v.memory, v.disk, rq.cluster, rq.name);
+  };
+  jobs.run(set_job(s, db, rq.cluster, rq.name, record, v.disk != old.disk, r), core::JobPolicy::resume);
   core::logger("cloe")->info("vserver {}: {} changed{}", v.name, fmt::format("{}", fmt::join(r.changed, ", ")),
                              r.live ? " (live)" : "");
   r.vserver = with_domain_state(s, db, must_row(db, rq.cluster, rq.name));

@@ -198,6 +198,33 @@ for step in mark domain layers forget; do
 done
 ok "destroy killed at each step: finished by the next one; nothing left"
 
+# A set killed at each step (a stopped vserver: its disk grows at once) is
+# finished by the next set of that vserver, whatever that one asks for.
+C @t vserver stop "$b" >/dev/null
+mem=128 disk=64  # what $b has
+for step in record record:after disk disk:after define define:after live live:after layers.grow; do
+  rc=0 crash=cloe.vserver.set:$step grow=8
+  [[ $step == layers.grow ]] && crash=cloe.layers.grow:resize grow=64
+  OE_CRASH_AT=$crash C @t vserver set "$b" --memory $((mem + 16))M --disk $((disk + grow))M >/dev/null 2>&1 || rc=$?
+  bed_assert_eq 137 "$rc" "set killed at $step"
+  # Killed before it wrote the inventory: nothing changed; otherwise the next set finishes it.
+  [[ $step == record ]] || { mem=$((mem + 16)) disk=$((disk + grow)); }
+  shares=$((400 + mem))
+  C @t vserver set "$b" --cpu-shares $shares >/dev/null || bed_fail "the set after one killed at $step"
+  bed_assert_eq "$((mem << 20)) $shares $((disk << 20))" \
+    "$(sqlite3 -separator ' ' "$db" "select memory, cpu_shares, disk from vservers where name = '$b'")" \
+    "the inventory after a set killed at $step"
+  xml=$(virsh -c "$BED_LIBVIRT_URI" dumpxml --inactive "$b")
+  bed_assert_contains "$xml" "<memory unit='KiB'>$((mem << 10))</memory>" "the definition's memory after a set killed at $step"
+  bed_assert_contains "$xml" "<shares>$shares</shares>" "the definition's shares after a set killed at $step"
+done
+C @t vserver start "$b" >/dev/null
+size=$(E "$b" df -B1M --output=size / | tail -n 1 | tr -d ' ')
+# (the filesystem's own blocks aside: without the last growth's resize it would be under $((disk - 64))M)
+((size > disk - 32)) || bed_fail "the disk inside $b is ${size}M after sets killed on their way to ${disk}M"
+[[ -z $(find "$CLOE_STORAGE/vservers/$b" -maxdepth 1 -name '*.growing') ]] || bed_fail "a growth mark left in $b"
+ok "set killed at each step (and in the disk's growth): finished by the next set; the disk ${size}M"
+
 C @t vserver destroy "$b" --force >/dev/null
 leftovers "$b"
 [[ -z $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/" || true) ]] || bed_fail "mounts left: $(findmnt -rn -o TARGET | grep -F "$CLOE_STORAGE/")"
