@@ -196,6 +196,7 @@ void add_node(core::cli::Frame& frame, const ClusterOption& cluster) {
 
   struct InstallOptions {
     std::string name;
+    std::string uplink;
     bool dry_run = false;
   };
   auto io = std::make_shared<InstallOptions>();
@@ -205,7 +206,7 @@ void add_node(core::cli::Frame& frame, const ClusterOption& cluster) {
       "(each step checked first: a second run changes nothing)",
       core::cli::Effect::mutates, [&frame, io, cluster] {
         Settings s = settings(frame);
-        InstallHostResult r = node_install_host(s, cluster_name(s, *cluster), io->name, io->dry_run);
+        InstallHostResult r = node_install_host(s, cluster_name(s, *cluster), io->name, io->dry_run, io->uplink);
         if (frame.globals().json) {
           nlohmann::json steps = nlohmann::json::array();
           for (const auto& st : r.steps)
@@ -230,6 +231,9 @@ void add_node(core::cli::Frame& frame, const ClusterOption& cluster) {
       });
   install->add_option("name", io->name, "Node name")->required();
   install->add_flag("--dry-run", io->dry_run, "Show what would change, change nothing");
+  install->add_option("--uplink", io->uplink,
+                      "The node's link into the network that spans the nodes: made the bridge's port, the node's "
+                      "address and routes moved from it onto the bridge");
 }
 
 }  // namespace cloe::cli

@@ -11,7 +11,10 @@
 //             systemd runs, else a precondition (a host without systemd
 //             starts it as scripts/start-host-services does: the cgroup trap)
 //   bridge    network.bridge exists, is up and holds the node's address
-//             with the cluster's prefix (ip; not persistent across a reboot)
+//             with the cluster's prefix (ip; not persistent across a reboot);
+//             with an uplink (the node's link into the network that spans
+//             the nodes), the uplink is the bridge's port and the node's
+//             address and routes move from it onto the bridge (one ip -batch)
 //   storage   each storage class's folder and its vservers/ (mode 0711)
 #include <string>
 #include <vector>
@@ -38,8 +41,10 @@ const std::vector<std::string>& node_packages();
 
 // not_found (cluster, node), external (the node does not answer, a command
 // failed: named), precondition (libvirtd does not run and cannot be started
-// here). dry_run: what would change, changing nothing.
+// here), invalid (an uplink that is no link name), conflict (the uplink is a
+// port of another bridge; a bridge name taken by another kind of link).
+// dry_run: what would change, changing nothing.
 InstallHostResult node_install_host(const Settings& settings, const std::string& cluster, const std::string& name,
-                                    bool dry_run = false);
+                                    bool dry_run = false, const std::string& uplink = {});
 
 }  // namespace cloe
