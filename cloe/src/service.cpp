@@ -10,6 +10,7 @@
 #include <map>
 
 #include "cloe/vserver.hpp"
+#include "inside.hpp"
 #include "core/error.hpp"
 #include "core/process.hpp"
 #include "xoe/client.hpp"
@@ -20,17 +21,6 @@ namespace {
 using core::ErrorKind;
 using core::fail;
 
-// Exit codes of `cloe __enter` itself (lxc.cpp): 125 it could not enter,
-// 127 the program is not in the vserver.
-constexpr int enter_failed = 125;
-constexpr int not_inside = 127;
-
-std::string last_line(const std::string& text) {
-  std::string t = text;
-  while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
-  auto nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
 
 Vserver running(const Settings& s, const std::string& cluster, const std::string& name) {
   Vserver v = vserver_show(s, cluster, name);
@@ -40,25 +30,15 @@ Vserver running(const Settings& s, const std::string& cluster, const std::string
   return v;
 }
 
-// Runs the argv inside the vserver; the entry's own failures are errors, the
-// program's exit status is the caller's.
-XoeRun run_inside(const Settings& s, const Vserver& v, const std::vector<std::string>& argv,
-                  const std::optional<std::string>& stdin_text) {
-  core::RunOptions o;
-  o.check = false;
-  o.stdin_data = stdin_text;
-  auto r = core::run(vserver_enter_argv(s, v, argv), o);
-  if (r.exit_code == enter_failed && r.err.find("cloe __enter:") != std::string::npos)
-    fail(ErrorKind::external, "vserver {}: {}", v.name, last_line(r.err));
-  if (r.exit_code == not_inside && r.err.find("cloe __enter: cannot run") != std::string::npos)
-    fail(ErrorKind::precondition, "vserver {} has no {} (its template {} was built without --repository)", v.name,
-         argv.empty() ? "" : argv.front(), v.template_name);
+XoeRun run_in(const Settings& s, const Vserver& v, const std::vector<std::string>& argv,
+              const std::optional<std::string>& stdin_text) {
+  auto r = run_inside(s, v, argv, stdin_text);
   return {r.exit_code, std::move(r.out), std::move(r.err)};
 }
 
 std::unique_ptr<xoe::Client> client_of(const Settings& s, const Vserver& v) {
   return xoe::command_client([s, v](const std::vector<std::string>& argv, const std::optional<std::string>& in) {
-    XoeRun r = run_inside(s, v, argv, in);
+    XoeRun r = run_in(s, v, argv, in);
     return xoe::RunOutput{r.exit_code, std::move(r.out), std::move(r.err)};
   });
 }
@@ -103,7 +83,7 @@ XoeRun xoe_run(const Settings& s, const std::string& cluster, const std::string&
   Vserver v = running(s, cluster, name);
   std::vector<std::string> argv = {"xoe"};
   argv.insert(argv.end(), args.begin(), args.end());
-  return run_inside(s, v, argv, stdin_text);
+  return run_in(s, v, argv, stdin_text);
 }
 
 ServiceListResult service_list(const Settings& s, const ServiceListRequest& rq) {

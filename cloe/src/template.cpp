@@ -24,6 +24,7 @@
 #include "core/log.hpp"
 #include "core/process.hpp"
 #include "core/tree.hpp"
+#include "repo.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -92,45 +93,24 @@ struct RepoXoe {
 };
 
 RepoXoe read_repository(const fs::path& dir) {
-  std::ifstream in(dir / "Packages");
-  if (!in)
-    fail(ErrorKind::invalid, "{}: no Packages file: not a repository made by oe-apt-repo", dir.string());
   RepoXoe out;
   std::set<std::string> deps;
-  std::string line, package, version, sha, depends;
-  auto flush = [&] {
-    if (package == "oe-xoe") {
-      out.entries += version + " " + sha + "\n";
-      std::istringstream list(depends);
-      std::string item;
-      while (std::getline(list, item, ',')) {
-        // "name (>= 1)" or "a | b": the first alternative's name.
-        item = item.substr(0, item.find('|'));
-        item = item.substr(0, item.find('('));
-        item.erase(0, item.find_first_not_of(" \t"));
-        item.erase(item.find_last_not_of(" \t") + 1);
-        auto colon = item.find(':');  // name:any
-        if (colon != std::string::npos) item.erase(colon);
-        if (!item.empty()) deps.insert(item);
-      }
+  for (const auto& st : read_packages(dir)) {
+    if (st.package != "oe-xoe") continue;
+    out.entries += st.version + " " + st.sha256 + "\n";
+    std::istringstream list(st.depends);
+    std::string item;
+    while (std::getline(list, item, ',')) {
+      // "name (>= 1)" or "a | b": the first alternative's name.
+      item = item.substr(0, item.find('|'));
+      item = item.substr(0, item.find('('));
+      item.erase(0, item.find_first_not_of(" \t"));
+      item.erase(item.find_last_not_of(" \t") + 1);
+      auto colon = item.find(':');  // name:any
+      if (colon != std::string::npos) item.erase(colon);
+      if (!item.empty()) deps.insert(item);
     }
-    package.clear(), version.clear(), sha.clear(), depends.clear();
-  };
-  while (std::getline(in, line)) {
-    if (line.empty()) {
-      flush();
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string::npos || line.starts_with(" ")) continue;
-    std::string key = line.substr(0, colon), value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    if (key == "Package") package = value;
-    else if (key == "Version") version = value;
-    else if (key == "SHA256") sha = value;
-    else if (key == "Depends") depends = value;
   }
-  flush();
   if (out.entries.empty()) fail(ErrorKind::invalid, "{}: the repository has no oe-xoe package", dir.string());
   for (const auto& d : deps)
     if (!is_package(d)) fail(ErrorKind::invalid, "{}: oe-xoe depends on {:?}, not a package name", dir.string(), d);

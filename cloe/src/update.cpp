@@ -8,6 +8,8 @@
 #include <sstream>
 
 #include "cloe/vserver.hpp"
+#include "inside.hpp"
+#include "repo.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/process.hpp"
@@ -38,34 +40,15 @@ bool is_version(const std::string& v) {
 
 // The newest oe-xoe of the repository's Packages file.
 Package newest_xoe(const fs::path& dir) {
-  std::ifstream in(dir / "Packages");
-  if (!in) fail(ErrorKind::invalid, "{}: no Packages file: not a repository made by oe-apt-repo", dir.string());
   std::vector<Package> found;
-  std::string line, package, version, filename;
-  auto flush = [&] {
-    if (package == "oe-xoe" && !version.empty() && !filename.empty()) {
-      if (!is_version(version)) fail(ErrorKind::invalid, "{}: oe-xoe version {:?} is not a version", dir.string(), version);
-      fs::path f = fs::path(filename).lexically_normal();
-      if (f.is_absolute() || f.empty() || *f.begin() == "..")
-        fail(ErrorKind::invalid, "{}: oe-xoe's Filename {:?} leaves the repository", dir.string(), filename);
-      found.push_back({version, dir / f});
-    }
-    package.clear(), version.clear(), filename.clear();
-  };
-  while (std::getline(in, line)) {
-    if (line.empty()) {
-      flush();
-      continue;
-    }
-    auto colon = line.find(':');
-    if (colon == std::string::npos || line.starts_with(" ")) continue;
-    std::string key = line.substr(0, colon), value = line.substr(colon + 1);
-    value.erase(0, value.find_first_not_of(' '));
-    if (key == "Package") package = value;
-    else if (key == "Version") version = value;
-    else if (key == "Filename") filename = value;
+  for (const auto& st : read_packages(dir)) {
+    if (st.package != "oe-xoe" || st.version.empty() || st.filename.empty()) continue;
+    if (!is_version(st.version)) fail(ErrorKind::invalid, "{}: oe-xoe version {:?} is not a version", dir.string(), st.version);
+    fs::path f = fs::path(st.filename).lexically_normal();
+    if (f.is_absolute() || f.empty() || *f.begin() == "..")
+      fail(ErrorKind::invalid, "{}: oe-xoe's Filename {:?} leaves the repository", dir.string(), st.filename);
+    found.push_back({st.version, dir / f});
   }
-  flush();
   if (found.empty()) fail(ErrorKind::invalid, "{}: the repository has no oe-xoe package", dir.string());
   Package best = found.front();
   for (const auto& p : found)
@@ -77,12 +60,6 @@ Package newest_xoe(const fs::path& dir) {
   return best;
 }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  auto nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
-}
-
 std::string slurp(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
   std::ostringstream out;
@@ -91,23 +68,16 @@ std::string slurp(const fs::path& file) {
   return out.str();
 }
 
-// argv inside the vserver, as its root; the entry's own failure (125) is external.
+// argv inside the vserver, as its root (inside.hpp).
 core::RunResult inside(const Settings& s, const Vserver& v, const std::vector<std::string>& argv,
                        std::optional<std::string> stdin_data = std::nullopt) {
-  core::RunOptions o;
-  o.check = false;
-  o.timeout = 30min;
-  o.stdin_data = std::move(stdin_data);
-  auto r = core::run(vserver_enter_argv(s, v, argv), o);
-  if (r.exit_code == 125 && r.err.find("cloe __enter:") != std::string::npos)
-    fail(ErrorKind::external, "vserver {}: {}", v.name, trimmed(r.err));
-  return r;
+  return run_inside(s, v, argv, stdin_data, std::chrono::minutes(30));
 }
 
 std::string installed(const Settings& s, const Vserver& v) {
   auto r = inside(s, v, {"dpkg-query", "-W", "-f=${db:Status-Abbrev} ${Version}", "oe-xoe"});
   if (r.exit_code != 0 || !r.out.starts_with("ii ")) return "";
-  std::string version = trimmed(r.out.substr(3));
+  std::string version = last_line(r.out.substr(3));
   version.erase(0, version.find_first_not_of(' '));
   return version;
 }
@@ -118,7 +88,7 @@ void update_one(const Settings& s, const Vserver& v, const Package& p, const std
   auto must = [&](const std::vector<std::string>& argv, const char* what, std::optional<std::string> in = {}) {
     auto r = inside(s, v, argv, std::move(in));
     if (r.exit_code != 0)
-      fail(ErrorKind::external, "vserver {}: {} failed (exit {}): {}", v.name, what, r.exit_code, trimmed(r.err));
+      fail(ErrorKind::external, "vserver {}: {} failed (exit {}): {}", v.name, what, r.exit_code, last_line(r.err));
   };
   must({"mkdir", "-p", "-m", "0700", "--", dir}, "mkdir");
   // Written by the vserver's own root, from stdin.
@@ -129,7 +99,7 @@ void update_one(const Settings& s, const Vserver& v, const Package& p, const std
   inside(s, v, {"rm", "-rf", "--", dir});
   if (r.exit_code != 0)
     fail(ErrorKind::external, "vserver {}: apt-get install of oe-xoe {} failed (exit {}): {}", v.name, p.version,
-         r.exit_code, trimmed(r.err));
+         r.exit_code, last_line(r.err));
   e.after = installed(s, v);
   if (e.after != p.version)
     fail(ErrorKind::external, "vserver {}: oe-xoe is {} after the install, not {}", v.name,
